@@ -1,0 +1,447 @@
+"""`ScoreTable`: the one data currency of CAPE.
+
+Every reader produces a ScoreTable and every analysis takes one. A ScoreTable is a validated, tidy table with
+one row per model x benchmark x metric variant:
+
+===========  =========================================================================================
+column       meaning
+===========  =========================================================================================
+model        model name (required)
+family       model family, e.g. ``"Pythia"`` (inferred from the name when absent)
+params       total parameter count as a raw number (``7e7``, not ``0.07``); NaN when unknown
+benchmark    canonical benchmark name (see :mod:`cape.catalog`; aliases are accepted on input)
+score        score in percent, 0-100 (fractions are detected and converted, see ``units``)
+metric       metric variant, e.g. ``acc_norm`` or ``mc2`` (default: the benchmark's usual metric)
+shots        number of few-shot examples (nullable integer)
+stderr       standard error in percent points (NaN when unknown)
+source       where the number comes from (file name, paper, leaderboard)
+lab          organisation that trained the model (optional)
+is_base      True for a pretrained base model, False for instruct/chat models (nullable)
+recipe       data recipe note: ``web``, ``curated`` or ``distilled`` (optional)
+date         release date ``YYYY-MM-DD`` (optional)
+===========  =========================================================================================
+
+Example:
+    >>> import pandas as pd
+    >>> from cape.scores import ScoreTable
+    >>> wide = pd.DataFrame({"model": ["a-1b", "a-7b"], "family": ["A", "A"], "params": [1e9, 7e9],
+    ...                      "HellaSwag": [0.50, 0.70], "TruthfulQA": [0.40, 0.38]})
+    >>> t = ScoreTable.from_wide(wide)
+    >>> t.wide()["HellaSwag"].tolist()
+    [50.0, 70.0]
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import catalog
+from .errors import DataError, NotFoundError, VariantMixError
+
+REQUIRED = ("model", "benchmark", "score")
+COLUMNS = ("model", "family", "params", "benchmark", "score", "metric", "shots", "stderr", "source", "lab",
+           "is_base", "recipe", "date")
+#: Attributes that belong to a model rather than to one score.
+MODEL_ATTRS = ("family", "params", "lab", "is_base", "recipe", "date")
+MAX_PARAMS = 1e14  # 100 trillion: anything above is an input error
+MIN_PARAMS = 1e5  # below this a raw parameter count is implausible (billions or millions given by mistake)
+
+
+def _fmt_row(df: pd.DataFrame, idx) -> str:
+    r = df.loc[idx]
+    return f"row {idx} (model {r['model']!r}, {r['benchmark']})"
+
+
+class ScoreTable:
+    """A validated table of benchmark scores (see the module docstring for the columns).
+
+    Args:
+        data: a long DataFrame with at least ``model``, ``benchmark`` and ``score``.
+        units: ``"percent"``, ``"fraction"`` or ``"auto"`` (default): fractions are detected when every score
+            of a benchmark lies in [0, 1] and converted to percent; a benchmark mixing both raises.
+        name: a label for messages (usually the file the data came from).
+        infer_family: fill a missing ``family`` from the model name (:func:`cape.families.infer_family`).
+
+    Raises:
+        DataError: with one sentence naming the row or column at fault.
+    """
+
+    def __init__(self, data: pd.DataFrame, *, units: str = "auto", name: str = "scores",
+                 infer_family: bool = True):
+        self.name = name
+        self._df = self._validate(pd.DataFrame(data).copy(), units=units, infer_family=infer_family)
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_wide(cls, wide: pd.DataFrame, *, benchmarks: Sequence[str] | None = None,
+                  metrics: dict[str, str] | None = None, shots: dict[str, int] | None = None,
+                  units: str = "auto", name: str = "scores", source: str | None = None) -> ScoreTable:
+        """Build from a wide frame: one row per model, one column per benchmark.
+
+        Columns that are not benchmarks and not model attributes are ignored unless listed in ``benchmarks``
+        (then an unknown name raises).
+        """
+        wide = pd.DataFrame(wide).copy()
+        if "model" not in wide.columns:
+            raise DataError(f"{name}: missing column 'model' (a wide table needs one row per model)")
+        if benchmarks is None:
+            bcols = [c for c in wide.columns if c not in COLUMNS and catalog.is_known(str(c))]
+        else:
+            bcols = list(benchmarks)
+            for c in bcols:
+                if c not in wide.columns:
+                    raise DataError(f"{name}: missing benchmark column {c!r}")
+                catalog.canonical(str(c), where=name)
+        if not bcols:
+            raise DataError(f"{name}: no benchmark columns found (expected columns such as HellaSwag, TruthfulQA)")
+        attrs = [c for c in ("model", *MODEL_ATTRS, "source") if c in wide.columns]
+        long = wide.melt(id_vars=attrs, value_vars=bcols, var_name="benchmark", value_name="score")
+        # an empty cell in a wide table means "not measured", not an error
+        empty = long["score"].isna() | long["score"].astype(str).str.strip().isin(["", "-", "—"])
+        long = long[~empty]
+        if metrics:
+            long["metric"] = long["benchmark"].map(lambda b: metrics.get(b))
+        if shots:
+            long["shots"] = long["benchmark"].map(lambda b: shots.get(b))
+        if source is not None and "source" not in long.columns:
+            long["source"] = source
+        return cls(long, units=units, name=name)
+
+    @classmethod
+    def concat(cls, tables: Iterable[ScoreTable], *, name: str = "scores") -> ScoreTable:
+        """Concatenate tables; duplicates across them are checked like within one table."""
+        frames = [t._df for t in tables]
+        if not frames:
+            raise DataError(f"{name}: nothing to combine (no tables given)")
+        return cls(pd.concat(frames, ignore_index=True), units="percent", name=name, infer_family=False)
+
+    # ------------------------------------------------------------------ validation
+    def _validate(self, df: pd.DataFrame, *, units: str, infer_family: bool) -> pd.DataFrame:
+        name = self.name
+        if units not in ("auto", "percent", "fraction"):
+            raise DataError(f"{name}: units must be 'auto', 'percent' or 'fraction', not {units!r}")
+        missing = [c for c in REQUIRED if c not in df.columns]
+        if missing:
+            raise DataError(f"{name}: missing required column(s) {', '.join(missing)}")
+        if df.empty:
+            raise DataError(f"{name}: no scores (the table is empty)")
+        df = df.reset_index(drop=True)
+        # model names
+        model = df["model"]
+        bad = model.isna() | (model.astype(str).str.strip() == "")
+        if bad.any():
+            raise DataError(f"{name}: row {int(np.flatnonzero(bad.to_numpy())[0])} has an empty model name")
+        df["model"] = model.astype(str).str.strip()
+        # benchmarks
+        canon = {}
+        for b in df["benchmark"].astype(str).unique():
+            canon[b] = catalog.canonical(b, where=name)
+        df["benchmark"] = df["benchmark"].astype(str).map(canon)
+        # scores
+        raw = df["score"]
+        if raw.dtype == object:
+            conv = pd.to_numeric(raw.astype(str).str.strip().str.rstrip("%"), errors="coerce")
+        else:
+            conv = pd.to_numeric(raw, errors="coerce")
+        nan_rows = conv.isna()
+        if nan_rows.any():
+            i = df.index[nan_rows][0]
+            raise DataError(f"{name}: {_fmt_row(df, i)} has a missing or non-numeric score ({raw.loc[i]!r})")
+        if not np.isfinite(conv.to_numpy(dtype=float)).all():
+            i = df.index[~np.isfinite(conv.to_numpy(dtype=float))][0]
+            raise DataError(f"{name}: {_fmt_row(df, i)} has an infinite score")
+        df["score"] = conv.astype(float)
+        df["score"] = self._to_percent(df, units)
+        out = df["score"].lt(0) | df["score"].gt(100)
+        if out.any():
+            i = df.index[out][0]
+            raise DataError(f"{name}: {_fmt_row(df, i)} has score {df.loc[i, 'score']:g}, "
+                            "outside 0-100 percent")
+        # params
+        if "params" in df.columns:
+            p = pd.to_numeric(df["params"], errors="coerce")
+            badp = df["params"].notna() & p.isna()
+            if badp.any():
+                i = df.index[badp][0]
+                raise DataError(f"{name}: {_fmt_row(df, i)} has a non-numeric parameter count "
+                                f"{df.loc[i, 'params']!r}")
+            neg = p.le(0)
+            if neg.any():
+                i = df.index[neg][0]
+                raise DataError(f"{name}: {_fmt_row(df, i)} has a non-positive parameter count {p.loc[i]:g}")
+            big = p.gt(MAX_PARAMS)
+            if big.any():
+                i = df.index[big][0]
+                raise DataError(f"{name}: {_fmt_row(df, i)} has an absurd parameter count {p.loc[i]:g} "
+                                "(more than 1e14)")
+            small = p.lt(MIN_PARAMS)
+            if small.any():
+                i = df.index[small][0]
+                raise DataError(f"{name}: {_fmt_row(df, i)} has parameter count {p.loc[i]:g}; give the raw "
+                                "count (e.g. 7e9), or declare the unit (millions/billions) when reading the file")
+            df["params"] = p.astype(float)
+        else:
+            df["params"] = np.nan
+        # optional columns
+        for c in COLUMNS:
+            if c not in df.columns:
+                df[c] = pd.NA
+        df["metric"] = [m if isinstance(m, str) and m.strip() else catalog.info(b).default_metric
+                        for m, b in zip(df["metric"], df["benchmark"])]
+        df["shots"] = pd.to_numeric(df["shots"], errors="coerce").astype("Int64")
+        df["stderr"] = pd.to_numeric(df["stderr"], errors="coerce").astype(float)
+        for c in ("source", "lab", "recipe", "date", "family"):
+            df[c] = df[c].astype("string")
+        if df["family"].isna().any() and infer_family:
+            from .families import infer_family as _infer
+
+            miss = df["family"].isna()
+            df.loc[miss, "family"] = [_infer(m) for m in df.loc[miss, "model"]]
+        df["is_base"] = df["is_base"].map(_to_bool).astype("boolean")
+        df = df[list(COLUMNS)]
+        # duplicates: same model x benchmark x metric x shots
+        key = ["model", "benchmark", "metric", "shots"]
+        dup = df.duplicated(key, keep=False)
+        if dup.any():
+            grp = df[dup].groupby(key, dropna=False)["score"]
+            for k, s in grp:
+                if s.nunique() > 1:
+                    raise DataError(f"{name}: duplicate model {k[0]!r} has different {k[1]} scores "
+                                    f"({', '.join(f'{v:g}' for v in s)}); keep one row per model and benchmark")
+            df = df.drop_duplicates(key, keep="first").reset_index(drop=True)
+        # model attributes must agree across a model's rows
+        for attr in ("family", "params"):
+            n = df.dropna(subset=[attr]).groupby("model")[attr].nunique()
+            bad = n[n > 1]
+            if len(bad):
+                m = bad.index[0]
+                vals = sorted(map(str, df.loc[df["model"] == m, attr].dropna().unique()))
+                raise DataError(f"{name}: model {m!r} has conflicting {attr} values ({', '.join(vals)})")
+        return df.reset_index(drop=True)
+
+    def _to_percent(self, df: pd.DataFrame, units: str) -> pd.Series:
+        s = df["score"]
+        if units == "percent":
+            return s
+        if units == "fraction":
+            if s.gt(1.0).any():
+                i = df.index[s.gt(1.0)][0]
+                raise DataError(f"{self.name}: {_fmt_row(df, i)} has score {s.loc[i]:g} but units were declared "
+                                "as fractions (0-1)")
+            return s * 100.0
+        # auto: decide per benchmark, then require one convention for the table
+        kinds = {}
+        for b, grp in s.groupby(df["benchmark"]):
+            if grp.max() <= 1.0:
+                kinds[b] = "fraction"
+            else:
+                small = grp[(grp > 0) & (grp < 1.0)]
+                if len(small) and grp.max() > 5.0 and catalog.info(b).kind == "base":
+                    i = small.index[0]
+                    raise DataError(f"{self.name}: {_fmt_row(df, i)} has score {s.loc[i]:g} while other {b} "
+                                    f"scores are percent (up to {grp.max():g}); fractions mixed with percent - "
+                                    "give one unit (or declare units)")
+                kinds[b] = "percent"
+        if len(set(kinds.values())) > 1:
+            fr = sorted(b for b, k in kinds.items() if k == "fraction")
+            pc = sorted(b for b, k in kinds.items() if k == "percent")
+            raise DataError(f"{self.name}: fractions mixed with percent ({', '.join(fr)} look like 0-1 fractions, "
+                            f"{', '.join(pc)} like percent); give one unit (or declare units)")
+        if kinds and next(iter(kinds.values())) == "fraction":
+            self.converted_from_fraction = True
+            return s * 100.0
+        self.converted_from_fraction = False
+        return s
+
+    # ------------------------------------------------------------------ views
+    @property
+    def long(self) -> pd.DataFrame:
+        """A copy of the tidy long table."""
+        return self._df.copy()
+
+    def __len__(self) -> int:
+        return len(self._df)
+
+    def __repr__(self) -> str:
+        return (f"ScoreTable({self.name!r}: {self.n_models} models, {len(self.families)} families, "
+                f"benchmarks {', '.join(self.benchmarks)})")
+
+    @property
+    def models(self) -> list[str]:
+        return list(self.model_frame().index)
+
+    @property
+    def n_models(self) -> int:
+        return int(self._df["model"].nunique())
+
+    @property
+    def families(self) -> list[str]:
+        return sorted(self._df["family"].dropna().unique().tolist())
+
+    @property
+    def benchmarks(self) -> list[str]:
+        order = {b.name: i for i, b in enumerate(catalog.BENCHMARKS)}
+        return sorted(self._df["benchmark"].unique().tolist(), key=lambda b: order.get(b, 99))
+
+    def model_frame(self) -> pd.DataFrame:
+        """One row per model with its attributes (family, params, lab, is_base, recipe, date), sorted by
+        family then params."""
+        g = self._df.groupby("model", sort=False)
+        out = g[list(MODEL_ATTRS)].first()
+        return out.sort_values(["family", "params"], na_position="last", kind="stable")
+
+    def variants(self) -> pd.DataFrame:
+        """Metric variants and shots per benchmark with model counts."""
+        return (self._df.groupby(["benchmark", "metric"], dropna=False)
+                .agg(models=("model", "nunique"), shots=("shots", lambda s: sorted(set(s.dropna().tolist()))))
+                .reset_index())
+
+    def check_variants(self, benchmarks: Sequence[str] | None = None, *, force: bool = False) -> None:
+        """Raise :class:`VariantMixError` if a benchmark appears with more than one metric variant."""
+        bs = [catalog.canonical(b) for b in benchmarks] if benchmarks else self.benchmarks
+        for b in bs:
+            ms = sorted(self._df.loc[self._df["benchmark"] == b, "metric"].unique())
+            if len(ms) > 1 and not force:
+                raise VariantMixError(
+                    f"{self.name}: {b} mixes metric variants {', '.join(ms)}; choose one with "
+                    f"select_variant('{b}', '{ms[0]}') / --variant {b}={ms[0]}, or force the mix")
+
+    def select_variant(self, benchmark: str, metric: str) -> ScoreTable:
+        """Keep only ``metric`` rows for ``benchmark`` (other benchmarks untouched)."""
+        b = catalog.canonical(benchmark)
+        df = self._df
+        keep = (df["benchmark"] != b) | (df["metric"] == metric)
+        if not (df.loc[df["benchmark"] == b, "metric"] == metric).any():
+            raise NotFoundError(f"{self.name}: no {b} scores with metric {metric!r}")
+        return self._derive(df[keep])
+
+    def wide(self, benchmarks: Sequence[str] | None = None, *, force: bool = False,
+             dropna: bool = False) -> pd.DataFrame:
+        """One row per model (index), columns ``family``, ``params`` then one column per benchmark.
+
+        Args:
+            benchmarks: benchmarks to include (default all), canonical names or aliases.
+            force: allow several metric variants of one benchmark (their mean is taken).
+            dropna: drop models missing any of the requested benchmarks.
+        """
+        bs = [catalog.canonical(b) for b in benchmarks] if benchmarks else self.benchmarks
+        self.check_variants(bs, force=force)
+        df = self._df[self._df["benchmark"].isin(bs)]
+        piv = df.pivot_table(index="model", columns="benchmark", values="score", aggfunc="mean")
+        for b in bs:
+            if b not in piv.columns:
+                piv[b] = np.nan
+        attrs = self.model_frame()[["family", "params"]]
+        out = attrs.join(piv[bs], how="left")
+        if dropna:
+            out = out.dropna(subset=bs)
+        out.columns.name = None
+        return out
+
+    def stderr_wide(self, benchmarks: Sequence[str] | None = None) -> pd.DataFrame:
+        """Standard errors in the layout of :meth:`wide`; missing ones come from the binomial error of the
+        benchmark's item count."""
+        bs = [catalog.canonical(b) for b in benchmarks] if benchmarks else self.benchmarks
+        df = self._df[self._df["benchmark"].isin(bs)].copy()
+        fill = [catalog.binomial_stderr(s, b) for s, b in zip(df["score"], df["benchmark"])]
+        df["se"] = df["stderr"].where(df["stderr"].notna(), pd.Series(fill, index=df.index))
+        piv = df.pivot_table(index="model", columns="benchmark", values="se", aggfunc="mean")
+        return piv.reindex(index=self.model_frame().index, columns=bs)
+
+    # ------------------------------------------------------------------ filters
+    def _derive(self, df: pd.DataFrame, name: str | None = None) -> ScoreTable:
+        new = object.__new__(ScoreTable)
+        new.name = name or self.name
+        new._df = df.reset_index(drop=True)
+        return new
+
+    def filter(self, *, family: str | Sequence[str] | None = None, models: Sequence[str] | None = None,
+               min_params: float | None = None, max_params: float | None = None, base_only: bool = False,
+               benchmarks: Sequence[str] | None = None) -> ScoreTable:
+        """A new table restricted to the given families, models, size range, base models or benchmarks.
+
+        Raises:
+            NotFoundError: when a named family is not in the table, or nothing is left.
+        """
+        df = self._df
+        if family is not None:
+            fams = [family] if isinstance(family, str) else list(family)
+            known = {f.lower(): f for f in self.families}
+            sel = []
+            for f in fams:
+                if f.lower() not in known:
+                    import difflib
+
+                    close = difflib.get_close_matches(f, self.families, n=3, cutoff=0.5)
+                    hint = f"; did you mean {', '.join(close)}?" if close else ""
+                    raise NotFoundError(f"{self.name}: no family {f!r}{hint}")
+                sel.append(known[f.lower()])
+            df = df[df["family"].isin(sel)]
+        if models is not None:
+            df = df[df["model"].isin(list(models))]
+        if min_params is not None:
+            df = df[df["params"] >= min_params]
+        if max_params is not None:
+            df = df[df["params"] <= max_params]
+        if base_only:
+            df = df[df["is_base"].fillna(True).astype(bool)]
+        if benchmarks is not None:
+            bs = [catalog.canonical(b) for b in benchmarks]
+            df = df[df["benchmark"].isin(bs)]
+        if df.empty:
+            raise NotFoundError(f"{self.name}: no scores left after filtering")
+        return self._derive(df)
+
+    def family(self, name: str) -> ScoreTable:
+        return self.filter(family=name)
+
+    # ------------------------------------------------------------------ output
+    def to_csv(self, path: str | os.PathLike) -> Path:
+        """Write the long table as CSV, atomically (a temporary file renamed into place)."""
+        return write_atomic(Path(path), self._df.to_csv(index=False))
+
+    def to_records(self) -> list[dict]:
+        df = self._df.astype(object).where(self._df.notna(), None)
+        return df.to_dict(orient="records")
+
+
+def _to_bool(v):
+    if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
+        return pd.NA
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    s = str(v).strip().lower()
+    if s in ("true", "1", "yes", "y", "base", "pretrained", "t"):
+        return True
+    if s in ("false", "0", "no", "n", "instruct", "chat", "f", "it"):
+        return False
+    if s in ("", "nan", "none", "<na>"):
+        return pd.NA
+    raise DataError(f"is_base value {v!r} is not true/false")
+
+
+def write_atomic(path: Path, text: str | bytes) -> Path:
+    """Write ``text`` to ``path`` through a temporary file in the same folder and rename it into place, so a
+    failure never leaves a half-written file or clobbers the old one."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mode = "wb" if isinstance(text, bytes) else "w"
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, mode) as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return path
