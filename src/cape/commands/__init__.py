@@ -1,0 +1,1 @@
+"""Command-line views. Each module defines ``register(app)``; heavy imports stay inside command bodies."""
