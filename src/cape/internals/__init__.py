@@ -1,0 +1,43 @@
+"""Model internals: where inside an open-weight model reasoning and truthfulness cooperate or compete.
+
+Submodules (torch and transformers are imported only when a function that needs them runs):
+
+* :mod:`~cape.internals.loading`: :func:`load_model` (local directory, HF cache / hub id, GGUF file);
+* :mod:`~cape.internals.adapters`: per-architecture access to layers, attention, output projection, unembedding;
+* :mod:`~cape.internals.prompts`: the built-in ``reasoning`` and ``truthfulness`` contrast sets and user JSONL;
+* :mod:`~cape.internals.hooks`: one forward pass per batch capturing every head, every layer and the final state;
+* :mod:`~cape.internals.heads`: per-head coupling with bootstrap CIs and a label-permutation null;
+* :mod:`~cape.internals.layers`: per-layer residual-stream coupling and representational dimensionality;
+* :mod:`~cape.internals.bottleneck`: hidden vs logit space vs top-k principal directions.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "ArchAdapter": "adapters",
+    "UnsupportedArchitectureError": "adapters",
+    "get_adapter": "adapters",
+    "register_adapter": "adapters",
+    "block_output_hidden": "adapters",
+    "head_contributions": "adapters",
+    "supported_model_types": "adapters",
+    "LoadedModel": "loading",
+    "ModelLoadError": "loading",
+    "load_model": "loading",
+    "ContrastItem": "prompts",
+    "PromptSetError": "prompts",
+    "load_contrast_set": "prompts",
+    "contrast_set_hash": "prompts",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'cape.internals' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"cape.internals.{module}"), name)
