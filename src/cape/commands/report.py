@@ -1,0 +1,112 @@
+"""``cape dashboard``, ``cape report`` and ``cape figure``: the interactive app and the static outputs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from ._common import console, emit_json
+
+
+def register(app: typer.Typer) -> None:
+    app.command("dashboard")(dashboard)
+    app.command("report")(report)
+    app.command("figure")(figure)
+
+
+def _scores(path: Optional[Path]):
+    if path is None:
+        return None
+    from ..ingest import read_any
+
+    table, _ = read_any([path])
+    return table
+
+
+def dashboard(
+    port: int = typer.Option(8501, "--port", "-p", help="Port to serve on."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (default: this machine only)."),
+    scores: Optional[Path] = typer.Option(None, "--scores", help="Score file replacing the embedded cohort."),
+    results: Optional[Path] = typer.Option(None, "--results",
+                                           help="Folder of `cape heads/layers/steer -o` result files."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the server command instead of starting it."),
+    json_: bool = typer.Option(False, "--json", help="Print the URL and server command as JSON."),
+) -> None:
+    """Start the interactive dashboard (Streamlit) on http://HOST:PORT; stop it with Ctrl-C."""
+    import os
+    import subprocess
+
+    from ..dashboard import RESULTS_ENV, SCORES_ENV, streamlit_command
+    from ..errors import DataError, DependencyError
+
+    try:
+        import streamlit  # noqa: F401
+    except ImportError as e:
+        raise DependencyError("the dashboard needs the [dashboard] extra: pip install 'cape[dashboard]'") from e
+    if not 0 < port < 65536:
+        raise DataError(f"--port {port} is not a TCP port (1-65535)")
+    env = dict(os.environ)
+    if scores is not None:
+        _scores(scores)  # fail here, with one sentence, rather than inside the app
+        env[SCORES_ENV] = str(scores.resolve())
+    if results is not None:
+        if not results.is_dir():
+            raise DataError(f"--results {results}: not a folder")
+        env[RESULTS_ENV] = str(results.resolve())
+    cmd = streamlit_command(port=port, host=host)
+    url = f"http://{host}:{port}"
+    if json_:
+        emit_json({"url": url, "command": cmd})
+    elif not dry_run:
+        console.print(f"CAPE dashboard on [bold]{url}[/] (Ctrl-C to stop)")
+    if dry_run:
+        if not json_:
+            console.print(" ".join(cmd))
+        return
+    try:
+        rc = subprocess.call(cmd, env=env)
+    except KeyboardInterrupt:
+        rc = 0
+    if rc:
+        raise typer.Exit(rc)
+
+
+def report(
+    output: Path = typer.Option(Path("report.html"), "--output", "-o", help="HTML file to write."),
+    scores: Optional[Path] = typer.Option(None, "--scores", help="Score file to analyse instead of the "
+                                                                 "embedded cohort."),
+    seed: int = typer.Option(0, "--seed", help="Seed of every bootstrap."),
+    json_: bool = typer.Option(False, "--json", help="Print what was written as JSON."),
+) -> None:
+    """Write a self-contained HTML report (figures + tables, Plotly inlined, opens offline)."""
+    from ..report.html import build_report
+
+    res = build_report(output, _scores(scores), seed=seed)
+    if json_:
+        emit_json(res)
+        return
+    console.print(f"wrote {res.path} ({res.bytes / 1e6:.1f} MB, {res.n_figures} figures, {res.n_tables} tables, "
+                  f"{res.seconds:.1f} s)")
+    if res.skipped:
+        console.print(f"not included (module not installed): {', '.join(res.skipped)}")
+
+
+def figure(
+    output: Path = typer.Option(Path("cape_figure.png"), "--output", "-o", help="PNG, PDF or SVG file."),
+    scores: Optional[Path] = typer.Option(None, "--scores", help="Score file instead of the embedded cohort."),
+    b1: str = typer.Option("HellaSwag", "--b1", help="x benchmark."),
+    b2: str = typer.Option("TruthfulQA", "--b2", help="y benchmark."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap behind the N_c band."),
+    dpi: int = typer.Option(200, "--dpi", help="Resolution of a PNG."),
+    json_: bool = typer.Option(False, "--json", help="Print what was written as JSON."),
+) -> None:
+    """Write the main figure (phase diagram + gamma(N) with N_c) for a paper, with matplotlib."""
+    from ..report.static import build_figure
+
+    res = build_figure(output, _scores(scores), b1=b1, b2=b2, seed=seed, dpi=dpi)
+    if json_:
+        emit_json(res)
+        return
+    console.print(f"wrote {res.path} ({res.format}, panels: {', '.join(res.panels)}, {res.seconds:.1f} s)")

@@ -1,0 +1,39 @@
+"""The interactive CAPE dashboard (Streamlit + Plotly).
+
+The app is a thin view: every number it shows comes from a library function (:mod:`cape.diagnose`,
+:mod:`cape.advise`, :mod:`cape.dynamics`, :mod:`cape.frontier`, :mod:`cape.claims` ...). Figures are built by
+:mod:`cape.dashboard.figures`, shared with the static report (:mod:`cape.report`).
+
+Start it with ``cape dashboard`` (binds 127.0.0.1) or ``streamlit run`` on :func:`app_path`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+#: Environment variable naming a score file that replaces the embedded cohort in the app.
+SCORES_ENV = "CAPE_DASHBOARD_SCORES"
+#: Environment variable naming a folder of internals / steering result files opened by the Internals view.
+RESULTS_ENV = "CAPE_DASHBOARD_RESULTS"
+
+
+def app_path() -> Path:
+    """Path of the Streamlit entry script."""
+    return Path(__file__).resolve().parent / "app.py"
+
+
+def streamlit_command(*, port: int = 8501, host: str = "127.0.0.1", python: str | None = None) -> list[str]:
+    """The command line that serves the app on ``host:port`` headless, with usage statistics off.
+
+    Example:
+        >>> cmd = streamlit_command(port=8600)
+        >>> "--server.address" in cmd and "127.0.0.1" in cmd
+        True
+    """
+    import sys
+
+    return [python or sys.executable, "-m", "streamlit", "run", str(app_path()),
+            "--server.port", str(int(port)), "--server.address", host,
+            "--server.headless", "true", "--browser.gatherUsageStats", "false",
+            "--server.fileWatcherType", "none", "--global.developmentMode", "false",
+            "--client.toolbarMode", "minimal", "--theme.base", "light"]

@@ -1,0 +1,74 @@
+"""Streamlit entry of the CAPE dashboard: ``cape dashboard`` (or ``streamlit run`` on this file).
+
+The sidebar picks a view (also addressable as ``?view=<key>`` in the URL) and holds the file uploader; each
+view module renders itself from library results. Nothing here computes a statistic.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from cape.dashboard import state, views
+from cape.errors import CapeError
+
+st.set_page_config(page_title="CAPE dashboard", page_icon="◐", layout="wide",
+                   menu_items={"Get help": None, "Report a bug": None,
+                               "About": "CAPE: capability coupling across model scale."})
+
+AVAILABLE = views.available()
+KEYS = [v.key for v in AVAILABLE]
+TITLES = {v.key: v.title for v in AVAILABLE}
+
+
+def _sync_view() -> None:
+    st.query_params["view"] = st.session_state["cape_view"]
+
+
+want = st.query_params.get("view", KEYS[0])
+if "cape_view" not in st.session_state or st.session_state["cape_view"] not in KEYS:
+    st.session_state["cape_view"] = want if want in KEYS else KEYS[0]
+elif want in KEYS and want != st.session_state["cape_view"] and st.session_state.get("_cape_url_view") != want:
+    st.session_state["cape_view"] = want  # the URL was changed by hand
+st.session_state["_cape_url_view"] = want
+
+with st.sidebar:
+    st.markdown("### ◐ CAPE")
+    st.caption("Capability coupling across model scale")
+    st.radio("View", KEYS, format_func=TITLES.get, key="cape_view", on_change=_sync_view)
+    spec = views.by_key(st.session_state["cape_view"])
+    if spec and spec.caption:
+        st.caption(spec.caption)
+    st.divider()
+    st.markdown("**Your scores** (this session only)")
+    files = st.file_uploader("lm-eval JSON, CSV or leaderboard files", accept_multiple_files=True,
+                             key="cape_upload_widget",
+                             help="Parsed by cape.ingest; kept in your browser session only and never written "
+                                  "into the embedded data.")
+    from_widget = st.session_state.setdefault("_cape_widget_files", set())
+    seen = set()
+    for f in files or []:
+        seen.add(f.name)
+        if f.name in state.uploads():
+            continue
+        try:
+            t = state.add_upload(f.name, f.getvalue())
+            from_widget.add(f.name)
+            st.success(f"{f.name}: {t.n_models} model(s), {', '.join(t.benchmarks)}")
+        except CapeError as e:
+            st.error(f"{f.name}: {e}")
+    for name in sorted(from_widget - seen):  # removed from the uploader
+        state.remove_upload(name)
+        from_widget.discard(name)
+    if state.uploads():
+        st.caption("Uploaded: " + ", ".join(sorted(state.uploads())))
+    missing = [v.title for v in views.VIEWS if v not in AVAILABLE]
+    if missing:
+        st.caption("Not available on this installation: " + ", ".join(missing))
+
+view = views.by_key(st.session_state["cape_view"])
+st.query_params["view"] = view.key
+mod = __import__(view.module, fromlist=["render"])
+try:
+    mod.render()
+except CapeError as e:  # a user-caused problem: one sentence, no traceback
+    st.error(str(e))

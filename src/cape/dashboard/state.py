@@ -1,0 +1,133 @@
+"""Data and caching for the dashboard: the embedded cohort, the user's uploads (session only) and cached calls
+into the library.
+
+Uploaded files are parsed with :func:`cape.ingest.read_any` and kept in ``st.session_state`` of the user's
+session; they are combined with a *copy* of the embedded table for display and never change the embedded data
+(a model whose name collides with an embedded one is shown as ``"<name> (uploaded)"``).
+
+Heavy library calls go through ``st.cache_data``; a :class:`~cape.scores.ScoreTable` argument is hashed by the
+content of its long table (:func:`table_digest`), so the cache is keyed on the data itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from ..scores import ScoreTable
+from . import SCORES_ENV
+
+UPLOADS_KEY = "cape_uploads"  # session_state: {file name: (ScoreTable, report dict)}
+
+
+def table_digest(table: ScoreTable) -> str:
+    """A content hash of a table (its long frame), used as the cache key for ScoreTable arguments."""
+    h = pd.util.hash_pandas_object(table.long.astype(str), index=False).to_numpy()
+    return hashlib.sha1(h.tobytes()).hexdigest()
+
+
+#: ``hash_funcs`` for ``st.cache_data``: tables are keyed on their content.
+HASH_FUNCS = {ScoreTable: table_digest}
+
+
+def read_scores_file(path: str | os.PathLike) -> ScoreTable:
+    """Read a score file of any supported kind with the library's reader."""
+    from ..ingest import read_any
+
+    table, _report = read_any([Path(path)])
+    return table
+
+
+@st.cache_data(show_spinner=False)
+def _embedded(path: str | None) -> ScoreTable:
+    if path:
+        return read_scores_file(path)
+    from .. import data
+
+    return data.load_base()
+
+
+def embedded_table() -> ScoreTable:
+    """The cohort the app starts from: the embedded base cohort, or the file named by ``CAPE_DASHBOARD_SCORES``
+    (set by ``cape dashboard --scores FILE``)."""
+    return _embedded(os.environ.get(SCORES_ENV) or None)
+
+
+@st.cache_data(show_spinner=False)
+def frontier_table() -> ScoreTable:
+    from .. import data
+
+    return data.load_frontier()
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def parse_upload(name: str, content: bytes):
+    """Parse one uploaded file (its original name keeps the extension the reader dispatches on).
+
+    Returns:
+        ``(ScoreTable, report_dict)``.
+    """
+    from ..ingest import read_any
+
+    with tempfile.TemporaryDirectory(prefix="cape-upload-") as d:
+        p = Path(d) / Path(name).name
+        p.write_bytes(content)
+        table, report = read_any([p])
+    rep = report.to_dict() if hasattr(report, "to_dict") else {"report": str(report)}
+    return table, rep
+
+
+def uploads() -> dict:
+    """The current session's uploads: ``{file name: (ScoreTable, report dict)}``."""
+    return st.session_state.setdefault(UPLOADS_KEY, {})
+
+
+def add_upload(name: str, content: bytes) -> ScoreTable:
+    """Parse and store an upload in this session (raises CapeError on a bad file)."""
+    table, rep = parse_upload(name, content)
+    uploads()[name] = (table, rep)
+    return table
+
+
+def remove_upload(name: str) -> None:
+    uploads().pop(name, None)
+
+
+def uploaded_models() -> set[str]:
+    """Display names of uploaded models (after collision renaming)."""
+    tab = combined_table()
+    base = set(embedded_table().models)
+    return {m for m in tab.models if m not in base}
+
+
+def combined_table() -> ScoreTable:
+    """Embedded cohort plus this session's uploads (uploads renamed on a name collision)."""
+    base = embedded_table()
+    ups = uploads()
+    if not ups:
+        return base
+    return _combine(base, tuple(t for t, _ in ups.values()))
+
+
+@st.cache_data(show_spinner=False, hash_funcs=HASH_FUNCS, max_entries=16)
+def _combine(base: ScoreTable, extra: tuple) -> ScoreTable:
+    taken = set(base.models)
+    frames = [base.long]
+    for t in extra:
+        df = t.long
+        ren = {m: f"{m} (uploaded)" for m in df["model"].unique() if m in taken}
+        df["model"] = df["model"].replace(ren)
+        taken |= set(df["model"].unique())
+        frames.append(df)
+    return ScoreTable(pd.concat(frames, ignore_index=True), units="percent", name="dashboard scores",
+                      infer_family=True)
+
+
+def csv_bytes(df: pd.DataFrame, *, index: bool = False) -> bytes:
+    """A frame as UTF-8 CSV bytes for a download button."""
+    return df.to_csv(index=index).encode("utf-8")

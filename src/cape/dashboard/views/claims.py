@@ -1,0 +1,32 @@
+"""Claims: the paper's headline numbers against the values computed from the embedded data."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from ..widgets import show_table
+from . import _library
+
+
+def render() -> None:
+    st.title("Claims")
+    st.caption("Published value, the value computed with the paper's own procedure, the value from CAPE's default "
+               "estimator, and a verdict. Every computed value is computed now from the embedded data.")
+    rows = _library.claims()
+    if not rows:
+        st.info("No analysis module providing claims is installed yet.")
+        return
+    df = pd.DataFrame(rows)
+    cols = [c for c in ("id", "claim", "paper_value", "computed_value", "sound_value", "verdict", "reason")
+            if c in df.columns]
+    df = df[cols]
+    counts = df["verdict"].value_counts()
+    c = st.columns(3)
+    for i, v in enumerate(("reproduces", "differs", "not computable")):
+        c[i].metric(v, int(counts.get(v, 0)))
+    verdicts = st.multiselect("verdict", ["reproduces", "differs", "not computable"], default=[],
+                              placeholder="all verdicts", key="claims_verdict")
+    if verdicts:
+        df = df[df["verdict"].isin(verdicts)]
+    show_table(df, "claims", height=min(38 * (len(df) + 1), 720))

@@ -1,0 +1,40 @@
+"""Overview: the phase diagram (one trajectory per family, ordered by log N) and each family's gamma(N)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from .. import figures, state
+from ..widgets import show_figure
+
+
+def render() -> None:
+    st.title("Overview")
+    table = state.combined_table()
+    ups = state.uploaded_models()
+    st.caption(f"{table.n_models} models in {len(table.families)} families"
+               + (f", {len(ups)} uploaded this session (stars)" if ups else "")
+               + ". Hover a point for model, family, source and shots.")
+    benches = [b for b in table.benchmarks]
+    c1, c2, c3 = st.columns([1, 1, 3])
+    b1 = c1.selectbox("x benchmark", benches, index=benches.index("HellaSwag") if "HellaSwag" in benches else 0,
+                      key="ov_b1")
+    b2 = c2.selectbox("y benchmark", benches,
+                      index=benches.index("TruthfulQA") if "TruthfulQA" in benches else min(1, len(benches) - 1),
+                      key="ov_b2")
+    fams = c3.multiselect("families", table.families, default=[], key="ov_fams",
+                          placeholder="all families")
+    fams = fams or None
+    fig = figures.phase_diagram(table, b1=b1, b2=b2, uploaded=ups, families=fams)
+    show_figure(fig, "phase_diagram", data=table.wide([b1, b2], force=True))
+    _gamma_panel(table, b1, b2, fams)
+
+
+def _gamma_panel(table, b1, b2, fams) -> None:
+    from . import _library
+
+    if not _library.has("cape.diagnose"):
+        return
+    res = _library.diagnosis(table, b1, b2)
+    fig = figures.gamma_figure(res, families=fams)
+    show_figure(fig, "gamma_vs_N", data=figures.gamma_frame(res))

@@ -1,0 +1,55 @@
+"""Small Streamlit building blocks used by every view: a chart with its downloads, a table with its CSV."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import streamlit as st
+
+from . import figures
+from .state import csv_bytes
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_") or "figure"
+
+
+def show_figure(fig, name: str, *, key: str | None = None, data: pd.DataFrame | None = None) -> None:
+    """Draw ``fig`` full width; below it, download buttons: HTML (Plotly inlined, opens offline), PNG (rendered
+    on demand by kaleido; the chart toolbar's camera icon saves a PNG in the browser too) and, when ``data`` is
+    given, the numbers behind the figure as CSV."""
+    slug = _slug(name)
+    key = key or slug
+    st.plotly_chart(fig, config=figures.plotly_config(slug), key=f"chart-{key}", width="stretch")
+    cols = st.columns([1, 1, 1, 5])
+    cols[0].download_button("⬇ HTML", data=lambda: figures.figure_html(fig, name=slug), file_name=f"{slug}.html",
+                            mime="text/html", key=f"dl-html-{key}", on_click="ignore",
+                            help="The interactive figure as a standalone HTML file (works offline).")
+    cols[1].download_button("⬇ PNG", data=lambda: figures.figure_png(fig), file_name=f"{slug}.png",
+                            mime="image/png", key=f"dl-png-{key}", on_click="ignore",
+                            help="A PNG rendered on the server (kaleido).")
+    if data is not None:
+        cols[2].download_button("⬇ CSV", data=csv_bytes(data, index=_has_named_index(data)),
+                                file_name=f"{slug}.csv", mime="text/csv", key=f"dl-figcsv-{key}",
+                                on_click="ignore", help="The numbers behind the figure.")
+
+
+def _has_named_index(df: pd.DataFrame) -> bool:
+    return df.index.name is not None or any(n is not None for n in (df.index.names or []))
+
+
+def show_table(df: pd.DataFrame, name: str, *, key: str | None = None, index: bool | None = None,
+               height: int | str = "auto", column_config: dict | None = None) -> None:
+    """Show a table and a CSV download button for it."""
+    slug = _slug(name)
+    key = key or slug
+    index = _has_named_index(df) if index is None else index
+    st.dataframe(df, hide_index=not index, key=f"table-{key}", height=height, column_config=column_config)
+    st.download_button(f"⬇ {name} (CSV)", data=csv_bytes(df, index=index), file_name=f"{slug}.csv",
+                       mime="text/csv", key=f"dl-csv-{key}", on_click="ignore")
+
+
+def error_box(exc: Exception, *, what: str) -> None:
+    """Show a library error as one sentence (never a traceback)."""
+    st.error(f"{what}: {exc}")

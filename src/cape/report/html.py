@@ -1,0 +1,257 @@
+"""A self-contained static HTML report: the dashboard's figures and tables in one file that opens offline.
+
+Plotly's JavaScript is inlined once (``plotly.offline.get_plotlyjs()``); every figure is a ``<div>`` drawn by it;
+every table is an HTML table with a CSV download link embedded as a ``data:`` URI. Nothing is fetched from the
+network when the file is opened. Sections whose analysis module is not installed are left out (and listed at the
+end), never filled with placeholder numbers.
+
+Example:
+    >>> from cape.report.html import build_report
+    >>> path = build_report("report.html")          # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import importlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from ..scores import ScoreTable, write_atomic
+
+
+@dataclass
+class Block:
+    """One item of a section: a Plotly figure, a table or a paragraph."""
+
+    kind: str  # "figure" | "table" | "text"
+    title: str = ""
+    obj: object = None
+
+
+@dataclass
+class Section:
+    key: str
+    title: str
+    blocks: list[Block] = field(default_factory=list)
+    note: str = ""
+
+    def figure(self, fig, title: str = "") -> None:
+        self.blocks.append(Block("figure", title, fig))
+
+    def table(self, df: pd.DataFrame, title: str) -> None:
+        self.blocks.append(Block("table", title, df))
+
+    def text(self, text: str) -> None:
+        self.blocks.append(Block("text", "", text))
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    """What :func:`build_report` wrote."""
+
+    path: Path
+    sections: tuple[str, ...]
+    skipped: tuple[str, ...]
+    n_figures: int
+    n_tables: int
+    bytes: int
+    seconds: float
+
+    def to_dict(self) -> dict:
+        return {"path": str(self.path), "sections": list(self.sections), "skipped": list(self.skipped),
+                "n_figures": self.n_figures, "n_tables": self.n_tables, "bytes": self.bytes,
+                "seconds": round(self.seconds, 3)}
+
+
+def _has(module: str) -> bool:
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        return False
+    return True
+
+
+# ---------------------------------------------------------------------------------------------- sections
+def _overview(ctx: dict) -> Section:
+    from ..dashboard import figures
+
+    t = ctx["table"]
+    s = Section("overview", "Overview")
+    s.text(f"{t.n_models} models in {len(t.families)} families; benchmarks {', '.join(t.benchmarks)}.")
+    s.figure(figures.phase_diagram(t), "Phase diagram")
+    if _has("cape.diagnose"):
+        res = ctx["diagnosis"]()
+        s.figure(figures.gamma_figure(res), "Coupling against scale")
+    return s
+
+
+def _data(ctx: dict) -> Section:
+    t = ctx["table"]
+    s = Section("data", "Data")
+    wide = t.wide(force=True).reset_index()
+    wide.insert(2, "params_B", (wide.pop("params") / 1e9).round(4))
+    s.table(wide, "Scores (one row per model, percent)")
+    srcs = (t.long.groupby("source", dropna=True)["model"].nunique().rename("models").reset_index()
+            .sort_values("models", ascending=False))
+    s.table(srcs, "Sources")
+    return s
+
+
+#: Report sections in order: (key, title, required modules, builder).
+SECTIONS: tuple[tuple[str, str, tuple[str, ...], Callable[[dict], Section]], ...] = (
+    ("overview", "Overview", (), _overview),
+    ("data", "Data", (), _data),
+)
+
+
+# ---------------------------------------------------------------------------------------------- rendering
+_CSS = """
+body{font-family:-apple-system,BlinkMacSystemFont,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;margin:0;color:#222;
+background:#fafafa}
+header{background:#263238;color:#fff;padding:18px 32px}header h1{margin:0;font-size:1.6em}
+header p{margin:4px 0 0;color:#cfd8dc;font-size:.9em}
+nav{position:sticky;top:0;background:#fff;border-bottom:1px solid #ddd;padding:8px 32px;z-index:10}
+nav a{margin-right:18px;color:#1565c0;text-decoration:none;font-weight:500}
+main{padding:8px 32px 40px;max-width:1280px}
+section{background:#fff;border:1px solid #e0e0e0;border-radius:6px;margin:18px 0;padding:8px 20px 16px}
+h2{border-bottom:2px solid #eceff1;padding-bottom:6px}h3{margin:18px 0 6px;font-size:1.05em;color:#37474f}
+table.cape{border-collapse:collapse;font-size:.85em;margin:6px 0}
+table.cape th{background:#eceff1;text-align:left;padding:4px 8px;position:sticky;top:38px}
+table.cape td{border-top:1px solid #eee;padding:3px 8px;vertical-align:top}
+.tablewrap{max-height:460px;overflow:auto;border:1px solid #eee}
+a.dl{font-size:.85em;color:#1565c0}
+.note{color:#666;font-size:.9em}
+footer{color:#777;font-size:.8em;padding:10px 32px}
+"""
+
+
+def _fmt_cell(v) -> str:
+    if v is None or v is pd.NA:
+        return "—"
+    if isinstance(v, float):
+        if v != v:
+            return "—"
+        a = abs(v)
+        if a != 0 and (a >= 1e6 or a < 1e-3):
+            return f"{v:.3g}"
+        return f"{v:.4g}" if a < 100 else f"{v:.1f}"
+    return html.escape(str(v))
+
+
+def _table_html(df: pd.DataFrame, name: str) -> str:
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
+    rows = "".join("<tr>" + "".join(f"<td>{_fmt_cell(v)}</td>" for v in r) + "</tr>"
+                   for r in df.itertuples(index=False, name=None))
+    csv = base64.b64encode(df.to_csv(index=False).encode("utf-8")).decode("ascii")
+    slug = "".join(ch if ch.isalnum() else "_" for ch in name).strip("_")[:60] or "table"
+    return (f'<div class="tablewrap"><table class="cape"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody>'
+            f'</table></div><a class="dl" download="{slug}.csv" href="data:text/csv;base64,{csv}">'
+            f"download CSV</a>")
+
+
+def render_html(sections: list[Section], *, title: str, subtitle: str, skipped: list[str]) -> str:
+    """Assemble the report page (Plotly's JS inlined once)."""
+    from plotly.offline import get_plotlyjs
+
+    from ..dashboard.figures import plotly_config
+
+    parts = []
+    n = 0
+    for s in sections:
+        body = []
+        for b in s.blocks:
+            if b.title:
+                body.append(f"<h3>{html.escape(b.title)}</h3>")
+            if b.kind == "figure":
+                n += 1
+                name = f"{s.key}_{n}"
+                body.append(b.obj.to_html(full_html=False, include_plotlyjs=False, div_id=f"fig-{name}",
+                                          config=plotly_config(name)))
+            elif b.kind == "table":
+                body.append(_table_html(b.obj, b.title or s.key))
+            else:
+                body.append(f"<p>{html.escape(str(b.obj))}</p>")
+        if s.note:
+            body.append(f'<p class="note">{html.escape(s.note)}</p>')
+        parts.append(f'<section id="{s.key}"><h2>{html.escape(s.title)}</h2>{"".join(body)}</section>')
+    nav = "".join(f'<a href="#{s.key}">{html.escape(s.title)}</a>' for s in sections)
+    skip = (f'<p class="note">Not included (module not installed): {html.escape(", ".join(skipped))}</p>'
+            if skipped else "")
+    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<style>{_CSS}</style><script type=\"text/javascript\">{get_plotlyjs()}</script></head><body>"
+            f"<header><h1>{html.escape(title)}</h1><p>{html.escape(subtitle)}</p></header><nav>{nav}</nav>"
+            f"<main>{''.join(parts)}{skip}</main>"
+            f"<footer>Generated by CAPE. Every number is computed from the data at generation time; "
+            f"hover a point for model, family, source and shots.</footer></body></html>")
+
+
+def build_sections(table: ScoreTable | None = None, *, seed: int = 0,
+                   only: tuple[str, ...] | None = None) -> tuple[list[Section], list[str]]:
+    """Build the report's sections (figures and tables) without writing anything.
+
+    Returns:
+        ``(sections, skipped_titles)``.
+    """
+    if table is None:
+        from .. import data
+
+        table = data.load_base()
+    cache: dict = {}
+
+    def diagnosis():
+        if "diagnosis" not in cache:
+            from ..diagnose import diagnose
+
+            cache["diagnosis"] = diagnose(table, seed=seed)
+        return cache["diagnosis"]
+
+    ctx = {"table": table, "seed": seed, "diagnosis": diagnosis}
+    out, skipped = [], []
+    for key, title, requires, builder in SECTIONS:
+        if only is not None and key not in only:
+            continue
+        if not all(_has(m) for m in requires):
+            skipped.append(title)
+            continue
+        out.append(builder(ctx))
+    return out, skipped
+
+
+def build_report(out_path, table: ScoreTable | None = None, *, seed: int = 0,
+                 title: str = "CAPE report: capability coupling across model scale",
+                 only: tuple[str, ...] | None = None) -> ReportResult:
+    """Write the self-contained HTML report atomically.
+
+    Args:
+        out_path: the ``.html`` file to write.
+        table: the scores to analyse (default: the embedded base cohort).
+        seed: seed of every bootstrap in the analyses.
+        title: page title.
+        only: restrict to these section keys (default: all available).
+
+    Returns:
+        :class:`ReportResult` (path, sections, counts, size, seconds).
+
+    Example:
+        >>> r = build_report("/tmp/cape-report.html")    # doctest: +SKIP
+        >>> r.n_figures > 0                               # doctest: +SKIP
+        True
+    """
+    t0 = time.perf_counter()
+    sections, skipped = build_sections(table, seed=seed, only=only)
+    src = table.name if table is not None else "embedded base cohort"
+    subtitle = f"Data: {src}. Seed {seed}. Generated {time.strftime('%Y-%m-%d %H:%M')}."
+    page = render_html(sections, title=title, subtitle=subtitle, skipped=skipped)
+    path = write_atomic(Path(out_path), page)
+    n_fig = sum(b.kind == "figure" for s in sections for b in s.blocks)
+    n_tab = sum(b.kind == "table" for s in sections for b in s.blocks)
+    return ReportResult(path=path, sections=tuple(s.title for s in sections), skipped=tuple(skipped),
+                        n_figures=n_fig, n_tables=n_tab, bytes=len(page.encode("utf-8")),
+                        seconds=time.perf_counter() - t0)

@@ -1,0 +1,179 @@
+"""App-level tests of the dashboard (streamlit.testing.v1.AppTest, no browser) and of its figure builders."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+pytest.importorskip("streamlit")
+pytest.importorskip("plotly")
+
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from cape import data  # noqa: E402
+from cape.dashboard import app_path, figures, streamlit_command, views  # noqa: E402
+from cape.scores import ScoreTable  # noqa: E402
+
+TIMEOUT = 90
+
+
+def _app(view: str | None = None, **session) -> AppTest:
+    at = AppTest.from_file(str(app_path()), default_timeout=TIMEOUT)
+    if view:
+        at.query_params["view"] = view
+    for k, v in session.items():
+        at.session_state[k] = v
+    return at.run()
+
+
+def _charts(at: AppTest) -> list[dict]:
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def _trace_names(spec: dict) -> list[str]:
+    return [t.get("name") for t in spec["data"]]
+
+
+def _no_errors(at: AppTest) -> None:
+    assert not at.exception, [e.message for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def _available(key: str) -> bool:
+    return key in [v.key for v in views.available()]
+
+
+def _upload_table() -> ScoreTable:
+    wide = pd.DataFrame({"model": ["mytest-1b", "mytest-7b"], "family": ["MyTest", "MyTest"],
+                         "params": [1e9, 7e9], "HellaSwag": [49.7, 70.1], "TruthfulQA": [38.9, 41.2],
+                         "source": ["upload.json", "upload.json"]})
+    return ScoreTable.from_wide(wide, name="upload.json")
+
+
+# ------------------------------------------------------------------------------------------------ figures
+def test_phase_diagram_has_one_trajectory_per_family_ordered_by_size():
+    t = data.load_base()
+    fig = figures.phase_diagram(t)
+    names = [tr.name for tr in fig.data]
+    assert sorted(names) == sorted(t.families)
+    py = next(tr for tr in fig.data if tr.name == "Pythia")
+    wide = t.filter(family="Pythia").wide(["HellaSwag", "TruthfulQA"]).sort_values("params")
+    assert list(py.x) == wide["HellaSwag"].tolist()  # ordered by log N, not by score
+    assert list(py.customdata[:, 0]) == wide.index.tolist()
+    # hover names model, family, source and shots
+    for field in ("customdata[0]", "family", "source", "shots"):
+        assert field in py.hovertemplate
+
+
+def test_family_colours_are_stable_and_distinct():
+    fams = data.load_base().families
+    a = figures.family_colors(fams)
+    b = figures.family_colors(list(reversed(fams)))
+    assert a == b
+    assert len(set(a.values())) == len(fams)
+
+
+def test_uploaded_models_are_stars():
+    t = ScoreTable.concat([data.load_base(), _upload_table()])
+    fig = figures.phase_diagram(t, uploaded={"mytest-1b", "mytest-7b"})
+    tr = next(tr for tr in fig.data if tr.name == "MyTest")
+    assert list(tr.marker.symbol) == ["star", "star"]
+
+
+def test_figure_html_is_standalone():
+    fig = figures.phase_diagram(data.load_base())
+    page = figures.figure_html(fig, name="x")
+    import re
+
+    assert not re.search(r"<script[^>]*\bsrc=", page)  # no external script
+    assert not re.search(r"<link[^>]*\bhref=\"http", page)  # no external stylesheet
+    assert len(page) > 1_000_000  # plotly.js inlined
+
+
+def test_streamlit_command_binds_loopback_and_disables_stats():
+    cmd = streamlit_command(port=8765)
+    s = " ".join(cmd)
+    assert "--server.address 127.0.0.1" in s
+    assert "--browser.gatherUsageStats false" in s
+    assert "--server.port 8765" in s
+    assert "--server.headless true" in s
+
+
+# ------------------------------------------------------------------------------------------------ app
+def test_app_starts_on_overview_with_phase_diagram():
+    at = _app()
+    _no_errors(at)
+    assert at.title[0].value == "Overview"
+    charts = _charts(at)
+    assert charts, "no chart on the overview"
+    assert "Pythia" in _trace_names(charts[0])
+    # every chart has downloads: HTML, PNG and the data as CSV
+    labels = [b.label for b in at.get("download_button")]
+    assert any("HTML" in x for x in labels) and any("PNG" in x for x in labels) and any("CSV" in x for x in labels)
+
+
+def test_view_switch_by_sidebar_and_url():
+    at = _app()
+    keys = at.sidebar.radio[0].options
+    assert "Overview" in keys
+    if _available("claims"):
+        at.sidebar.radio[0].set_value("claims").run()
+        _no_errors(at)
+        assert at.title[0].value == "Claims"
+        assert at.query_params["view"] == ["claims"] or at.query_params["view"] == "claims"
+
+
+def test_unknown_view_in_url_falls_back_to_overview():
+    at = _app("no-such-view")
+    _no_errors(at)
+    assert at.title[0].value == "Overview"
+
+
+def test_overview_benchmark_choice_changes_axes():
+    at = _app()
+    at.selectbox(key="ov_b1").set_value("ARC-Challenge").run()
+    _no_errors(at)
+    spec = _charts(at)[0]
+    assert spec["layout"]["xaxis"]["title"]["text"].startswith("ARC-Challenge")
+
+
+def test_session_upload_shows_in_plots_and_leaves_embedded_data_alone():
+    before = data.load_base().long
+    at = _app(cape_uploads={"upload.json": (_upload_table(), {})})
+    _no_errors(at)
+    spec = _charts(at)[0]
+    assert "MyTest" in _trace_names(spec)
+    tr = next(t for t in spec["data"] if t["name"] == "MyTest")
+    assert tr["marker"]["symbol"] == ["star", "star"]
+    pd.testing.assert_frame_equal(data.load_base().long, before)
+    # another session does not see it
+    at2 = _app()
+    assert "MyTest" not in _trace_names(_charts(at2)[0])
+
+
+def test_upload_with_a_colliding_name_is_renamed_not_merged():
+    t = ScoreTable.from_wide(pd.DataFrame({"model": ["Pythia-1B"], "family": ["Pythia"], "params": [1e9],
+                                           "HellaSwag": [10.0], "TruthfulQA": [90.0]}), name="mine.csv")
+    at = _app(cape_uploads={"mine.csv": (t, {})})
+    _no_errors(at)
+    spec = _charts(at)[0]
+    py = next(tr for tr in spec["data"] if tr["name"] == "Pythia")
+    models = [c[0] for c in py["customdata"]]
+    assert "Pythia-1B (uploaded)" in models and "Pythia-1B" in models
+
+
+@pytest.mark.skipif(not _available("claims"), reason="claims view not available")
+def test_claims_view_lists_claims_with_verdicts():
+    at = _app("claims")
+    _no_errors(at)
+    assert at.title[0].value == "Claims"
+    from cape.claims import all_claims
+
+    n = len(all_claims())
+    if n:
+        df = at.dataframe[0].value
+        assert len(df) == n
+        assert set(df["verdict"]) <= {"reproduces", "differs", "not computable"}
+        assert sum(int(m.value) for m in at.metric) == n
