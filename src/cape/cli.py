@@ -37,25 +37,19 @@ for _name in COMMAND_MODULES:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: runs the app, turning CAPE errors into one-line messages and exit codes."""
-    import click
-
     from .errors import CapeError
 
     debug = bool(os.environ.get("CAPE_DEBUG"))
     try:
-        app(args=argv, standalone_mode=False, prog_name="cape")
+        # standalone mode: usage errors print their message and raise SystemExit(2)
+        app(args=argv, prog_name="cape")
+    except SystemExit as e:
+        code = e.code
+        return code if isinstance(code, int) else (0 if code is None else 1)
     except CapeError as e:
         if debug:
             raise
         print(f"error: {e}", file=sys.stderr)
-        return e.exit_code
-    except click.exceptions.Exit as e:
-        return e.exit_code
-    except click.exceptions.Abort:
-        print("aborted", file=sys.stderr)
-        return 130
-    except click.ClickException as e:
-        e.show()
         return e.exit_code
     except FileNotFoundError as e:
         if debug:

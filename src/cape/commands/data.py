@@ -32,11 +32,13 @@ def data_list(ctx: typer.Context,
     from rich.table import Table
 
     t = Table(title="Embedded datasets", show_lines=False)
-    for c in ("name", "kind", "rows", "models", "families/labs", "benchmarks", "description"):
-        t.add_column(c, overflow="fold")
+    from ..catalog import info
+
+    for c in ("name", "kind", "rows", "models", "groups", "benchmarks", "description"):
+        t.add_column(c, overflow="fold", no_wrap=c in ("name", "kind"))
     for r in rows:
         t.add_row(r["name"], r["kind"], str(r["rows"]), str(r["models"]), str(r["groups"]),
-                  ", ".join(r["benchmarks"]), r["description"])
+                  " ".join(info(b).short for b in r["benchmarks"]), r["description"])
     console.print(t)
     console.print("Show a family: [bold]cape data show Pythia[/]; export: [bold]cape data export base -o base.csv[/]")
 
@@ -67,11 +69,13 @@ def data_show(
     from rich.table import Table
 
     tab = Table(title=f"{t.families[0]} ({dataset}: {t.n_models} models)")
-    tab.add_column("model")
+    tab.add_column("model", no_wrap=True)
     tab.add_column("params", justify="right")
     bs = [c for c in wide.columns if c not in ("family", "params")]
+    from ..catalog import info
+
     for b in bs:
-        tab.add_column(b, justify="right")
+        tab.add_column(info(b).short, justify="right")
     for m, r in wide.iterrows():
         tab.add_row(str(m), fmt_params(r["params"]), *[fmt(r[b], 1) for b in bs])
     console.print(tab)
