@@ -1,0 +1,301 @@
+"""``cape frontier`` (frontier diagnostics) and ``cape doctor`` (diagnose one model, recommend interventions)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from ._common import console, emit_json, fmt, fmt_params
+
+
+def register(app: typer.Typer) -> None:
+    app.command("frontier")(frontier)
+    app.command("doctor")(doctor)
+
+
+def _read_scores(path: Path):
+    """A ScoreTable from a user file: the ingest readers when present, else a wide CSV."""
+    try:
+        from ..ingest import read_any  # noqa: PLC0415
+    except ImportError:
+        read_any = None
+    if read_any is not None:
+        return read_any(path)
+    import pandas as pd
+
+    from ..errors import DataError
+    from ..scores import ScoreTable
+
+    if not Path(path).exists():
+        raise FileNotFoundError(2, "No such file", str(path))
+    try:
+        df = pd.read_csv(path)
+    except Exception as e:  # noqa: BLE001 - any parse failure is the user's file
+        raise DataError(f"{path}: not a readable CSV ({type(e).__name__}: {e})") from None
+    return ScoreTable.from_wide(df, name=str(path))
+
+
+def _mark(name: str, added: set[str]) -> str:
+    return f"[bold yellow]{name}[/] (added)" if name in added else name
+
+
+def _s(v) -> str:
+    """A cell for an optional text value (missing as an em dash)."""
+    try:
+        import pandas as pd
+
+        if v is None or pd.isna(v):
+            return "—"
+    except (TypeError, ValueError):
+        pass
+    return str(v)
+
+
+def _ci(ci, nd=3) -> str:
+    lo, hi = ci
+    return f"[{fmt(lo, nd)}, {fmt(hi, nd)}]"
+
+
+# ---------------------------------------------------------------------------------------------- frontier
+def frontier(
+    scores: Optional[List[Path]] = typer.Option(None, "--scores", "-s", help="File(s) of models to add "
+                                                "(CSV with model, lab, SWE-bench Verified, GPQA Diamond [, IFEval])."),
+    include_post_cutoff: bool = typer.Option(False, "--include-post-cutoff",
+                                             help="Fit the post-cutoff models too (the 39-model refit)."),
+    fit_added: bool = typer.Option(False, "--fit-added", help="Fit the added models too (default: shown only)."),
+    fit_subset: Optional[List[str]] = typer.Option(None, "--fit-subset",
+                                                   help="Subsets in the fit (default core and extended)."),
+    method: str = typer.Option("fit", "--method", help="Line for h: fit (unrounded OLS) or paper "
+                                                       "(rounded to 0.513 / 46.4 precision)."),
+    x: str = typer.Option("SWE-bench Verified", "--x", help="Older axis."),
+    y: str = typer.Option("GPQA Diamond", "--y", help="Newer axis (h is in its points)."),
+    top_k: int = typer.Option(5, "--top-k", help="Models at the top for the saturation spread."),
+    rotate_below: float = typer.Option(0.2, "--rotate-below", help="Rotate the old axis when the spread ratio "
+                                                                   "is below this."),
+    rank_by: str = typer.Option("old", "--rank-by", help="Rank the top-k by the old or the new axis."),
+    n_boot: int = typer.Option(2000, "--n-boot", help="Bootstrap resamples."),
+    seed: int = typer.Option(0, "--seed", help="Bootstrap seed."),
+    json_: bool = typer.Option(False, "--json", help="Print the full report as JSON."),
+) -> None:
+    """Frontier diagnostics: population coupling, h-field, per-lab statistics and trajectories,
+    leave-one-lab-out error, axis saturation and the three-benchmark sub-panel."""
+    from ..frontier import FrontierConfig, frontier_report
+    from ..scores import ScoreTable
+
+    cfg = FrontierConfig(x=x, y=y, fit_subsets=tuple(fit_subset) if fit_subset else ("core", "extended"),
+                         include_post_cutoff=include_post_cutoff, fit_added=fit_added, h_method=method,
+                         n_boot=n_boot, seed=seed, top_k=top_k, rotate_below=rotate_below, rank_by=rank_by)
+    added = None
+    if scores:
+        tables = [_read_scores(p) for p in scores]
+        added = tables[0] if len(tables) == 1 else ScoreTable.concat(tables, name="added scores")
+    rep = frontier_report(config=cfg, added=added)
+    if json_:
+        emit_json(rep)
+        return
+    _render_frontier(rep)
+
+
+def _render_frontier(rep) -> None:
+    from rich.table import Table
+
+    cfg = rep.config
+    added = set(rep.added_models)
+    c = rep.coupling
+    xs, ys = cfg.x, cfg.y
+    console.print(f"[bold]Frontier population coupling[/]: {ys} on {xs}, {c.n} fitted models "
+                  f"({', '.join(cfg.fitted_subsets)}), {int(len(rep.panel))} shown")
+    t = Table(show_header=True)
+    for col in ("quantity", "estimate", "SE", f"{c.ci:.0%} t / Fisher CI", f"bootstrap CI ({c.n_boot}, seed {c.seed})"):
+        t.add_column(col, justify="right" if col != "quantity" else "left")
+    t.add_row("r", fmt(c.r, 4), "", _ci(c.r_ci_fisher), _ci(c.r_ci_boot))
+    t.add_row("p (two-sided)", f"{c.p:.3g}", "", "", "")
+    t.add_row("slope", fmt(c.slope, 4), fmt(c.se_slope, 3), _ci(c.slope_ci_t), _ci(c.slope_ci_boot))
+    t.add_row("intercept", fmt(c.intercept, 3), fmt(c.se_intercept, 2), _ci(c.intercept_ci_t, 2),
+              _ci(c.intercept_ci_boot, 2))
+    t.add_row("residual SD", fmt(c.residual_sd, 2), "", "", "")
+    console.print(t)
+    if rep.subsets:
+        t = Table(title="Coupling on subsets")
+        for col in ("subset", "rule", "n", "r", "p", "slope", "intercept"):
+            t.add_column(col, justify="left" if col in ("subset", "rule") else "right")
+        for s in rep.subsets:
+            t.add_row(s.name, s.rule, str(s.n), fmt(s.r, 4), f"{s.p:.2g}", fmt(s.slope, 4), fmt(s.intercept, 2))
+        console.print(t)
+
+    hf = rep.h_field
+    t = Table(title=f"h-field: {ys} - ({hf.slope:.4g} * {xs} + {hf.intercept:.4g})  [{hf.method} line; "
+                    f"PI = {hf.ci:.0%} prediction interval]")
+    for col in ("model", "lab", "date", "subset", "x", "y", "h", "± PI", "direction"):
+        t.add_column(col, justify="right" if col in ("x", "y", "h", "± PI") else "left")
+    tab = hf.table.sort_values(["lab", "h"])
+    for m, r in tab.iterrows():
+        flag = "" if r["in_fit"] else " *"
+        hs = fmt(r["h"], 1) + ("!" if r["outside_pi"] else "")
+        t.add_row(_mark(m, added), r["lab"], _s(r["date"]),
+                  r["subset"] + flag, fmt(r["x"], 1), fmt(r["y"], 1), hs, fmt(r["pi_half"], 1), r["direction"])
+    console.print(t)
+    console.print("  * shown, not fitted;  ! outside the prediction interval")
+
+    L = rep.labs.table
+    t = Table(title="Per-lab statistics (fitted models)")
+    for col in ("lab", "n", "core", "mean h", "mean h core", "SD h", "swing", "slope ± SE", "r", "conf.",
+                "direction", "shown only"):
+        t.add_column(col, justify="left" if col in ("lab", "conf.", "direction", "shown only") else "right")
+    for lab, r in L.iterrows():
+        so = ", ".join(_mark(m.strip(), added) for m in r["shown_only"].split(",") if m.strip())
+        t.add_row(lab, str(r["n"]), str(r["n_core"]), fmt(r["mean_h"], 2), fmt(r["mean_h_core"], 2),
+                  fmt(r["sd_h"], 2), fmt(r["swing"], 1),
+                  f"{fmt(r['slope'], 3)} ± {fmt(r['slope_se'], 3)}" if r["slope"] == r["slope"] else "—",
+                  fmt(r["r"], 3), r["confidence"], r["direction"], so)
+    console.print(t)
+
+    tr = rep.labs.trajectory
+    t = Table(title=f"h trajectory per lab (ordered by {rep.labs.order}; ‼ = |dh| > {cfg.reallocation:g})")
+    t.add_column("lab")
+    t.add_column("releases: model h (dh)", overflow="fold")
+    for lab, g in tr.groupby("lab", sort=True):
+        steps = []
+        for _, r in g.iterrows():
+            s = f"{_mark(r['model'], added)} {r['h']:+.1f}"
+            if r["dh"] == r["dh"]:
+                s += f" ({r['dh']:+.1f}{' ‼' if r['reallocation'] else ''})"
+            steps.append(s)
+        t.add_row(lab, " → ".join(steps))
+    console.print(t)
+
+    lo = rep.lolo
+    t = Table(title=f"Leave-one-lab-out: predict a lab from the others ({ys} points)")
+    for col in ("lab", "test models", "MAE", "MAPE %", "in summary"):
+        t.add_column(col, justify="left" if col == "lab" else "right")
+    for lab, r in lo.labs.iterrows():
+        t.add_row(lab, str(r["n_test"]), fmt(r["mae"], 2), fmt(r["mape"], 1), "yes" if r["in_summary"] else "")
+    console.print(t)
+    console.print(f"  LOLO MAE [bold]{lo.mean_mae:.2f} ± {lo.sd_mae:.2f}[/] {ys} points (mean ± population SD over "
+                  f"{lo.n_labs} labs with ≥ {lo.min_models} models); MAPE {lo.mean_mape:.1f} ± {lo.sd_mape:.1f}%")
+    sho = lo.models[~lo.models["in_fit"]]
+    for m, r in sho.iterrows():
+        console.print(f"  {_mark(m, added)}: predicted {r['predicted']:.1f} without its lab, "
+                      f"measured {r['y']:.1f} (error {r['error']:+.1f})")
+
+    s = rep.saturation
+    console.print(f"[bold]Saturation[/]: {s.message}")
+    t = Table(title=f"Top of the panel by {s.rank_by}")
+    for col in ("rank", "model", "lab", s.old, s.new, "top-k"):
+        t.add_column(col, justify="right" if col in ("rank", s.old, s.new) else "left")
+    rk = s.ranking
+    show = rk[(rk["in_top_k"]) | (rk["rank"] <= s.top_k + 3) | rk.index.isin(list(added))]
+    for m, r in show.iterrows():
+        t.add_row(str(r["rank"]), _mark(m, added), r["lab"], fmt(r[s.old], 1), fmt(r[s.new], 1),
+                  "✓" if r["in_top_k"] else "")
+    console.print(t)
+
+    ta = rep.three_axis
+    if ta is not None:
+        b = ta.benchmarks
+        t = Table(title=f"Three-benchmark sub-panel ({ta.source}: {', '.join(ta.models)})")
+        t.add_column("")
+        for bb in b:
+            t.add_column(bb, justify="right")
+        for i, bb in enumerate(b):
+            t.add_row(bb, *[fmt(ta.corr[i, j], 3) for j in range(3)])
+        console.print(t)
+        tos = ta.third_on_second
+        console.print(f"  det R = {ta.det:.3f} ({'PSD' if ta.psd else 'not PSD'}); d_eff = {ta.d_eff_cov:.3f} "
+                      f"(covariance) / {ta.d_eff_corr:.3f} (correlation); {tos['y']} = {tos['slope']:.4f} "
+                      f"{tos['x']} + {tos['intercept']:.2f} (r = {tos['r']:+.3f})")
+    for n in rep.notes:
+        console.print(f"[dim]note: {n}[/]")
+
+
+# ---------------------------------------------------------------------------------------------- doctor
+def doctor(
+    model: Optional[str] = typer.Argument(None, help="A model of the embedded (or --data) cohort or frontier "
+                                                     "panel, e.g. Pythia-1B or 'Claude Opus 4.6'."),
+    family: Optional[str] = typer.Option(None, "--family", "-f", help="Family of a model you describe "
+                                                                       "(with --params and --score)."),
+    params: Optional[float] = typer.Option(None, "--params", "-n", help="Parameter count (raw, e.g. 1e9)."),
+    score: Optional[List[str]] = typer.Option(None, "--score", help="BENCHMARK=VALUE in percent "
+                                              "(HellaSwag=49.7, TQA=38.9, SWE=80, GPQA=85); repeatable."),
+    d_model: Optional[int] = typer.Option(None, "--d-model", help="Residual width of a model you describe."),
+    lab: Optional[str] = typer.Option(None, "--lab", help="Lab of a frontier model you describe."),
+    name: Optional[str] = typer.Option(None, "--name", help="Name for a model you describe."),
+    data_file: Optional[Path] = typer.Option(None, "--data", help="Score file to use instead of the embedded "
+                                                                  "cohort (any format cape ingest reads)."),
+    config: Optional[Path] = typer.Option(None, "--config", help="TOML file with DoctorConfig thresholds."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Seed of the score-noise bootstrap."),
+    json_: bool = typer.Option(False, "--json", help="Print the diagnosis as JSON."),
+) -> None:
+    """Diagnose one model: local coupling against its family neighbours, phase with a confidence, position
+    relative to the family's N_c, residuals from family and cohort trends, d_eff context, and recommended
+    interventions, each with the rule that fired and its numbers."""
+    from dataclasses import replace
+
+    from ..advise import DoctorConfig, diagnose_model, parse_scores
+
+    cfg = DoctorConfig.from_toml(config) if config is not None else DoctorConfig()
+    if seed is not None:
+        cfg = replace(cfg, seed=seed)
+    table = _read_scores(data_file) if data_file is not None else None
+    res = diagnose_model(model, family=family, params=params, scores=parse_scores(score or []), d_model=d_model,
+                         lab=lab, name=name, table=table, config=cfg)
+    if json_:
+        emit_json(res)
+        return
+    _render_doctor(res)
+
+
+def _render_doctor(res) -> None:
+    from rich.table import Table
+
+    d = res
+    head = f"[bold]{d.model}[/]"
+    if d.family:
+        head += f" — family {d.family}"
+    if d.params == d.params and d.params is not None:
+        head += f", {fmt_params(d.params)} parameters"
+    head += f" ({d.kind} model; {d.source})"
+    console.print(head)
+    if d.scores:
+        console.print("  scores: " + ", ".join(f"{k} {v:.1f}" for k, v in d.scores.items()))
+    if d.coupling:
+        t = Table(title=f"Local coupling γ = Δ{d.axes[1]} / Δ{d.axes[0]} against neighbours")
+        for col in ("interval", "Δ" + d.axes[0], "Δ" + d.axes[1], "γ", f"{d.config.ci:.0%} noise CI", "phase", "note"):
+            t.add_column(col, justify="left" if col in ("interval", "phase", "note") else "right")
+        for g in d.coupling:
+            t.add_row(f"{g['lower']} → {g['upper']}", fmt(g["d1"], 2), fmt(g["d2"], 2), fmt(g["gamma"], 3),
+                      _ci(g["ci"]), g["phase"] or "—", g.get("note") or "")
+        console.print(t)
+    ph = d.phase
+    if ph:
+        console.print(f"[bold]Phase[/]: {ph['label']} (γ = {fmt(ph['gamma'], 3)} from {ph['interval']}); "
+                      f"confidence {ph['confidence']:.0%} of {ph['n_boot']} score-noise draws "
+                      f"(tax {ph['probabilities']['tax']:.0%}, transition {ph['probabilities']['transition']:.0%}, "
+                      f"bonus {ph['probabilities']['bonus']:.0%})")
+    nc = d.critical
+    if nc:
+        console.print(f"[bold]Critical scale[/]: {nc['message']}")
+    for r in d.residuals:
+        iv = f" (± {fmt(r['pi_half'], 1)} {r.get('ci_label', '95% PI')})" if r.get("pi_half") is not None else ""
+        console.print(f"[bold]Residual[/] from {r['reference']}: {r['value']:+.2f} {r['unit']}{iv} — {r['reading']}")
+    if d.d_eff:
+        console.print(f"[bold]d_eff[/]: {d.d_eff['message']}")
+    if d.frontier:
+        console.print(f"[bold]Frontier[/]: {d.frontier['message']}")
+    console.print()
+    t = Table(title="Recommendations", show_lines=True)
+    t.add_column("intervention")
+    t.add_column("rule", overflow="fold")
+    t.add_column("evidence", overflow="fold")
+    for rec in d.recommendations:
+        t.add_row(f"[bold]{rec.title}[/]", rec.rule, rec.evidence_text)
+    console.print(t)
+    skipped = [r for r in d.rules if r.status != "fired"]
+    if skipped:
+        console.print("Rules checked and not fired:")
+        for r in skipped:
+            console.print(f"  - {r.name}: {r.status} — {r.reason}")
+    for n in d.notes:
+        console.print(f"[dim]note: {n}[/]")
