@@ -35,7 +35,10 @@ def data_list(ctx: typer.Context,
     from ..catalog import info
 
     for c in ("name", "kind", "rows", "models", "groups", "benchmarks", "description"):
-        t.add_column(c, overflow="fold", no_wrap=c in ("name", "kind"))
+        if c == "description":
+            t.add_column(c, overflow="ellipsis", no_wrap=True, max_width=60)
+        else:
+            t.add_column(c, overflow="fold", no_wrap=c in ("name", "kind"))
     for r in rows:
         t.add_row(r["name"], r["kind"], str(r["rows"]), str(r["models"]), str(r["groups"]),
                   " ".join(info(b).short for b in r["benchmarks"]), r["description"])
