@@ -253,7 +253,7 @@ def _render_doctor(res) -> None:
     d = res
     head = f"[bold]{d.model}[/]"
     if d.family:
-        head += f" — family {d.family}"
+        head += f" — {'lab' if d.kind == 'frontier' else 'family'} {d.family}"
     if d.params == d.params and d.params is not None:
         head += f", {fmt_params(d.params)} parameters"
     head += f" ({d.kind} model; {d.source})"
@@ -270,10 +270,14 @@ def _render_doctor(res) -> None:
         console.print(t)
     ph = d.phase
     if ph:
-        console.print(f"[bold]Phase[/]: {ph['label']} (γ = {fmt(ph['gamma'], 3)} from {ph['interval']}); "
-                      f"confidence {ph['confidence']:.0%} of {ph['n_boot']} score-noise draws "
-                      f"(tax {ph['probabilities']['tax']:.0%}, transition {ph['probabilities']['transition']:.0%}, "
-                      f"bonus {ph['probabilities']['bonus']:.0%})")
+        src = (f"γ = {fmt(ph['gamma'], 3)} from {ph['interval']}" if ph.get("gamma") is not None
+               else ph["method"].split(";")[0])
+        pr = ph["probabilities"]
+        console.print(f"[bold]Phase[/]: {ph['label'] or 'undetermined'} ({src}); confidence "
+                      f"{fmt(100 * (ph['confidence'] or 0), 0)}% of {ph['n_boot']} "
+                      f"{'score-noise draws' if ph.get('gamma') is not None else 'bootstrap resamples'} "
+                      f"(tax {pr['tax']:.0%}, transition {pr['transition']:.0%}, bonus {pr['bonus']:.0%}"
+                      + (f", undetermined {pr['undetermined']:.0%}" if pr.get("undetermined") else "") + ")")
     nc = d.critical
     if nc:
         console.print(f"[bold]Critical scale[/]: {nc['message']}")
