@@ -177,3 +177,46 @@ def test_claims_view_lists_claims_with_verdicts():
         assert len(df) == n
         assert set(df["verdict"]) <= {"reproduces", "differs", "not computable"}
         assert sum(int(m.value) for m in at.metric) == n
+
+
+@pytest.mark.skipif(not _available("frontier"), reason="frontier view not available")
+def test_frontier_view_shows_the_library_fit():
+    from cape.frontier import frontier_report
+
+    at = _app("frontier")
+    _no_errors(at)
+    rep = frontier_report()
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["population r"] == f"{rep.coupling.r:+.3f}"
+    assert metrics["slope"] == f"{rep.coupling.slope:.3f}"
+    charts = _charts(at)
+    assert len(charts) >= 5
+    names = _trace_names(charts[0])
+    assert any(n.startswith("population") for n in names)
+    assert set(rep.h_field.table["lab"].astype(str)) <= set(names)
+
+
+def _arr(v) -> list:
+    """A Plotly JSON array (plain list or base64 typed array) as a list of floats."""
+    if isinstance(v, dict) and "bdata" in v:
+        import base64
+
+        import numpy as np
+
+        return np.frombuffer(base64.b64decode(v["bdata"]), dtype=np.dtype(v["dtype"])).astype(float).tolist()
+    return [float(x) for x in v]
+
+
+@pytest.mark.skipif(not _available("frontier"), reason="frontier view not available")
+def test_frontier_paper_line_option_changes_the_h_field():
+    from cape.frontier import FrontierConfig, frontier_report
+
+    at = _app("frontier")
+    at.radio(key="fr_method").set_value("paper").run()
+    _no_errors(at)
+    want = frontier_report(config=FrontierConfig(h_method="paper")).h_field.table["h"]
+    default = frontier_report().h_field.table["h"]
+    spec = _charts(at)[1]  # h-field per model
+    got = {x: y for t in spec["data"] for x, y in zip(t["x"], _arr(t["y"]))}
+    assert got == pytest.approx(want.to_dict(), abs=1e-9)
+    assert got != pytest.approx(default.to_dict(), abs=1e-9)

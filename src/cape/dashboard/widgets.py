@@ -21,18 +21,19 @@ def show_figure(fig, name: str, *, key: str | None = None, data: pd.DataFrame | 
     given, the numbers behind the figure as CSV."""
     slug = _slug(name)
     key = key or slug
-    st.plotly_chart(fig, config=figures.plotly_config(slug), key=f"chart-{key}", width="stretch")
-    cols = st.columns([1, 1, 1, 5])
-    cols[0].download_button("⬇ HTML", data=lambda: figures.figure_html(fig, name=slug), file_name=f"{slug}.html",
-                            mime="text/html", key=f"dl-html-{key}", on_click="ignore",
-                            help="The interactive figure as a standalone HTML file (works offline).")
-    cols[1].download_button("⬇ PNG", data=lambda: figures.figure_png(fig), file_name=f"{slug}.png",
-                            mime="image/png", key=f"dl-png-{key}", on_click="ignore",
-                            help="A PNG rendered on the server (kaleido).")
+    st.plotly_chart(fig, config=figures.plotly_config(slug), key=f"chart-{key}", width="stretch",
+                    theme=None)
+    row = st.container(horizontal=True, gap="small")
+    row.download_button("⬇ HTML", data=lambda: figures.figure_html(fig, name=slug), file_name=f"{slug}.html",
+                        mime="text/html", key=f"dl-html-{key}", on_click="ignore", width="content",
+                        help="The interactive figure as a standalone HTML file (works offline).")
+    row.download_button("⬇ PNG", data=lambda: figures.figure_png(fig), file_name=f"{slug}.png",
+                        mime="image/png", key=f"dl-png-{key}", on_click="ignore", width="content",
+                        help="A PNG rendered on the server (kaleido); the chart toolbar's camera saves one too.")
     if data is not None:
-        cols[2].download_button("⬇ CSV", data=csv_bytes(data, index=_has_named_index(data)),
-                                file_name=f"{slug}.csv", mime="text/csv", key=f"dl-figcsv-{key}",
-                                on_click="ignore", help="The numbers behind the figure.")
+        row.download_button("⬇ CSV", data=csv_bytes(data, index=_has_named_index(data)),
+                            file_name=f"{slug}.csv", mime="text/csv", key=f"dl-figcsv-{key}",
+                            on_click="ignore", width="content", help="The numbers behind the figure.")
 
 
 def _has_named_index(df: pd.DataFrame) -> bool:

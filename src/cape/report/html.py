@@ -103,9 +103,32 @@ def _data(ctx: dict) -> Section:
     return s
 
 
+def _frontier(ctx: dict) -> Section:
+    from ..dashboard import figures
+    from ..frontier import frontier_report
+
+    rep = frontier_report(added=ctx.get("frontier_added"))
+    c = rep.coupling
+    s = Section("frontier", "Frontier")
+    s.text(f"Population coupling r = {c.r:+.3f} (95% bootstrap CI [{c.r_ci_boot[0]:+.3f}, {c.r_ci_boot[1]:+.3f}], "
+           f"p = {c.p:.2g}, n = {c.n}); line {rep.config.y} = {c.slope:.3f} x {rep.config.x} + {c.intercept:.1f}. "
+           f"Leave-one-lab-out MAE {rep.lolo.mean_mae:.2f} ± {rep.lolo.sd_mae:.2f} points "
+           f"({rep.lolo.n_labs} labs). {rep.saturation.message}.")
+    s.figure(figures.frontier_scatter(rep), "Population line and prediction band")
+    s.figure(figures.h_field_figure(rep), "h-field per model")
+    s.figure(figures.lab_h_figure(rep), "h-field per lab")
+    s.figure(figures.lab_trajectory_figure(rep), "h trajectory per lab")
+    s.figure(figures.saturation_figure(rep), "Rotation diagnostic")
+    s.table(rep.to_frame().reset_index(), "Frontier models: scores, h, LOLO prediction")
+    s.table(rep.labs.to_frame().reset_index(), "Per-lab statistics")
+    s.table(rep.lolo.labs.reset_index(), "Leave-one-lab-out")
+    return s
+
+
 #: Report sections in order: (key, title, required modules, builder).
 SECTIONS: tuple[tuple[str, str, tuple[str, ...], Callable[[dict], Section]], ...] = (
     ("overview", "Overview", (), _overview),
+    ("frontier", "Frontier", ("cape.frontier",), _frontier),
     ("data", "Data", (), _data),
 )
 

@@ -36,3 +36,21 @@ def claims() -> list[dict]:
     from ...claims import all_claims
 
     return [c.to_dict() for c in all_claims()]
+
+
+@st.cache_data(show_spinner="Fitting the frontier panel…", hash_funcs=HASH_FUNCS, max_entries=16)
+def frontier(include_post_cutoff: bool = False, h_method: str = "fit", seed: int = 0, added=None):
+    """:func:`cape.frontier.frontier_report` on the embedded panel (plus the session's frontier uploads)."""
+    from ...frontier import FrontierConfig, frontier_report
+
+    cfg = FrontierConfig(include_post_cutoff=include_post_cutoff, h_method=h_method, seed=seed)
+    return frontier_report(config=cfg, added=added)
+
+
+@st.cache_data(show_spinner=False)
+def frontier_sources() -> dict:
+    """Model -> source text of the embedded frontier scores (for hover labels)."""
+    from ... import data
+
+    long = data.load_frontier().long
+    return long.groupby("model")["source"].agg(lambda s: "; ".join(sorted(set(s.dropna())))).to_dict()

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ..widgets import show_table
+from .. import figures
+from ..widgets import show_figure, show_table
 from . import _library
 
 
@@ -25,8 +26,10 @@ def render() -> None:
     c = st.columns(3)
     for i, v in enumerate(("reproduces", "differs", "not computable")):
         c[i].metric(v, int(counts.get(v, 0)))
+    show_figure(figures.claims_figure(df), "claims_verdicts")
     verdicts = st.multiselect("verdict", ["reproduces", "differs", "not computable"], default=[],
                               placeholder="all verdicts", key="claims_verdict")
     if verdicts:
         df = df[df["verdict"].isin(verdicts)]
-    show_table(df, "claims", height=min(38 * (len(df) + 1), 720))
+    cfg = {c: st.column_config.TextColumn(c, width="large") for c in ("claim", "reason", "computed_value")}
+    show_table(df, "claims", height=min(36 * (len(df) + 1), 760), column_config=cfg)
