@@ -812,7 +812,7 @@ def _family_frame(table, family: str) -> pd.DataFrame:
 
 def _diagnose_base(model: str, family: str, params: float | None, scores: dict[str, float], d_model: float | None,
                    recipe: str | None, source: str, table, cohort, described: bool, cfg: DoctorConfig,
-                   notes: list[str]) -> DoctorResult:
+                   notes: list[str], sc_override: bool = False) -> DoctorResult:
     from .coupling import local_coupling
 
     b1, b2 = cfg.b1, cfg.b2
@@ -854,8 +854,10 @@ def _diagnose_base(model: str, family: str, params: float | None, scores: dict[s
         trio = usable.loc[order[lo_i:hi_i + 1]]
         logn = np.log10(trio["params"].to_numpy(float))
         s1, s2 = trio[b1].to_numpy(float), trio[b2].to_numpy(float)
-        se1 = np.array([_stderr(None if m == model else table, m, b1, v) for m, v in zip(trio.index, s1)])
-        se2 = np.array([_stderr(None if m == model else table, m, b2, v) for m, v in zip(trio.index, s2)])
+        # a described model (or a what-if score) has no stderr in the table: its binomial error is used
+        own = None if (described or sc_override) else table
+        se1 = np.array([_stderr(own if m == model else table, m, b1, v) for m, v in zip(trio.index, s1)])
+        se2 = np.array([_stderr(own if m == model else table, m, b2, v) for m, v in zip(trio.index, s2)])
         draws = (_noise_gammas(logn, s1, s2, se1, se2, n_boot=cfg.n_boot, seed=cfg.seed, min_delta=cfg.min_delta)
                  if cfg.n_boot else np.empty((0, len(trio) - 1)))
         ivs = [iv for iv in fc.intervals if model in (iv.lower, iv.upper)]
@@ -1148,7 +1150,7 @@ def diagnose_model(model: str | None = None, *, family: str | None = None, param
             if any(catalog.info(b).kind == "frontier" for b in own_scores) and cfg.b1 not in own_scores:
                 return _diagnose_frontier_named(hit, own_scores, notes, cfg)
             return _diagnose_base(hit, fam, n, own_scores, dm, _s(mf.get("recipe")), src_base, full, full,
-                                  described=False, cfg=cfg, notes=notes)
+                                  described=False, cfg=cfg, notes=notes, sc_override=bool(sc))
         fpanel = embedded_panel()
         fhit = _lookup_name(model, list(fpanel.index))
         if fhit is not None:

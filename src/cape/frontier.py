@@ -434,7 +434,8 @@ LINE_METHODS: dict[str, Callable[[LinearCoupling], tuple[float, float]]] = {
 
 # ---------------------------------------------------------------------------------------------- results
 def _frame_records(df: pd.DataFrame) -> list[dict]:
-    df = df.reset_index()
+    if df.index.name is not None or not isinstance(df.index, pd.RangeIndex):
+        df = df.reset_index()
     return df.astype(object).where(df.notna(), None).to_dict(orient="records")
 
 

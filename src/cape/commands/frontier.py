@@ -22,7 +22,8 @@ def _read_scores(path: Path):
     except ImportError:
         read_any = None
     if read_any is not None:
-        return read_any(path)
+        out = read_any(path)
+        return out[0] if isinstance(out, tuple) else out
     import pandas as pd
 
     from ..errors import DataError
