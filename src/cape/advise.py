@@ -478,7 +478,9 @@ def _family_critical(table, family: str, model_params: float | None, cfg: Doctor
     hi = math.inf if res.ci_high_unbounded else res.ci_high
     out: dict[str, Any] = {"nc": res.estimate, "ci": [lo, hi], "status": res.status, "direction": res.direction,
                            "summary": res.summary(), "method": f"cape.critical.critical_scale ({res.method})",
-                           "position": None, "message": f"{family}: {res.summary()} — {res.message}"}
+                           "position": None,
+                           "message": f"{family}: " + (f"N_c {res.summary()}; " if res.estimate is not None else "")
+                           + res.message}
     n = model_params
     if n is None or res.status == "insufficient":
         return out
@@ -500,57 +502,37 @@ def _family_critical(table, family: str, model_params: float | None, cfg: Doctor
     return out
 
 
-# ---------------------------------------------------------------------------------------------- d_eff (private)
+# ---------------------------------------------------------------------------------------------- d_eff
 def _phase_d_eff(table, cfg: DoctorConfig, phase: str | None) -> dict | None:
-    """Covariance participation ratio of the five cohort benchmarks over the cohort models in ``phase``
-    (each model's phase from the interval ending at it), with a bootstrap CI; the other phases alongside."""
-    from .coupling import local_coupling
-    from .frontier import participation_ratio
+    """d_eff of the cohort models in the model's phase (:func:`cape.eigen.phase_spectra`: covariance
+    participation ratio over the five cohort benchmarks, family-stratified bootstrap CI), the other phases
+    alongside."""
+    from .eigen import phase_spectra
 
     bs = [b for b in catalog.BASE_FIVE if b in table.benchmarks]
     if len(bs) < 3:
         return None
-    wide = table.wide(force=True)
-    labels: dict[str, str | None] = {}
-    for fam, fw in wide.groupby("family"):
-        fw = fw.dropna(subset=[cfg.b1, cfg.b2, "params"])
-        fw = fw[~fw["params"].duplicated(keep="first")]
-        if len(fw) < 2:
-            continue
-        fc = local_coupling(fw, (cfg.b1, cfg.b2), min_delta=cfg.min_delta,
-                            scheme=(cfg.phase_lower, cfg.phase_upper))
-        labels.update(fc.model_phases)
-    full = wide.dropna(subset=bs)
-    rng = np.random.default_rng(cfg.seed + 2)
-    groups = {}
-    for ph in PHASES:
-        ms = [m for m in full.index if labels.get(m) == ph]
-        X = full.loc[ms, bs].to_numpy(float)
-        if len(ms) < len(bs) + 1:
-            groups[ph] = {"n": len(ms), "d_eff": None, "ci": [None, None]}
-            continue
-        ev = np.linalg.eigvalsh(np.cov(X, rowvar=False))
-        d = participation_ratio(ev)
-        ci = [None, None]
-        if cfg.n_boot:
-            idx = rng.integers(0, len(ms), size=(min(cfg.n_boot, 1000), len(ms)))
-            Xb = X[idx]
-            Xc = Xb - Xb.mean(axis=1, keepdims=True)
-            C = np.einsum("bni,bnj->bij", Xc, Xc) / (len(ms) - 1)
-            lam = np.clip(np.linalg.eigvalsh(C), 0, None)
-            pr = lam.sum(1) ** 2 / np.where((lam ** 2).sum(1) > 0, (lam ** 2).sum(1), np.nan)
-            ci = list(_pct_ci(pr, cfg.ci))
-        groups[ph] = {"n": len(ms), "d_eff": d, "ci": ci, "models": ms}
+    try:
+        ps = phase_spectra(table, bs, pair=(cfg.b1, cfg.b2), use="cov", n_boot=min(cfg.n_boot, 1000),
+                           seed=cfg.seed, level=cfg.ci, min_delta=cfg.min_delta,
+                           scheme=(cfg.phase_lower, cfg.phase_upper))
+    except (AnalysisError, DataError) as e:
+        return {"phase": phase, "d_eff": None, "ci": [None, None], "n": 0, "groups": {},
+                "message": f"d_eff not available: {e}"}
+    groups = {ph: {"n": r.n_models, "n_families": r.n_families, "d_eff": r.d_eff, "ci": list(r.d_eff_ci),
+                   "status": r.status} for ph, r in ps.phases.items()}
+    base = {"groups": groups, "benchmarks": bs,
+            "method": "cape.eigen.phase_spectra: covariance participation ratio, family-stratified bootstrap"}
     if phase is None or phase not in groups:
-        msg = "phase unknown: " + "; ".join(f"{p} d_eff {_fmt(g['d_eff'])} (n={g['n']})" for p, g in groups.items())
-        return {"phase": None, "groups": groups, "benchmarks": bs, "message": msg}
+        msg = "; ".join(f"{p} d_eff {_fmt(g['d_eff'])} (n={g['n']})" for p, g in groups.items())
+        return {"phase": phase, "d_eff": None, "ci": [None, None], "n": 0, **base,
+                "message": (f"no cohort d_eff for phase {phase}; " if phase else "phase unknown; ") + msg}
     g = groups[phase]
     others = "; ".join(f"{p} {_fmt(v['d_eff'])} (n={v['n']})" for p, v in groups.items() if p != phase)
     ci = f" [{_fmt(g['ci'][0])}, {_fmt(g['ci'][1])}]" if g["ci"][0] is not None else ""
     msg = (f"cohort models in the {phase} phase: d_eff {_fmt(g['d_eff'])}{ci} over {len(bs)} benchmarks "
-           f"(n={g['n']}); {others}. d_eff near 1 means the benchmarks move as one capability")
-    return {"phase": phase, "d_eff": g["d_eff"], "ci": g["ci"], "n": g["n"], "groups": groups, "benchmarks": bs,
-            "method": "covariance participation ratio; bootstrap over models", "message": msg}
+           f"(n={g['n']}); {others}. d_eff near 1: the benchmarks move as one capability")
+    return {"phase": phase, "d_eff": g["d_eff"], "ci": g["ci"], "n": g["n"], **base, "message": msg}
 
 
 def _b(n: float) -> str:
@@ -629,7 +611,16 @@ def _rule_curation(phase: dict | None, crit: dict | None, params: float | None, 
     ev["size_window"] = [lo, hi]
     med = float(np.median([i["gamma"] for i in ivs])) if ivs else None
     ev["curated_median_gamma"] = med
-    # how far curated models of similar size sit above the web-trained curve (the data field to gain)
+    # how far curated models of similar size sit above the web-trained curve: the data field to gain
+    coef = _web_curve(cohort, None, cfg.b2)
+    if coef is not None:
+        cm = wide[wide["family"].isin(cur) & wide["params"].between(lo, hi)].dropna(subset=[cfg.b2, "params"])
+        if len(cm):
+            field_c = cm[cfg.b2].to_numpy(float) - np.polyval(coef, np.log10(cm["params"].to_numpy(float)))
+            ev["curated_field_mean"] = float(field_c.mean())
+            ev["curated_field_models"] = {str(m): float(v) for m, v in zip(cm.index, field_c)}
+            if web_resid is not None:
+                ev["field_gap"] = float(field_c.mean() - web_resid)
     if phase["label"] != "tax":
         return RuleOutcome("curation", "not fired", f"phase is {phase['label']}, not tax", ev)
     pos = crit.get("position") if crit else None
@@ -644,9 +635,12 @@ def _rule_curation(phase: dict | None, crit: dict | None, params: float | None, 
     if med <= cfg.curation_min_gamma:
         return RuleOutcome("curation", "not fired", f"curated families of similar size are not cooperative "
                                                     f"(median gamma {med:+.2f} <= {cfg.curation_min_gamma:g})", ev)
+    gap = ev.get("field_gap")
+    extra = (f"; curated models of this size sit {ev['curated_field_mean']:+.1f} {cfg.b2} points from the "
+             f"web-trained curve ({gap:+.1f} relative to this model)" if gap is not None else "")
     return RuleOutcome("curation", "fired",
                        f"tax phase (gamma {phase['gamma']:+.2f}) below N_c, while {len(ivs)} curated interval(s) "
-                       f"of similar size are cooperative (median gamma {med:+.2f})", ev)
+                       f"of similar size are cooperative (median gamma {med:+.2f}){extra}", ev)
 
 
 def _width_law(model: str, params: float, family: str | None, cfg: DoctorConfig) -> tuple[dict | None, str]:
@@ -914,6 +908,22 @@ def _diagnose_base(model: str, family: str, params: float | None, scores: dict[s
                         recommendations=_recommendations(rules), notes=tuple(notes), config=cfg)
 
 
+def _web_models(cohort, model: str | None, b2: str) -> pd.DataFrame:
+    """Cohort models trained on web data (recipe ``web``) with a ``b2`` score and a size, ``model`` left out."""
+    wide = cohort.wide(force=True)
+    mf = cohort.model_frame()
+    web = wide[(mf.reindex(wide.index)["recipe"].astype(str).str.lower() == "web") & (wide.index != model)]
+    return web.dropna(subset=[b2, "params"])
+
+
+def _web_curve(cohort, model: str | None, b2: str) -> np.ndarray | None:
+    """Coefficients of the quadratic ``b2(log10 N)`` over the web-trained cohort (None with < 4 models)."""
+    web = _web_models(cohort, model, b2)
+    if len(web) < 4:
+        return None
+    return np.polyfit(np.log10(web["params"].to_numpy(float)), web[b2].to_numpy(float), 2)
+
+
 def _base_residuals(model, family, params, scores, real: pd.DataFrame, table, cohort, cfg: DoctorConfig,
                     notes: list[str]) -> list[dict]:
     from . import data
@@ -944,10 +954,7 @@ def _base_residuals(model, family, params, scores, real: pd.DataFrame, table, co
         notes.append(f"family {family} has {len(fr)} other model(s) with {b2}; a family trend needs "
                      f"{cfg.trend_min_models}")
     # 2) the cohort's web-trained curve (data field h(D)), without the model
-    wide = cohort.wide(force=True)
-    mf = cohort.model_frame()
-    web = wide[(mf.reindex(wide.index)["recipe"].astype(str).str.lower() == "web") & (wide.index != model)]
-    web = web.dropna(subset=[b2, "params"])
+    web = _web_models(cohort, model, b2)
     if len(web) >= 4:
         x = np.log10(web["params"].to_numpy(float))
         pred, half, _ = _poly_fit_with_pi(x, web[b2].to_numpy(float), lx, 2, cfg.ci)

@@ -863,8 +863,9 @@ def saturation(panel: pd.DataFrame, old: str | None = None, new: str | None = No
 
 def participation_ratio(eigenvalues: Sequence[float]) -> float:
     """``(sum l)^2 / sum l^2`` of a spectrum (negative eigenvalues clipped to 0)."""
-    lam = np.clip(np.asarray(eigenvalues, dtype=float), 0, None)
-    return float(lam.sum() ** 2 / (lam ** 2).sum()) if (lam ** 2).sum() > 0 else float("nan")
+    from .eigen import participation_ratio as pr
+
+    return float(pr(eigenvalues))
 
 
 def three_axis_panel(scores: pd.DataFrame, benchmarks: Sequence[str] = (SWE, GPQA, IFEVAL), *,

@@ -291,11 +291,11 @@ def _render_doctor(res) -> None:
         console.print(f"[bold]Frontier[/]: {d.frontier['message']}")
     console.print()
     t = Table(title="Recommendations", show_lines=True)
-    t.add_column("intervention")
-    t.add_column("rule", overflow="fold")
-    t.add_column("evidence", overflow="fold")
+    t.add_column("intervention", overflow="fold")
+    t.add_column("why (the numbers)", overflow="fold")
+    t.add_column("rule", overflow="fold", style="dim")
     for rec in d.recommendations:
-        t.add_row(f"[bold]{rec.title}[/]", rec.rule, rec.evidence_text)
+        t.add_row(f"[bold]{rec.title}[/]\n{rec.action}", rec.evidence_text, rec.rule)
     console.print(t)
     skipped = [r for r in d.rules if r.status != "fired"]
     if skipped:
