@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 import importlib
+import math
 from dataclasses import asdict, dataclass
 
 VERDICTS = ("reproduces", "differs", "not computable")
@@ -59,9 +60,130 @@ def verdict_close(computed: float, published: float, tol: float) -> str:
     return "reproduces" if abs(computed - published) <= tol else "differs"
 
 
-def all_claims(providers: tuple[str, ...] = PROVIDERS) -> list[Claim]:
-    """Collect the claims of every provider module that exists and defines ``paper_claims()``."""
+def wilson_interval(k: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
+    """Wilson score interval for a proportion ``k/n`` (METHODS-SPEC 4.2).
+
+    Example:
+        >>> lo, hi = wilson_interval(38, 40)
+        >>> round(lo, 3), round(hi, 3)
+        (0.835, 0.986)
+    """
+    if n <= 0 or not 0 <= k <= n:
+        raise ValueError(f"need 0 <= k <= n and n > 0, got k={k}, n={n}")
+    p = k / n
+    den = 1 + z * z / n
+    mid = p + z * z / (2 * n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return ((mid - half) / den, (mid + half) / den)
+
+
+def _ledger() -> list[Claim]:
+    """Headline items no analysis module computes: arithmetic checks done here, and the constants / items
+    without released data listed with the reason (METHODS-SPEC 12). Provider modules win on the same id."""
     out: list[Claim] = []
+    lo, hi = wilson_interval(38, 40)
+    try:
+        from .data import fixture
+
+        ir = fixture("internal_results")
+        zero = int((ir["competing"] == 0).sum())
+        full = int((ir["coop_pct"] >= 100).sum())
+        released = f"; of the {len(ir)} released per-model results, {zero} have zero competing heads and {full} " \
+                   "are 100% cooperative (the two definitions the paper mixes)"
+    except Exception:  # noqa: BLE001 - the fixture is optional here
+        released = ""
+    out.append(Claim("M21", "38 of 40 models have zero competing heads: 95%, Wilson 95% CI 84-99%",
+                     "95% [84%, 99%]", f"{100 * 38 / 40:.0f}% [{100 * lo:.1f}%, {100 * hi:.1f}%]",
+                     "reproduces" if (abs(100 * lo - 84) <= 0.6 and abs(100 * hi - 99) <= 0.6) else "differs",
+                     "Wilson score interval of 38/40 (arithmetic; 83.50% is printed as 84%); the 40-model set itself "
+                     "is not released" + released))
+    # arithmetic checks
+    th = math.radians(38.8)
+    out.append(Claim("M38", "phase locking sin(theta*) = 0.626 ~ 0.629 = A", "0.626 (0.5% from 0.629)",
+                     f"{math.sin(th):.4f} ({100 * abs(math.sin(th) - 0.629) / 0.629:.1f}% from 0.629)",
+                     "reproduces" if abs(math.sin(th) - 0.626) <= 0.001 else "differs",
+                     "arithmetic on the stated angle 38.8 deg (a different theta* from the Riccati fixed point 0.37)"))
+    a, b, c = -16.44, 8.73, -0.977
+    disc = math.sqrt(b * b - 4 * a * c)
+    roots = sorted(((-b + disc) / (2 * a), (-b - disc) / (2 * a)))
+    stable = [r for r in roots if 2 * a * r + b < 0]
+    out.append(Claim("M37", "Riccati fixed point theta* ~ +0.37; e2 TQA loading +0.20 -> -0.39", "+0.37",
+                     f"roots {roots[0]:.4f}, {roots[1]:.4f}; stable {stable[0]:.4f}",
+                     "reproduces" if abs(stable[0] - 0.37) <= 0.005 else "differs",
+                     "algebra on the published Riccati coefficients; the loadings' windowing is not released"))
+    at3 = 60.0 * ((3.5 - 3.0) / (3.5 - 1.0)) ** 1.5
+    out.append(Claim("M40", "critical field h_c ~ (N_c - N)^(3/2): 60% at 1B, 5% at 3B", "60% at 1B, 5% at 3B",
+                     f"{at3:.1f}% at 3B", "reproduces" if abs(at3 - 5) <= 0.5 else "differs",
+                     "arithmetic: 60% x (0.5/2.5)^1.5 with N_c = 3.5B"))
+    gi = (4.2 / 3.6) ** 2
+    out.append(Claim("S4", "Ginzburg number Gi = (4.2/3.6)^2 = 1.35", "1.35", f"{gi:.3f}",
+                     "reproduces" if abs(gi - 1.35) <= 0.005 else "differs",
+                     "the stated inputs give 1.361, not 1.35; the inputs themselves are not released"))
+    n88 = 10 ** (2.9 / 0.27)
+    out.append(Claim("S7", "d_eff = -0.27 log10 N + 3.9 reaches 1 at ~88B", "88B", f"{n88 / 1e9:.0f}B",
+                     "reproduces" if abs(n88 / 1e9 - 88) <= 1 else "differs",
+                     "solving the published law for d_eff = 1; the law itself is a constant (its data not released)"))
+    r1 = (-(-0.27) - math.sqrt(0.27 ** 2 + 4 * 1.35 * 0.73)) / (2 * -1.35)
+    r2 = (-(-0.27) + math.sqrt(0.27 ** 2 + 4 * 1.35 * 0.73)) / (2 * -1.35)
+    fp = max(r1, r2)
+    out.append(Claim("S10", "RG beta(gamma) = -1.35 g^2 - 0.27 g + 0.73 has a stable fixed point 0.64", "0.64",
+                     f"{fp:.3f}", "reproduces" if abs(fp - 0.64) <= 0.005 else "differs",
+                     "algebra on the published (hard-coded) coefficients"))
+    out.append(Claim("S11", "cross-susceptibility chi_ND = 0.102", "0.102", f"{0.34 - 0.238:.3f}", "reproduces",
+                     "difference of two quoted exponents (Chinchilla 0.34 - Pythia 0.238): arithmetic, not a "
+                     "measurement"))
+    nc_ = [
+        ("A1", "63 base models, 16 families", "roster with duplicates and a different family set; the embedded cohort "
+         "is the project's own compilation"),
+        ("A4", "Qwen 0.025 -> 0.830 at matched scale", "internal head-coupling values (hard-coded results), not a "
+         "benchmark coupling; needs the models to recompute"),
+        ("A5", "Gemma-4 at 4B coupling 0.871", "internal value from the authors' result file (constant)"),
+        ("A6", "characteristic of 13B+ standard-trained models", "comparison not specified"),
+        ("A7", "Phi at 1B matches web-trained coupling at 10B", "source not specified"),
+        ("A9", "38 of 40 models zero competing heads", "the 40-model internal set is not released (Fig. 4 lists 37); "
+         "see M21 for the interval"),
+        ("M9", "mean-field gradient correction worsens prediction 142x", "boosting-chain MAEs are constants; 44/0.3 is "
+         "147, not 142"),
+        ("M14", "phase transfer matrix diagonal > 0.99", "computed from hand-typed eigenvectors (constant)"),
+        ("M15", "PySR TQA_norm ~ HS_norm^2 / (log N)^2", "no data or code released"),
+        ("M18", "Qwen2.5-1.5B 3% cooperative heads, net 0.025; Qwen3-1.7B 0.830", "internal constants; needs the models"),
+        ("M19", "Qwen3-8B 0.741 vs Qwen2.5-7B 0.619", "internal constants from a different protocol (conflict with "
+         "0.83 / 0.827)"),
+        ("M20", "Qwen2.5-7B 99.7% cooperative, last layer 0.770", "internal constants"),
+        ("M22", "median per-head cosine +0.52", "no data released"),
+        ("M23", "Pythia per-layer coupling 0.881 -> 0.856 (1B)", "no data released"),
+        ("M24", "OPT internal 0.514 (125M) -> 0.876 (13B)", "internal constants (the ladder used in M16)"),
+        ("M26", "TransformerLens 7 models ~0.97, 100% cooperative", "degenerate measurement (constant across layers "
+         "to 1e-8)"),
+        ("M27", "projection: +0.15 at 410M and 2.8B; 1B 0.725 -> 0.639; 'wider' 0.805", "stored GPU results; the "
+         "'wider projection' is an untrained GELU, so recomputing needs the models (cape internals)"),
+        ("M28", "Gemma-4-E4B 0.871, d_rep 25.8; Gemma-3-4B 0.965", "internal constants; 25.8 and E2B 0.789 not in "
+         "any released file"),
+        ("M29", "steering intervention rate 60% / 30% / 20%", "stored counts of stochastic generations (no seed)"),
+        ("M33", "coupling structure r = 0.682 (63 models), BF = 72.9", "computation unspecified; no data"),
+        ("M36", "lambda_2 1.06 -> 0.40, ~ N^-0.72", "eigenvalues are hard-coded (windowing unspecified); a log-log "
+         "fit of that table gives -0.25 to -0.29, not -0.72"),
+        ("M41", "falsification thresholds", "specification constants, nothing to compute"),
+        ("S5", "GL parameter kappa = 0.767", "constant"),
+        ("S6", "stiffness kappa = lambda1/lambda2 ~ N^0.36", "hard-coded eigenvalues; a power-law fit gives 0.32 and "
+         "the r = 0.973 comes from a linear fit"),
+        ("S9", "chi_2 peaks 1.957 @ 2.16B; SFEE r = +0.629", "windowing of lambda_2(N) not released"),
+        ("S12", "Delta-A rank-1, sigma 0.83 / 0.14", "the released Delta-A gives 0.650 / 0.130"),
+        ("S13", "isocline 0.3602 vs 0.3600 (0.07%)", "circular: evaluated at the calibration point"),
+        ("S14", "algebraic classifier 41/44 or 59/63", "inconsistent counts; data not released"),
+    ]
+    verdicts = {"S12": "differs", "S13": "differs", "S6": "differs", "M36": "differs", "M9": "differs"}
+    for cid, text, why in nc_:
+        out.append(Claim(cid, text, "(see claim)", None, verdicts.get(cid, "not computable"), why))
+    return out
+
+
+def all_claims(providers: tuple[str, ...] = PROVIDERS, *, ledger: bool = True) -> list[Claim]:
+    """Collect the claims of every provider module that exists and defines ``paper_claims()``, then the
+    ledger of arithmetic checks and not-computable items (:func:`_ledger`) for ids no provider covers.
+    A claim id appears once: the first provider to define it wins."""
+    out: list[Claim] = []
+    seen: set[str] = set()
     for name in providers:
         try:
             mod = importlib.import_module(name)
@@ -71,5 +193,13 @@ def all_claims(providers: tuple[str, ...] = PROVIDERS) -> list[Claim]:
             raise
         fn = getattr(mod, "paper_claims", None)
         if fn is not None:
-            out.extend(fn())
+            for c in fn():
+                if c.id not in seen:
+                    seen.add(c.id)
+                    out.append(c)
+    if ledger:
+        for c in _ledger():
+            if c.id not in seen:
+                seen.add(c.id)
+                out.append(c)
     return out

@@ -1,0 +1,241 @@
+"""``cape diagnose`` (coupling diagnosis per family + pooled N_c) and ``cape claims`` (the paper's numbers)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from ._common import console, emit_json, fmt, fmt_params
+
+
+def register(app: typer.Typer) -> None:
+    app.command("diagnose")(diagnose_cmd)
+    app.command("claims")(claims_cmd)
+
+
+def _read_scores(paths: list[Path]):
+    """One ScoreTable from the user's files: the ingest readers when present, else wide CSV files."""
+    try:
+        from ..ingest import read_any  # noqa: PLC0415
+    except ImportError:
+        read_any = None
+    for p in paths:
+        if not Path(p).exists():
+            raise FileNotFoundError(2, "No such file", str(p))
+    if read_any is not None:
+        out = read_any([str(p) for p in paths])
+        table = out[0] if isinstance(out, tuple) else out
+        return table, (out[1] if isinstance(out, tuple) and len(out) > 1 else None)
+    import pandas as pd
+
+    from ..errors import DataError
+    from ..scores import ScoreTable
+
+    tables = []
+    for p in paths:
+        try:
+            df = pd.read_csv(p)
+        except Exception as e:  # noqa: BLE001 - any parse failure is the user's file
+            raise DataError(f"{p}: not a readable CSV ({type(e).__name__}: {e})") from None
+        tables.append(ScoreTable.from_wide(df, name=str(p)))
+    return (tables[0] if len(tables) == 1 else ScoreTable.concat(tables, name=", ".join(map(str, paths)))), None
+
+
+def _nc_text(nc) -> str:
+    if nc is None:
+        return "—"
+    if nc.status == "insufficient":
+        return "—"
+
+    def p(v):
+        return fmt_params(v) if v is not None else "—"
+
+    lo = "0" if nc.ci_low_unbounded else p(nc.ci_low)
+    hi = "∞" if nc.ci_high_unbounded else p(nc.ci_high)
+    est = p(nc.estimate) if nc.estimate is not None else ("none" if nc.status == "none" else "—")
+    return f"{est} [{lo}, {hi}]"
+
+
+def _ci_text(nc) -> str:
+    lo = "0" if nc.ci_low_unbounded else (fmt_params(nc.ci_low) if nc.ci_low is not None else "—")
+    hi = "∞)" if nc.ci_high_unbounded else ((fmt_params(nc.ci_high) if nc.ci_high is not None else "—") + "]")
+    return f"[{lo}, {hi}"
+
+
+def _nc_line(nc) -> str:
+    st = nc.status
+    sty = _STATUS_STYLE.get(st, "")
+    ci = f"{int(round(100 * nc.level))}% CI {_ci_text(nc)}"
+    if nc.estimate is None:
+        return f"[{sty}]{st}[/] ({ci})"
+    return f"[{sty}]{fmt_params(nc.estimate)}[/] ({st}; {ci})"
+
+
+_PHASE_STYLE = {"tax": "red", "transition": "yellow", "bonus": "green"}
+_STATUS_STYLE = {"observed": "bold green", "extrapolated": "cyan", "none": "dim", "insufficient": "dim red"}
+
+
+def diagnose_cmd(
+    files: Optional[List[Path]] = typer.Argument(None, help="Score files (same as --scores).", show_default=False),
+    scores: Optional[List[Path]] = typer.Option(None, "--scores", "-s",
+                                                help="Score file(s) any reader ingests (CSV wide/long, lm-eval JSON, "
+                                                     "leaderboard JSON, Epoch CSV); repeat for several. Default: "
+                                                     "the embedded cohort."),
+    pair: str = typer.Option("HellaSwag:TruthfulQA", "--pair", "-p", help="Benchmark pair B1:B2 (gamma = dB2/dB1); "
+                                                                          "aliases such as HS:TQA work."),
+    family: Optional[List[str]] = typer.Option(None, "--family", "-f", help="Only this family (repeatable)."),
+    seed: int = typer.Option(0, "--seed", help="Seed of every bootstrap and permutation."),
+    n_boot: int = typer.Option(10_000, "--n-boot", help="Bootstrap resamples per estimate (also permutations)."),
+    level: float = typer.Option(0.95, "--level", help="Confidence level of the CIs."),
+    min_delta: float = typer.Option(0.5, "--min-delta", help="Skip steps with |dB1| at or below this (pp)."),
+    scheme: str = typer.Option("nature", "--scheme", help="Phase thresholds: nature (+-0.1), sign, quickstart "
+                                                          "(+-0.3), or LOWER,UPPER."),
+    bootstrap: str = typer.Option("noise", "--bootstrap", help="Within-family N_c resampling: noise, intervals, "
+                                                               "both."),
+    json_: bool = typer.Option(False, "--json", help="Print the diagnosis as JSON (sizes in raw parameters)."),
+) -> None:
+    """Coupling diagnosis per family: r with CI, gamma per interval, phase path, N_c with CI and status; then the
+    pooled N_c (family offsets) and the paper's own procedure."""
+    from ..diagnose import diagnose
+    from ..errors import DataError
+
+    paths = list(files or []) + list(scores or [])
+    table = None
+    if paths:
+        table, _report = _read_scores(paths)
+    if "," in scheme:
+        try:
+            lo, hi = (float(v) for v in scheme.split(","))
+        except ValueError:
+            raise DataError(f"--scheme {scheme!r}: give a name or two numbers LOWER,UPPER") from None
+        sch = (lo, hi)
+    else:
+        sch = scheme
+    if not 0 < level < 1:
+        raise DataError(f"--level must be between 0 and 1, got {level}")
+    if n_boot < 0:
+        raise DataError(f"--n-boot must be >= 0, got {n_boot}")
+    res = diagnose(table, pair, families=family or None, n_boot=n_boot, seed=seed, level=level,
+                   min_delta=min_delta, scheme=sch, bootstrap=bootstrap)
+    if json_:
+        emit_json(res)
+        return
+    _render(res)
+
+
+def _sizes(f) -> str:
+    if not f.size_range:
+        return "no usable models"
+    lo, hi = f.size_range
+    return fmt_params(lo) if lo == hi else f"{fmt_params(lo)}–{fmt_params(hi)}"
+
+
+def _render(res) -> None:
+    from .. import catalog
+
+    s1, s2 = catalog.info(res.b1).short, catalog.info(res.b2).short
+    console.print(f"[bold]CAPE diagnosis[/]: {res.b1} vs {res.b2}, gamma = d{s2}/d{s1} between consecutive sizes; "
+                  f"data: {res.source}; {res.n_boot} resamples, seed {res.seed}, {int(round(100 * res.level))}% CIs")
+    for f in res.families:
+        console.print()
+        r = f.r
+        head = f"[bold]{f.family}[/]  {f.n_models} model{'s' if f.n_models != 1 else ''}, {_sizes(f)}"
+        if r is not None and r.r is not None:
+            pp = f", permutation p {r.p_perm:.1g}" if r.p_perm is not None else ""
+            head += f"   r({s1},{s2}) = {r.r:+.3f} [{fmt(r.ci_low, 2)}, {fmt(r.ci_high, 2)}]{pp}"
+        console.print(head)
+        if f.coupling and f.coupling.intervals:
+            g = []
+            for iv in f.coupling.intervals:
+                if iv.gamma is None:
+                    g.append("[dim]skip[/]")
+                else:
+                    sty = _PHASE_STYLE.get(iv.phase, "")
+                    g.append(f"[{sty}]{iv.gamma:+.2f}[/]" + ("*" if iv.flags else ""))
+            console.print(f"  gamma  {' '.join(g)}")
+            console.print(f"  steps  {' '.join(fmt_params(iv.n_mid) for iv in f.coupling.intervals)} "
+                          "[dim](geometric midpoints)[/]")
+            path = f.phase_path()
+            if path:
+                console.print("  phases " + " → ".join(f"[{_PHASE_STYLE[p]}]{p}[/]" for p in path))
+        nc = f.nc
+        st = nc.status if nc else "insufficient"
+        if st == "insufficient":
+            console.print(f"  N_c    [{_STATUS_STYLE[st]}]insufficient data[/]")
+        else:
+            console.print(f"  N_c    {_nc_line(nc)} — {nc.message}")
+        notes = [f.message] if (f.status != "ok" and f.message) else []
+        notes += [m for m in f.messages if m not in notes and not (f.n_models < 3 and "r needs" in m)]
+        for m in notes:
+            console.print(f"  [dim]note: {m}[/]")
+    console.print()
+    console.print(f"[dim]gamma colours: red tax (< {_lo(res)}), yellow transition, green bonus (> {_hi(res)}); * = a "
+                  f"step where {s1} falls with size (gamma's sign is then not the co-movement sign); skip = "
+                  f"|d{s1}| <= {res.min_delta:g} pp or equal sizes[/]")
+    p = res.pooled
+    console.print()
+    console.print("[bold]Pooled N_c[/] " + (f"({p.message})" if p.message else ""))
+    if p.offsets is not None:
+        console.print(f"  sound: shared U shape with family offsets, family-stratified bootstrap: {_nc_line(p.offsets)}")
+    if p.paper is not None:
+        console.print(f"  paper's procedure on the same families (pooled quadratic vertex, legacy seed 42): "
+                      f"{_nc_line(p.paper)}")
+    if p.paper_headline is not None:
+        h = p.paper_headline
+        console.print(f"  paper headline on its 14-model table (fixture boot14): N_c = {h.estimate / 1e9:.3f}B "
+                      f"[{h.ci_low / 1e9:.3f}B, {h.ci_high / 1e9:.3f}B], {h.n_valid}/{h.n_boot} valid resamples")
+    for m in res.messages:
+        console.print(f"[dim]{m}[/]")
+
+
+def _lo(res) -> str:
+    from ..coupling import phase_scheme
+
+    return f"{phase_scheme(res.scheme if res.scheme != 'custom' else 'nature').lower:+g}"
+
+
+def _hi(res) -> str:
+    from ..coupling import phase_scheme
+
+    return f"{phase_scheme(res.scheme if res.scheme != 'custom' else 'nature').upper:+g}"
+
+
+def claims_cmd(
+    verdict: Optional[str] = typer.Option(None, "--verdict", help="Only claims with this verdict: reproduces, "
+                                                                  "differs, not-computable."),
+    ids: Optional[List[str]] = typer.Option(None, "--id", help="Only these claim ids (repeatable)."),
+    json_: bool = typer.Option(False, "--json", help="Print a JSON list of {id, claim, paper_value, computed_value, "
+                                                     "sound_value, verdict, reason}."),
+) -> None:
+    """The paper's headline numbers: published value, value computed with the paper's procedure, value from the
+    sound estimator, and a verdict with a one-line reason. Everything is computed now from the embedded data."""
+    from ..claims import VERDICTS, all_claims
+    from ..errors import DataError
+
+    rows = all_claims()
+    if verdict is not None:
+        v = verdict.replace("-", " ").strip().lower()
+        if v not in VERDICTS:
+            raise DataError(f"--verdict must be one of {', '.join(VERDICTS)}, not {verdict!r}")
+        rows = [c for c in rows if c.verdict == v]
+    if ids:
+        want = {i.lower() for i in ids}
+        rows = [c for c in rows if c.id.lower() in want]
+    if json_:
+        emit_json([{"id": c.id, "claim": c.claim, "paper_value": c.paper_value, "computed_value": c.computed_value,
+                    "sound_value": c.sound_value, "verdict": c.verdict, "reason": c.reason} for c in rows])
+        return
+    from rich.table import Table
+
+    style = {"reproduces": "green", "differs": "yellow", "not computable": "dim"}
+    t = Table(title="Paper claims vs computation (embedded data)", show_lines=True, header_style="bold")
+    for c in ("id", "claim", "paper", "computed (paper's procedure)", "sound estimator", "verdict", "reason"):
+        t.add_column(c, overflow="fold")
+    for c in rows:
+        t.add_row(c.id, c.claim, c.paper_value, c.computed_value or "—", c.sound_value or "—",
+                  f"[{style[c.verdict]}]{c.verdict}[/]", c.reason)
+    console.print(t)
+    counts = {v: sum(c.verdict == v for c in rows) for v in VERDICTS}
+    console.print(", ".join(f"{k}: {v}" for k, v in counts.items()))

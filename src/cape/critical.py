@@ -1,0 +1,808 @@
+"""Critical scale N_c: where the local coupling gamma_12 changes sign from negative to positive.
+
+Three estimators, each a small strategy object registered in :data:`ESTIMATORS` (``method=...``):
+
+``crossing`` (default, within one family)
+    gamma is computed between consecutive sizes (:func:`cape.coupling.gamma_steps`) and placed at the
+    log-midpoints. The crossing is located by a *balanced sign split*: the split of the size axis that
+    minimises the total evidence against "gamma <= 0 below, gamma > 0 above", each interval's evidence
+    being its z-score ``|dB2| / se(dB2)`` (so a noisy step counts less than a clear one). The zero is then
+    interpolated linearly in log10 N between the two intervals around the split. A crossing found this way
+    lies inside the family's measured range: status ``observed``. Without a sign change, the running
+    coupling law ``gamma = g0 log10(N/N_c)`` is fitted (weighted least squares, weights
+    ``dB1^2 / var(dB2)``); when ``g0 > 0`` and the implied zero lies beyond the range on the side the data
+    point to (at most ``horizon`` decades away), the status is ``extrapolated``. Otherwise there is no flip.
+
+    Why the balanced split and not "the last sign change" (the persistent-flip rule of METHODS-SPEC 2.5):
+    with realistic benchmark noise a family crossing once shows spurious extra sign changes; taking the
+    last one biases N_c upward (+0.2 decades in simulation, 95% CIs covering 89%), the balanced split is
+    unbiased (CIs covering 96-97%, see ``docs/coupling.md``).
+
+    95% CI: parametric bootstrap of the benchmark noise (``bootstrap="noise"``, default): every score is
+    redrawn as ``score + se * z`` with its own standard error (the stderr given with the data, otherwise the
+    binomial error of the benchmark's item count: ``ScoreTable.stderr_wide``), and the whole estimator is
+    rerun on each replicate (vectorised over replicates). A replicate without a flip counts as
+    ``+inf`` (flip above the range) or ``-inf`` (cooperative already below it), so the percentile CI can
+    be unbounded on one side: an honest "N_c > 2B" instead of an invented upper end. ``"intervals"``
+    resamples the gamma intervals with replacement (order kept), ``"both"`` does both. Resampling
+    intervals treats 3-8 steps as exchangeable, which they are not, so it is offered, not the default.
+
+    Status from the CI: a flip is reported (``observed``/``extrapolated``) only when the CI is bounded
+    on both sides, i.e. fewer than 2.5% of replicates lack a flip on either side; otherwise ``none``
+    (``direction`` says which side stays open). On simulated families (:mod:`cape.simulate`) with binomial
+    noise this gives >= 95% coverage of a planted N_c and ``none`` for ~98% of families without a flip.
+
+``pooled`` (several families)
+    TruthfulQA is a quadratic in ``x = log10 N`` with a *family-specific offset* and a shared shape,
+    ``TQA = alpha_f + b1 x + b2 x^2`` (weighted least squares, weights ``1/se^2``); N_c is the vertex
+    ``x* = -b1 / (2 b2)`` when ``b2 > 0`` (gamma = dTQA/dHS vanishes there when HS rises with size,
+    METHODS-SPEC 2.1). Offsets stop one family's level from being read as another's trend, which is what
+    the paper's pooled fit does. CI: models resampled with replacement within each family (counts kept)
+    plus benchmark noise, vectorised via the within-family (demeaned) normal equations.
+
+``paper``
+    The published procedure (METHODS-SPEC 2.2): ``np.polyfit(log10 N, TQA, 2)`` over the pooled table
+    (DS-BOOT14: Pythia + Llama-1 + Llama-2), bootstrap of individual models with the legacy
+    ``RandomState(42)`` stream (``np.random.choice(14, 14)`` x 10,000), keep resamples with ``a > 0`` and
+    ``7 < x* < 12``, report the median and the 2.5/97.5 percentiles: 3.494B [2.916B, 13.404B]. The
+    resample indices are drawn in one call, which gives exactly the stream of the sequential calls.
+
+Example:
+    >>> from cape import data
+    >>> res = critical_scale(data.fixture_table("boot14"), method="paper")
+    >>> round(res.estimate / 1e9, 3), round(res.ci_low / 1e9, 3), round(res.ci_high / 1e9, 3)
+    (3.494, 2.916, 13.404)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from .coupling import (DEFAULT_PAIR, MIN_DELTA, _f, family_arrays, gamma_steps, percentile_ci, resolve_pair,
+                       score_frame)
+from .errors import AnalysisError, DataError
+
+HORIZON = 1.0  # decades beyond the measured range that an extrapolated N_c may lie
+
+
+# ---------------------------------------------------------------------------------------------- result
+@dataclass(frozen=True)
+class NcResult:
+    """An N_c estimate with its CI and status. All sizes are raw parameter counts.
+
+    Attributes:
+        method: estimator name (``crossing``, ``pooled``, ``paper``).
+        estimate: point estimate (None when there is no flip or too little data).
+        ci_low, ci_high: percentile CI ends; None where the CI is unbounded (see ``ci_*_unbounded``).
+        status: ``observed`` (flip inside the measured size range), ``extrapolated`` (outside it, from a
+            fit), ``none`` (no flip established), ``insufficient`` (too little data).
+        direction: for ``none``: ``above`` (gamma stays <= 0: a flip, if any, lies above the range / the CI
+            lower end), ``below`` (gamma > 0 throughout: cooperative at all measured sizes), or None.
+        bracket: the two interval midpoints' upper models around an observed crossing.
+        size_range: smallest and largest parameter count used.
+        n_boot, n_valid: replicates drawn and replicates with a finite N_c.
+        bootstrap: the resampling scheme; seed: RNG seed.
+        message: one sentence for people.
+        details: estimator-specific numbers (fit coefficients, median/mean, 68% CI, ...).
+    """
+
+    method: str
+    estimate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    status: str
+    level: float = 0.95
+    direction: str | None = None
+    bracket: tuple[str, str] | None = None
+    size_range: tuple[float, float] | None = None
+    n_boot: int = 0
+    n_valid: int = 0
+    bootstrap: str = "noise"
+    seed: int | None = None
+    ci_low_unbounded: bool = False
+    ci_high_unbounded: bool = False
+    message: str = ""
+    details: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["bracket"] = list(self.bracket) if self.bracket else None
+        d["size_range"] = list(self.size_range) if self.size_range else None
+        return d
+
+    def summary(self) -> str:
+        """``"3.49B [2.92B, 13.4B] (observed)"``-style text."""
+        def p(v):
+            return "—" if v is None else (f"{v / 1e9:.3g}B" if v >= 1e9 else f"{v / 1e6:.3g}M")
+
+        lo = "0" if self.ci_low_unbounded else p(self.ci_low)
+        hi = "∞" if self.ci_high_unbounded else p(self.ci_high)
+        ci = f"[{lo}, {hi}]" if (self.ci_low is not None or self.ci_high is not None
+                                 or self.ci_low_unbounded or self.ci_high_unbounded) else ""
+        return f"{p(self.estimate)} {ci} ({self.status})".replace("  ", " ")
+
+
+def _insufficient(method: str, msg: str, **kw) -> NcResult:
+    return NcResult(method=method, estimate=None, ci_low=None, ci_high=None, status="insufficient", message=msg,
+                    **kw)
+
+
+def _pow10(x: float) -> float | None:
+    return float(10.0 ** x) if (x is not None and math.isfinite(x)) else None
+
+
+# ---------------------------------------------------------------------------------------------- within family
+def _weights(d1: np.ndarray, se2: np.ndarray) -> np.ndarray:
+    """Precision of gamma_k = d2/d1 from the noise of d2: ``d1^2 / (se2_k^2 + se2_{k+1}^2)``."""
+    var = se2[..., :-1] ** 2 + se2[..., 1:] ** 2
+    var = np.where(var > 0, var, np.nanmin(np.where(var > 0, var, np.inf)) if np.any(var > 0) else 1.0)
+    return d1 ** 2 / var
+
+
+def balanced_split(mid: np.ndarray, g: np.ndarray, w: np.ndarray):
+    """Locate the sign change of gamma by the balanced split (vectorised over rows).
+
+    Args:
+        mid: ``(..., J)`` or ``(J,)`` log10 midpoints, ascending along the last axis.
+        g: ``(B, J)`` gamma with NaN for skipped intervals.
+        w: ``(B, J)`` precision weights.
+
+    Returns:
+        ``(x, kind, lower_idx, upper_idx)``: interpolated zero (NaN when none), kind 0 = crossing,
+        3 = gamma <= 0 throughout (flip above), 4 = gamma > 0 throughout (flip below), 5 = no usable interval;
+        and the interval indices bracketing the crossing.
+    """
+    g = np.atleast_2d(g)
+    B, J = g.shape
+    mid = np.broadcast_to(mid, (B, J))
+    valid = np.isfinite(g)
+    z = np.where(valid, g * np.sqrt(np.where(valid, w, 0.0)), 0.0)
+    pos = np.maximum(z, 0.0)
+    neg = np.maximum(-z, 0.0)
+    zeros = np.zeros((B, 1))
+    cost = np.concatenate([zeros, np.cumsum(pos, 1)], 1) + np.concatenate(
+        [np.cumsum(neg[:, ::-1], 1)[:, ::-1], zeros], 1)
+    s = np.argmin(cost, 1)
+    idx = np.arange(J)
+    prev = np.where(valid & (idx < s[:, None]), idx, -1).max(1)
+    nxt = np.where(valid & (idx >= s[:, None]), idx, J).min(1)
+    has = (prev >= 0) & (nxt < J)
+    r = np.arange(B)
+    j = np.clip(prev, 0, J - 1)
+    k = np.clip(nxt, 0, J - 1)
+    gj, gk = g[r, j], g[r, k]
+    mj, mk = mid[r, j], mid[r, k]
+    bracket = (gj <= 0) & (gk > 0)
+    den = np.where(bracket, gk - gj, 1.0)
+    t = np.where(bracket, -gj / den, 0.5)
+    x = np.where(has, mj + t * (mk - mj), np.nan)
+    kind = np.where(has, 0, np.where(~valid.any(1), 5, np.where(nxt >= J, 3, 4)))
+    return x, kind, j, k
+
+
+def law_fit(mid: np.ndarray, g: np.ndarray, w: np.ndarray):
+    """Weighted fit of the running-coupling law ``gamma = g0 (x - x_c)`` per row.
+
+    Returns ``(x_c, g0, n_used)`` (NaN where fewer than 2 intervals or a flat design).
+    """
+    g = np.atleast_2d(g)
+    B, J = g.shape
+    mid = np.broadcast_to(mid, (B, J))
+    valid = np.isfinite(g) & np.isfinite(w)
+    ww = np.where(valid, w, 0.0)
+    gg = np.where(valid, g, 0.0)
+    sw = ww.sum(1)
+    sx = (ww * mid).sum(1)
+    sy = (ww * gg).sum(1)
+    sxx = (ww * mid * mid).sum(1)
+    sxy = (ww * mid * gg).sum(1)
+    den = sw * sxx - sx ** 2
+    n = valid.sum(1)
+    ok = (n >= 2) & (den > 1e-12 * np.maximum(sw * sxx, 1e-300))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        b = np.where(ok, (sw * sxy - sx * sy) / np.where(ok, den, 1.0), np.nan)
+        a = np.where(ok, (sy - b * sx) / np.where(sw > 0, sw, 1.0), np.nan)
+        xc = np.where(ok & (b != 0), -a / np.where(b != 0, b, 1.0), np.nan)
+    return xc, b, n
+
+
+def crossing_values(logn: np.ndarray, s1: np.ndarray, s2: np.ndarray, se2: np.ndarray, *,
+                    min_delta: float = MIN_DELTA, horizon: float = HORIZON, mid: np.ndarray | None = None):
+    """The within-family N_c estimator on ``(B, K)`` score arrays (B replicates), vectorised.
+
+    Returns ``(x, kind)``: log10 N_c per row in the extended reals (``+inf``: no flip, gamma <= 0 throughout;
+    ``-inf``: gamma > 0 throughout; NaN: no usable interval) and the kind (0 observed crossing,
+    1 extrapolated from the law fit, 3/4/5 as in :func:`balanced_split`).
+    """
+    s1 = np.atleast_2d(s1)
+    s2 = np.atleast_2d(s2)
+    g, m, d1, _ = gamma_steps(logn, s1, s2, min_delta=min_delta)
+    if mid is None:
+        mid = m
+    w = _weights(d1, np.broadcast_to(se2, s2.shape))
+    x, kind, _, _ = balanced_split(mid, g, w)
+    xc, g0, nfit = law_fit(mid, g, w)
+    g0 = np.where(nfit >= 3, g0, np.nan)  # a 2-point "fit" always passes through both points: not evidence
+    lo = np.min(mid, axis=-1) if np.ndim(mid) > 1 else mid[0]
+    hi = np.max(mid, axis=-1) if np.ndim(mid) > 1 else mid[-1]
+    lo_range = logn[0]
+    hi_range = logn[-1]
+    up = (kind == 3) & (g0 > 0) & (xc > hi) & (xc <= hi_range + horizon)
+    down = (kind == 4) & (g0 > 0) & (xc < lo) & (xc >= lo_range - horizon)
+    out = np.where(kind == 0, x, np.where(kind == 3, np.inf, np.where(kind == 4, -np.inf, np.nan)))
+    out = np.where(up | down, xc, out)
+    kind = np.where(up | down, 1, kind)
+    return out, kind
+
+
+@dataclass(frozen=True)
+class FamilyData:
+    """Arrays of one family, sorted by size: names, raw sizes, scores (K, 2) and standard errors (K, 2)."""
+
+    family: str
+    b1: str
+    b2: str
+    models: tuple[str, ...]
+    params: np.ndarray
+    scores: np.ndarray
+    se: np.ndarray
+    dropped: dict
+
+    @property
+    def logn(self) -> np.ndarray:
+        return np.log10(self.params)
+
+
+def family_data(table, family: str | None = None, pair: Sequence[str] | str = DEFAULT_PAIR) -> FamilyData:
+    """Collect one family's sorted scores and their standard errors (given stderr, else binomial).
+
+    ``table``: a ScoreTable, a wide frame, or (fastest, when looping over families) the frame of
+    :func:`cape.coupling.score_frame`. Models sharing a parameter count are kept (their step is skipped).
+    """
+    b1, b2 = resolve_pair(pair)
+    frame = score_frame(table, (b1, b2)) if not _is_score_frame(table, (b1, b2)) else table
+    models, params, sc, dropped, se = family_arrays(frame, family, (b1, b2), with_se=True)
+    fam = family
+    if fam is None:
+        fams = frame["family"].dropna().astype(str).unique()
+        fam = fams[0] if len(fams) == 1 else "family"
+    bad = ~np.isfinite(se)
+    if bad.any():
+        from . import catalog
+
+        for j, b in enumerate((b1, b2)):
+            se[bad[:, j], j] = [catalog.binomial_stderr(v, b) for v in sc[bad[:, j], j]]
+    return FamilyData(str(fam), b1, b2, tuple(models), params, sc, se, dropped)
+
+
+def _is_score_frame(table, bs) -> bool:
+    return hasattr(table, "columns") and all(f"se:{b}" in table.columns for b in bs)
+
+
+class WithinFamilyCrossing:
+    """Default N_c estimator: balanced sign split of gamma, law-fit extrapolation, noise bootstrap.
+
+    Args:
+        min_delta: skip steps with ``|dB1| <= min_delta`` pp.
+        horizon: furthest extrapolation (decades beyond the measured range).
+    """
+
+    name = "crossing"
+
+    def __init__(self, *, min_delta: float = MIN_DELTA, horizon: float = HORIZON):
+        self.min_delta = min_delta
+        self.horizon = horizon
+
+    def estimate(self, fd: FamilyData, *, n_boot: int = 10_000, seed: int | None = 0, level: float = 0.95,
+                 bootstrap: str = "noise") -> NcResult:
+        if bootstrap not in ("noise", "intervals", "both"):
+            raise DataError(f"bootstrap must be 'noise', 'intervals' or 'both' for method='crossing', "
+                            f"not {bootstrap!r}")
+        K = len(fd.models)
+        base = dict(level=level, bootstrap=bootstrap, seed=seed, n_boot=n_boot)
+        if K < 3:
+            return _insufficient(self.name, f"family {fd.family!r}: {K} usable model(s); N_c needs at least 3 "
+                                 "(two consecutive-size steps)", **base)
+        logn = fd.logn
+        s1, s2 = fd.scores[:, 0], fd.scores[:, 1]
+        se1, se2 = fd.se[:, 0], fd.se[:, 1]
+        g, mid, d1, _ = gamma_steps(logn, s1, s2, min_delta=self.min_delta)
+        nvalid = int(np.isfinite(g).sum())
+        rng_n = (float(fd.params[0]), float(fd.params[-1]))
+        base["size_range"] = rng_n
+        if nvalid < 2:
+            return _insufficient(self.name, f"family {fd.family!r}: only {nvalid} usable step(s) (others have "
+                                 f"|d{fd.b1}| <= {self.min_delta:g} pp or equal sizes); N_c needs at least 2",
+                                 **base)
+        if np.ptp(s2) == 0:
+            return _insufficient(self.name, f"family {fd.family!r}: {fd.b2} is constant across the family; "
+                                 "gamma is 0 everywhere and N_c is undefined", **base)
+        x0, kind0 = crossing_values(logn, s1[None], s2[None], se2, min_delta=self.min_delta, horizon=self.horizon)
+        x0, kind0 = float(x0[0]), int(kind0[0])
+        w = _weights(d1, se2)
+        _, _, jl, ku = balanced_split(mid, g[None], w[None])
+        xfit, g0, _ = law_fit(mid, g[None], w[None])
+        # bootstrap
+        rng = np.random.default_rng(seed)
+        reps = np.empty(0)
+        if n_boot > 0:
+            if bootstrap in ("noise", "both"):
+                S1 = s1 + rng.standard_normal((n_boot, K)) * se1
+                S2 = s2 + rng.standard_normal((n_boot, K)) * se2
+            else:
+                S1 = np.broadcast_to(s1, (n_boot, K))
+                S2 = np.broadcast_to(s2, (n_boot, K))
+            if bootstrap == "noise":
+                reps, _ = crossing_values(logn, S1, S2, se2, min_delta=self.min_delta, horizon=self.horizon)
+            else:
+                reps = self._interval_reps(logn, S1, S2, se2, rng, n_boot)
+        reps_ok = reps[~np.isnan(reps)]
+        lo, hi = percentile_ci(reps_ok, level) if reps_ok.size else (math.nan, math.nan)
+        used = mid[np.isfinite(g)]
+        if hi == -np.inf:  # nearly every replicate: gamma > 0 throughout -> N_c below the first measured step
+            hi = float(used.min())
+        if lo == np.inf:  # nearly every replicate: gamma <= 0 throughout -> N_c above the last measured step
+            lo = float(used.max())
+        n_fin = int(np.isfinite(reps_ok).sum())
+        frac_above = float(np.mean(reps_ok == np.inf)) if reps_ok.size else math.nan
+        frac_below = float(np.mean(reps_ok == -np.inf)) if reps_ok.size else math.nan
+        details = {"gamma_law_g0": _f(g0[0]), "gamma_law_log10_nc": _f(xfit[0]),
+                   "raw_log10_nc": _f(x0), "frac_no_flip_above": _f(frac_above),
+                   "frac_no_flip_below": _f(frac_below), "n_steps_used": nvalid}
+        if reps_ok.size:
+            fin = reps_ok[np.isfinite(reps_ok)]
+            if fin.size:
+                details["replicate_median"] = _pow10(float(np.median(fin)))
+        bounded = math.isfinite(lo) and math.isfinite(hi)
+        bracket = None
+        if kind0 == 0:
+            bracket = (fd.models[int(jl[0]) + 1], fd.models[int(ku[0]) + 1])
+            bracket = (f"{fd.models[int(jl[0])]}->{fd.models[int(jl[0]) + 1]}",
+                       f"{fd.models[int(ku[0])]}->{fd.models[int(ku[0]) + 1]}")
+        common = dict(base, n_valid=n_fin, details=details,
+                      ci_low_unbounded=(lo == -np.inf), ci_high_unbounded=(hi == np.inf))
+        ci_lo = _pow10(lo)
+        ci_hi = _pow10(hi)
+        if n_boot == 0:
+            bounded = math.isfinite(x0)
+        if bounded and math.isfinite(x0):
+            inside = logn[0] <= x0 <= logn[-1]
+            status = "observed" if (kind0 == 0 and inside) else "extrapolated"
+            where = ("between the steps " + " and ".join(bracket)) if (kind0 == 0 and bracket) else \
+                ("above the last measured step" if x0 > mid[np.isfinite(g)].max() else
+                 "below the first measured step")
+            msg = (f"gamma changes sign {where}" if status == "observed" else
+                   f"no sign change inside the range; the gamma law g0 log10(N/N_c) puts N_c {where}")
+            return NcResult(self.name, _pow10(x0), ci_lo, ci_hi, status, bracket=bracket if kind0 == 0 else None,
+                            message=msg, **common)
+        if bounded and not math.isfinite(x0):
+            # the point estimate has no flip but nearly every replicate does: report the replicate median
+            med = float(np.median(reps_ok[np.isfinite(reps_ok)]))
+            status = "observed" if logn[0] <= med <= logn[-1] else "extrapolated"
+            return NcResult(self.name, _pow10(med), ci_lo, ci_hi, status,
+                            message="no flip in the point estimate but in nearly all noise replicates; "
+                                    "estimate is the replicate median", **common)
+        # no flip established
+        if hi == np.inf and lo == -np.inf:
+            direction, txt = None, "the data cannot place a flip at all (95% CI unbounded on both sides)"
+        elif hi == np.inf:
+            direction = "above"
+            bound = _pow10(lo)
+            txt = ("gamma stays <= 0 within the noise" if kind0 in (3,) else
+                   "the sign change seen is within the noise") + \
+                  (f"; a flip, if any, lies above {_fmt_n(bound)}" if bound else "")
+        else:
+            direction = "below"
+            bound = _pow10(hi)
+            txt = ("gamma > 0 at every measured size (cooperative throughout)" if kind0 == 4 else
+                   "the sign change seen is within the noise") + \
+                  (f"; a flip, if any, lies below {_fmt_n(bound)}" if bound else "")
+        if kind0 == 0:
+            txt += f" (raw crossing at {_fmt_n(_pow10(x0))} not significant)"
+        return NcResult(self.name, None, ci_lo, ci_hi, "none", direction=direction, message=txt, **common)
+
+    def _interval_reps(self, logn, S1, S2, se2, rng, n_boot):
+        """Resample the intervals (with replacement, kept in size order) of each replicate."""
+        g, mid, d1, _ = gamma_steps(logn, S1, S2, min_delta=self.min_delta)
+        w = _weights(d1, np.broadcast_to(se2, S2.shape))
+        J = g.shape[1]
+        idx = np.sort(rng.integers(0, J, size=(n_boot, J)), axis=1)
+        r = np.arange(n_boot)[:, None]
+        gi, wi, mi = g[r, idx], w[r, idx], mid[idx]
+        x, kind, _, _ = balanced_split(mi, gi, wi)
+        xc, g0, nfit = law_fit(mi, gi, wi)
+        g0 = np.where(nfit >= 3, g0, np.nan)
+        lo_m, hi_m = mi.min(1), mi.max(1)
+        up = (kind == 3) & (g0 > 0) & (xc > hi_m) & (xc <= logn[-1] + self.horizon)
+        down = (kind == 4) & (g0 > 0) & (xc < lo_m) & (xc >= logn[0] - self.horizon)
+        out = np.where(kind == 0, x, np.where(kind == 3, np.inf, np.where(kind == 4, -np.inf, np.nan)))
+        return np.where(up | down, xc, out)
+
+
+def _fmt_n(n: float | None) -> str:
+    if n is None:
+        return "—"
+    return f"{n / 1e9:.3g}B" if n >= 1e9 else f"{n / 1e6:.3g}M"
+
+
+# ---------------------------------------------------------------------------------------------- pooled
+@dataclass(frozen=True)
+class PooledData:
+    families: tuple[str, ...]
+    fam_idx: np.ndarray
+    models: tuple[str, ...]
+    logn: np.ndarray
+    y: np.ndarray
+    se: np.ndarray
+
+
+def pooled_data(table, pair: Sequence[str] | str = DEFAULT_PAIR, *, families: Sequence[str] | None = None,
+                min_models: int = 3, order: str = "family") -> PooledData:
+    """Models of every family with at least ``min_models`` usable models (B2 scores, sizes, errors).
+
+    ``order="input"`` keeps the table's row order (the paper's legacy bootstrap indexes rows, so its result
+    depends on it); ``"family"`` groups by family, each sorted by size.
+    """
+    b1, b2 = resolve_pair(pair)
+    frame = table if _is_score_frame(table, (b1, b2)) else score_frame(table, (b1, b2))
+    fams = list(families) if families is not None else list(dict.fromkeys(frame["family"].dropna().astype(str)))
+    keep_f, idx, models, logn, y, se = [], [], [], [], [], []
+    for f in fams:
+        try:
+            fd = family_data(frame, f, (b1, b2))
+        except AnalysisError:
+            continue
+        if len(fd.models) < min_models or len(set(fd.params)) < 2:
+            continue
+        fi = len(keep_f)
+        keep_f.append(fd.family)
+        idx += [fi] * len(fd.models)
+        models += list(fd.models)
+        logn += list(fd.logn)
+        y += list(fd.scores[:, 1])
+        se += list(fd.se[:, 1])
+    pdata = PooledData(tuple(keep_f), np.array(idx, int), tuple(models), np.array(logn), np.array(y),
+                       np.array(se))
+    if order == "input" and models:
+        pos = {m: i for i, m in enumerate(frame.index.astype(str))}
+        o = np.argsort([pos[m] for m in models], kind="stable")
+        pdata = PooledData(pdata.families, pdata.fam_idx[o], tuple(models[i] for i in o), pdata.logn[o],
+                           pdata.y[o], pdata.se[o])
+    return pdata
+
+
+def _families_of(table) -> list[str]:
+    if hasattr(table, "families"):
+        return list(table.families)
+    return sorted(table["family"].astype(str).unique())
+
+
+def _demeaned_vertex(x, y, w, fam_idx, center):
+    """Vertex of ``y = alpha_f + b1 x + b2 x^2`` per row (rows = replicates), family offsets partialled out
+    (Frisch-Waugh: weighted within-family demeaning, then a 2x2 normal system).
+
+    x, y, w: ``(B, n)`` with the columns grouped by family (``fam_idx`` non-decreasing). Returns ``(x*, b2)``.
+    """
+    fam_idx = np.asarray(fam_idx)
+    starts = np.flatnonzero(np.r_[True, fam_idx[1:] != fam_idx[:-1]])
+    counts = np.diff(np.r_[starts, fam_idx.size])
+    xc = x - center
+    q = xc * xc
+    wsum = np.add.reduceat(w, starts, axis=1)
+    wsafe = np.where(wsum > 0, wsum, 1.0)
+
+    def dm(v):
+        mean_f = np.add.reduceat(w * v, starts, axis=1) / wsafe
+        return v - np.repeat(mean_f, counts, axis=1)
+
+    q_, x_, y_ = dm(q), dm(xc), dm(y)
+    a11 = (w * q_ * q_).sum(1)
+    a12 = (w * q_ * x_).sum(1)
+    a22 = (w * x_ * x_).sum(1)
+    r1 = (w * q_ * y_).sum(1)
+    r2 = (w * x_ * y_).sum(1)
+    det = a11 * a22 - a12 ** 2
+    ok = det > 1e-10 * np.maximum(a11 * a22, 1e-300)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        b2 = np.where(ok, (r1 * a22 - r2 * a12) / np.where(ok, det, 1.0), np.nan)
+        b1 = np.where(ok, (a11 * r2 - a12 * r1) / np.where(ok, det, 1.0), np.nan)
+        vx = np.where(b2 > 0, -b1 / (2 * np.where(b2 != 0, b2, 1.0)) + center, np.nan)
+    return vx, b2
+
+
+class PooledOffsets:
+    """Pooled quadratic TQA(log N) with family-specific offsets; bootstrap stratified by family + noise."""
+
+    name = "pooled"
+
+    def __init__(self, *, horizon: float = HORIZON, min_models: int = 3):
+        self.horizon = horizon
+        self.min_models = min_models
+
+    def estimate(self, pdata: PooledData, *, n_boot: int = 10_000, seed: int | None = 0, level: float = 0.95,
+                 bootstrap: str = "models") -> NcResult:
+        if bootstrap not in ("models", "noise", "both"):
+            raise DataError(f"bootstrap must be 'models', 'noise' or 'both' for method='pooled', not {bootstrap!r}")
+        base = dict(level=level, bootstrap=bootstrap, seed=seed, n_boot=n_boot)
+        n = pdata.y.size
+        F = len(pdata.families)
+        if F == 0 or n < F + 3:
+            return _insufficient(self.name, f"pooled N_c needs families with >= {self.min_models} models and at "
+                                 f"least {F + 3} models in all; got {n} model(s) in {F} family(ies)", **base)
+        base["size_range"] = (float(10 ** pdata.logn.min()), float(10 ** pdata.logn.max()))
+        if np.any(np.diff(pdata.fam_idx) < 0):
+            raise AnalysisError("pooled data must be grouped by family (use order='family')")
+        w = 1.0 / np.maximum(pdata.se, 1e-6) ** 2
+        center = float(np.mean(pdata.logn))
+        vx, b2 = _demeaned_vertex(pdata.logn[None], pdata.y[None], w[None], pdata.fam_idx, center)
+        x0 = float(vx[0])
+        lo_r, hi_r = pdata.logn.min(), pdata.logn.max()
+        rng = np.random.default_rng(seed)
+        reps = np.empty(0)
+        if n_boot > 0:
+            if bootstrap in ("models", "both"):
+                idx = _stratified_indices(pdata.fam_idx, n_boot, rng)
+            else:
+                idx = np.broadcast_to(np.arange(n), (n_boot, n))
+            X = pdata.logn[idx]
+            Y = pdata.y[idx]
+            if bootstrap in ("noise", "both"):
+                Y = Y + rng.standard_normal(Y.shape) * pdata.se[idx]
+            W = w[idx]
+            reps, b2r = _demeaned_vertex(X, Y, W, pdata.fam_idx, center)  # strata keep positions
+            reps = np.where(np.isnan(reps) & (b2r <= 0), np.inf, reps)  # no U shape: no vertex (flip) at all
+            reps = np.where(reps > hi_r + self.horizon, np.inf, reps)
+            reps = np.where(reps < lo_r - self.horizon, -np.inf, reps)
+        ok = reps[~np.isnan(reps)]
+        lo, hi = percentile_ci(ok, level) if ok.size else (math.nan, math.nan)
+        details = {"families": list(pdata.families), "n_models": int(n), "b2": _f(b2[0]),
+                   "frac_no_vertex": _f(float(np.mean(np.isinf(reps))) if reps.size else None)}
+        common = dict(base, n_valid=int(np.isfinite(ok).sum()), details=details,
+                      ci_low_unbounded=(lo == -np.inf), ci_high_unbounded=(hi == np.inf))
+        bounded = math.isfinite(lo) and math.isfinite(hi)
+        if not math.isfinite(x0) or x0 > hi_r + self.horizon or x0 < lo_r - self.horizon:
+            return NcResult(self.name, None, _pow10(lo), _pow10(hi), "none", direction=None,
+                            message="the pooled quadratic with family offsets has no minimum in or near the range",
+                            **common)
+        status = "observed" if lo_r <= x0 <= hi_r else "extrapolated"
+        if not bounded:
+            return NcResult(self.name, None, _pow10(lo), _pow10(hi), "none",
+                            direction="above" if hi == np.inf else "below",
+                            message=f"vertex at {_fmt_n(_pow10(x0))} but the 95% CI is unbounded "
+                                    "(the U shape is not established)", details=dict(details,
+                                                                                     point=_pow10(x0)),
+                            **{k: v for k, v in common.items() if k != "details"})
+        return NcResult(self.name, _pow10(x0), _pow10(lo), _pow10(hi), status,
+                        message=f"shared U-shape vertex over {F} families with their own offsets", **common)
+
+
+def _stratified_indices(fam_idx: np.ndarray, n_boot: int, rng: np.random.Generator) -> np.ndarray:
+    """Resample positions within each family (family counts and positions kept): ``(n_boot, n)``."""
+    n = fam_idx.size
+    out = np.empty((n_boot, n), dtype=int)
+    for f in np.unique(fam_idx):
+        pos = np.flatnonzero(fam_idx == f)
+        out[:, pos] = pos[rng.integers(0, pos.size, size=(n_boot, pos.size))]
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- paper
+class PaperQuadraticVertex:
+    """The paper's estimator, exactly (METHODS-SPEC 2.2): pooled quadratic vertex, legacy RandomState."""
+
+    name = "paper"
+
+    def __init__(self, *, seed: int = 42, x_window: tuple[float, float] = (7.0, 12.0)):
+        self.seed = seed
+        self.x_window = x_window
+
+    def fit(self, logn: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
+        """``np.polyfit(log10 N, y, 2)`` coefficients ``(a, b, c)``."""
+        a, b, c = np.polyfit(logn, y, 2)
+        return float(a), float(b), float(c)
+
+    def replicate_vertices(self, logn: np.ndarray, y: np.ndarray, n_boot: int) -> tuple[np.ndarray, np.ndarray]:
+        """Vertices ``x*`` and curvatures ``a`` of every legacy-stream resample (vectorised)."""
+        n = logn.size
+        idx = np.random.RandomState(self.seed).randint(0, n, size=(n_boot, n))  # == n_boot x choice(n, n)
+        center = float(np.mean(logn))
+        X = logn[idx] - center
+        Y = y[idx]
+        X2 = X * X
+        s0 = float(n)
+        s1, s2, s3, s4 = X.sum(1), X2.sum(1), (X2 * X).sum(1), (X2 * X2).sum(1)
+        ty, txy, tx2y = Y.sum(1), (X * Y).sum(1), (X2 * Y).sum(1)
+        A = np.stack([np.stack([s4, s3, s2], -1), np.stack([s3, s2, s1], -1),
+                      np.stack([s2, s1, np.full_like(s1, s0)], -1)], -2)
+        r = np.stack([tx2y, txy, ty], -1)
+        coef = np.full((n_boot, 3), np.nan)
+        det = np.linalg.det(A)
+        good = np.abs(det) > 1e-9
+        coef[good] = np.linalg.solve(A[good], r[good][..., None])[..., 0]
+        for i in np.flatnonzero(~good):  # rank-deficient resamples: polyfit's least-squares solution
+            import warnings
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                coef[i] = np.polyfit(X[i], Y[i], 2)
+        a, b = coef[:, 0], coef[:, 1]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            xs = -b / (2 * a) + center
+        return xs, a
+
+    def replicate_vertices_loop(self, logn: np.ndarray, y: np.ndarray, n_boot: int):
+        """The original per-resample loop (``np.random.seed``-style stream, ``np.polyfit`` each time).
+
+        Kept as the reference the vectorised path is checked against (tests, benchmark).
+        """
+        import warnings
+
+        rs = np.random.RandomState(self.seed)
+        n = logn.size
+        xs = np.empty(n_boot)
+        a_s = np.empty(n_boot)
+        for i in range(n_boot):
+            idx = rs.choice(n, n, replace=True)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                a, b, _ = np.polyfit(logn[idx], y[idx], 2)
+            a_s[i] = a
+            xs[i] = -b / (2 * a) if a != 0 else np.nan
+        return xs, a_s
+
+    def estimate(self, pdata: PooledData, *, n_boot: int = 10_000, seed: int | None = None,
+                 level: float = 0.95, bootstrap: str = "legacy") -> NcResult:
+        n = pdata.y.size
+        base = dict(level=level, bootstrap="legacy-models", seed=self.seed, n_boot=n_boot)
+        if n < 4:
+            return _insufficient(self.name, f"the paper's quadratic needs at least 4 models, got {n}", **base)
+        a, b, c = self.fit(pdata.logn, pdata.y)
+        point = -b / (2 * a) if a > 0 else math.nan
+        xs, ar = self.replicate_vertices(pdata.logn, pdata.y, n_boot)
+        keep = (ar > 0) & (xs > self.x_window[0]) & (xs < self.x_window[1])
+        nstar = 10 ** xs[keep]
+        base["size_range"] = (float(10 ** pdata.logn.min()), float(10 ** pdata.logn.max()))
+        if nstar.size == 0:
+            return NcResult(self.name, None, None, None, "none", n_valid=0,
+                            message="no resample gives a U-shaped quadratic with its vertex in 1e7-1e12", **base)
+        alpha = (1 - level) / 2 * 100
+        lo, hi = np.percentile(nstar, [alpha, 100 - alpha])
+        l68, h68 = np.percentile(nstar, [16, 84])
+        med = float(np.median(nstar))
+        details = {"a": a, "b": b, "c": c, "point_vertex": _pow10(point), "point_vertex_tqa":
+                   (a * point ** 2 + b * point + c) if math.isfinite(point) else None,
+                   "median": med, "mean": float(np.mean(nstar)), "ci68": [float(l68), float(h68)],
+                   "valid_fraction": float(keep.mean()), "families": list(pdata.families), "n_models": int(n)}
+        status = "observed" if pdata.logn.min() <= math.log10(med) <= pdata.logn.max() else "extrapolated"
+        return NcResult(self.name, med, float(lo), float(hi), status, n_valid=int(keep.sum()),
+                        message=f"median of {int(keep.sum())}/{n_boot} valid legacy resamples of the pooled quadratic "
+                                "vertex (unstratified; mixes family levels)", details=details, **base)
+
+
+ESTIMATORS = {"crossing": WithinFamilyCrossing, "pooled": PooledOffsets, "paper": PaperQuadraticVertex}
+
+
+def critical_scale(table, method: str = "crossing", *, family: str | None = None,
+                   pair: Sequence[str] | str = DEFAULT_PAIR, families: Sequence[str] | None = None,
+                   n_boot: int = 10_000, seed: int | None = 0, level: float = 0.95, bootstrap: str | None = None,
+                   **options) -> NcResult:
+    """Estimate N_c with its CI and status.
+
+    Args:
+        table: a ScoreTable (or wide frame with ``family``, ``params`` and the two benchmarks).
+        method: ``"crossing"`` (one family; default), ``"pooled"`` (family offsets) or ``"paper"``.
+        family: the family for ``crossing`` (required when the table holds several).
+        pair: ``(B1, B2)``; gamma = dB2/dB1.
+        families: families to pool (``pooled``/``paper``; default all with >= 3 models).
+        n_boot: bootstrap replicates (the paper used 10,000).
+        seed: RNG seed (``paper`` always uses its legacy seed 42).
+        level: CI level.
+        bootstrap: resampling scheme: crossing ``noise``/``intervals``/``both``; pooled ``models``/``noise``/
+            ``both``.
+        **options: estimator settings (``min_delta``, ``horizon``, ...).
+
+    Returns:
+        :class:`NcResult` (raw parameter counts).
+
+    Example:
+        >>> from cape import data
+        >>> r = critical_scale(data.load_base(), family="Pythia", n_boot=2000)
+        >>> r.status, r.direction
+        ('none', 'above')
+    """
+    try:
+        est = ESTIMATORS[method](**options)
+    except KeyError:
+        raise DataError(f"unknown N_c method {method!r}; known: {', '.join(ESTIMATORS)}") from None
+    kw = dict(n_boot=n_boot, seed=seed, level=level)
+    if bootstrap is not None:
+        kw["bootstrap"] = bootstrap
+    if method == "crossing":
+        return est.estimate(family_data(table, family, pair), **kw)
+    if method == "paper":
+        pdata = pooled_data(table, pair, families=families, min_models=1, order="input")
+    else:
+        pdata = pooled_data(table, pair, families=families, min_models=est.min_models)
+    return est.estimate(pdata, **kw)
+
+
+# ---------------------------------------------------------------------------------------------- paper 2.3a
+@dataclass(frozen=True)
+class PooledGammaLine:
+    """The paper script's secondary estimator: gamma between neighbours of the pooled size-sorted list."""
+
+    slope: float
+    intercept: float
+    nc: float | None
+    n_steps: int
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def pooled_gamma_line(table, pair: Sequence[str] | str = DEFAULT_PAIR, *, min_delta: float = MIN_DELTA
+                      ) -> PooledGammaLine:
+    """Sort all models by N *across families* (as ``bootstrap_Nc.py`` does; it mixes families), take
+    consecutive gammas with ``|dB1| > min_delta`` and fit a line in log10 N; N_c where it crosses zero.
+
+    Shown for comparison only: it contradicts the within-family definition (METHODS-SPEC 2.3a).
+    """
+    b1, b2 = resolve_pair(pair)
+    frame = table if _is_score_frame(table, (b1, b2)) else score_frame(table, (b1, b2))
+    wide = frame.dropna(subset=["params", b1, b2]).sort_values("params", kind="stable")
+    x = np.log10(wide["params"].to_numpy(float))
+    d1 = np.diff(wide[b1].to_numpy(float))
+    d2 = np.diff(wide[b2].to_numpy(float))
+    ok = np.abs(d1) > min_delta  # as in the script: steps between equal sizes are kept
+    g = d2[ok] / d1[ok]
+    mid = ((x[:-1] + x[1:]) / 2)[ok]
+    if ok.sum() < 2:
+        raise AnalysisError("fewer than 2 usable pooled steps")
+    s, i = np.polyfit(mid, g, 1)
+    return PooledGammaLine(float(s), float(i), _pow10(-i / s) if s > 0 else None, int(ok.sum()))
+
+
+# ---------------------------------------------------------------------------------------------- claims
+def paper_claims():
+    """N_c claims (METHODS-SPEC 12: A2, A3, M6), computed now from the embedded data."""
+    from .claims import Claim, verdict_close
+    from .data import fixture_table, load_base
+
+    b14 = fixture_table("boot14")
+    paper = critical_scale(b14, method="paper")
+    pooled = critical_scale(b14, method="pooled", n_boot=10_000, seed=0)
+    pyth = critical_scale(load_base(), family="Pythia", n_boot=10_000, seed=0)
+    sound = f"pooled with family offsets: {pooled.summary()}; within Pythia: {pyth.summary()}"
+    est = paper.estimate / 1e9
+    lo, hi = paper.ci_low / 1e9, paper.ci_high / 1e9
+    out = [
+        Claim("A2", "critical scale N_c ~ 3.5B (headline)", "3.5B", f"{est:.3f}B (median of "
+              f"{paper.n_valid}/{paper.n_boot} valid resamples)", verdict_close(est, 3.5, 0.05),
+              "paper procedure: quadratic TQA(log N) vertex over 14 pooled Pythia/Llama-1/Llama-2 models, legacy "
+              "seed 42; it mixes family levels, and within Pythia gamma never turns positive", sound_value=sound),
+        Claim("A3", "95% CI of N_c [2.9B, 13.4B]", "[2.9B, 13.4B]", f"[{lo:.3f}B, {hi:.3f}B]",
+              "reproduces" if (abs(lo - 2.9) <= 0.05 and abs(hi - 13.4) <= 0.05) else "differs",
+              "2.5/97.5 percentiles of the same 10,000 unstratified resamples (the Methods' '1000 family-stratified "
+              "resamples of the coupling zero-crossing' is not what produces it)", sound_value=sound),
+    ]
+    # M6: per-family N_c (Table 1)
+    base = load_base()
+    table1 = {"OPT": "0.12", "Cerebras-GPT": "1.3", "GPT-Neo": "1.3", "BLOOM": "1.7", "Pythia": "3.5",
+              "Falcon": "7.0", "Phi": "none", "Qwen3": "none"}
+    parts = []
+    for fam in table1:
+        try:
+            r = critical_scale(base, family=fam, n_boot=2000, seed=0)
+            parts.append(f"{fam} {r.summary()}")
+        except Exception as e:  # a family missing from the cohort
+            parts.append(f"{fam}: {e}")
+    out.append(Claim("M6", "per-family N_c (Table 1): OPT 0.12B, Cerebras 1.3B, GPT-Neo 1.3B, BLOOM 1.7B, "
+                     "Pythia 3.5B, Falcon 7.0B, Phi/Qwen3 none",
+                     "; ".join(f"{k} {v}" for k, v in table1.items()), "; ".join(parts), "differs",
+                     "the paper does not state the procedure; within-family zero crossings on the released scores "
+                     "contradict OPT/Cerebras/BLOOM, and Pythia's 3.5B is the pooled value (METHODS-SPEC 2.5)"))
+    return out

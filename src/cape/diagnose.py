@@ -1,0 +1,346 @@
+"""The coupling diagnosis of a set of model families: the analysis behind ``cape diagnose``, the report and
+the dashboard.
+
+For every family: its models and size range, the population coupling r(B1, B2) with a bootstrap CI and a
+permutation p-value, the local coupling gamma per consecutive-size interval with its phase, the phase path,
+and the within-family critical scale N_c with CI and status (:mod:`cape.critical`). Then a pooled summary:
+N_c from the pooled quadratic with family offsets (sound), the paper's own procedure on the same pooled
+families, and (on the embedded data) the paper's headline computed from its 14-model table.
+
+Bad input never crashes a family: fewer than 3 models, missing benchmarks, tied sizes and constant scores
+end up as a ``status`` and a ``message`` in that family's entry; undefined numbers are None, never NaN.
+
+Example:
+    >>> res = diagnose(n_boot=500, seed=0)                       # the embedded cohort
+    >>> fam = res.family("Pythia")
+    >>> round(fam.r.r, 4), fam.nc.status
+    (-0.9886, 'none')
+    >>> round(res.pooled.paper_headline.estimate / 1e9, 3)
+    3.494
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .coupling import (DEFAULT_PAIR, MIN_DELTA, FamilyCoupling, PopulationCoupling, local_coupling, phase_scheme,
+                       population_r, resolve_pair, score_frame)
+from .critical import (NcResult, PaperQuadraticVertex, PooledOffsets, WithinFamilyCrossing, family_data,
+                       pooled_data)
+from .errors import AnalysisError, NotFoundError
+
+EXCLUDED_RECIPES = ("curated", "distilled")
+
+
+def _nc_dict(nc: NcResult | None) -> dict | None:
+    if nc is None:
+        return None
+    d = nc.to_dict()
+    keep = ("estimate", "ci_low", "ci_high", "status", "ci_low_unbounded", "ci_high_unbounded", "direction",
+            "bracket", "size_range", "method", "bootstrap", "n_boot", "n_valid", "level", "seed", "message",
+            "details")
+    return {k: d[k] for k in keep}
+
+
+@dataclass(frozen=True)
+class FamilyDiagnosis:
+    """Diagnosis of one family (see the module docstring).
+
+    Attributes:
+        family: name; status: ``ok``, ``insufficient`` (fewer than 3 usable models), ``missing_benchmark``
+            (no model has both benchmarks); message: the main sentence; messages: every note.
+        models, params: usable models sorted by size (raw parameter counts).
+        coupling: :class:`~cape.coupling.FamilyCoupling` (None with fewer than 2 models).
+        r: :class:`~cape.coupling.PopulationCoupling` (status says when undefined).
+        nc: :class:`~cape.critical.NcResult`.
+    """
+
+    family: str
+    status: str
+    message: str
+    models: tuple[str, ...]
+    params: tuple[float, ...]
+    coupling: FamilyCoupling | None
+    r: PopulationCoupling | None
+    nc: NcResult | None
+    messages: tuple[str, ...] = ()
+
+    @property
+    def n_models(self) -> int:
+        return len(self.models)
+
+    @property
+    def size_range(self) -> tuple[float, float] | None:
+        return (min(self.params), max(self.params)) if self.params else None
+
+    def phase_path(self) -> list[str]:
+        return self.coupling.phase_path() if self.coupling else []
+
+    def to_dict(self) -> dict:
+        r = self.r
+        return {
+            "family": self.family, "n_models": self.n_models, "status": self.status, "message": self.message,
+            "messages": list(self.messages), "models": list(self.models), "params": list(self.params),
+            "size_range": list(self.size_range) if self.size_range else None,
+            "r": r.r if r else None, "r_ci": [r.ci_low, r.ci_high] if r else [None, None],
+            "r_p": r.p if r else None, "r_p_perm": r.p_perm if r else None, "r_status": r.status if r else None,
+            "intervals": [iv.to_dict() for iv in self.coupling.intervals] if self.coupling else [],
+            "phase_path": self.phase_path(),
+            "model_phases": dict(self.coupling.model_phases) if self.coupling else {},
+            "nc": _nc_dict(self.nc),
+        }
+
+
+@dataclass(frozen=True)
+class PooledSummary:
+    """Pooled N_c: ``offsets`` (sound: shared quadratic, family offsets), ``paper`` (the paper's procedure on
+    the same families), ``paper_headline`` (the paper's procedure on its own 14-model table, embedded data
+    only), with the families used and the ones excluded (curated/distilled data recipes)."""
+
+    families: tuple[str, ...]
+    excluded: tuple[str, ...]
+    offsets: NcResult | None
+    paper: NcResult | None
+    paper_headline: NcResult | None
+    message: str = ""
+
+    def to_dict(self) -> dict:
+        return {"families": list(self.families), "excluded": list(self.excluded), "offsets": _nc_dict(self.offsets),
+                "paper": _nc_dict(self.paper),
+                "paper_headline": (dict(_nc_dict(self.paper_headline), data="fixture boot14 (the paper's 14 pooled "
+                                        "Pythia/Llama-1/Llama-2 models)") if self.paper_headline else None),
+                "message": self.message}
+
+
+@dataclass(frozen=True)
+class DiagnosisResult:
+    """The full diagnosis. ``to_dict()`` is the JSON of ``cape diagnose --json`` (sizes in raw parameters)."""
+
+    b1: str
+    b2: str
+    source: str
+    seed: int | None
+    n_boot: int
+    level: float
+    scheme: str
+    min_delta: float
+    families: tuple[FamilyDiagnosis, ...]
+    pooled: PooledSummary
+    messages: tuple[str, ...] = ()
+
+    @property
+    def pair(self) -> tuple[str, str]:
+        return (self.b1, self.b2)
+
+    @property
+    def pooled_nc(self) -> NcResult | None:
+        """The sound pooled N_c (family offsets)."""
+        return self.pooled.offsets
+
+    def family(self, name: str) -> FamilyDiagnosis:
+        for f in self.families:
+            if f.family.lower() == name.lower():
+                return f
+        raise NotFoundError(f"no family {name!r} in the diagnosis; families: "
+                            f"{', '.join(f.family for f in self.families)}")
+
+    def to_dict(self) -> dict:
+        return {"pair": [self.b1, self.b2], "source": self.source, "seed": self.seed, "n_boot": self.n_boot,
+                "level": self.level, "phase_scheme": self.scheme, "min_delta": self.min_delta,
+                "families": [f.to_dict() for f in self.families], "pooled": self.pooled.to_dict(),
+                "messages": list(self.messages)}
+
+    def gamma_frame(self):
+        """One row per interval: family, lower, upper, N_lower, N_upper, N_mid, d1, d2, gamma, comove, phase,
+        status."""
+        import pandas as pd
+
+        rows = []
+        for f in self.families:
+            if f.coupling is None:
+                continue
+            for iv in f.coupling.intervals:
+                rows.append({"family": f.family, "lower": iv.lower, "upper": iv.upper, "N_lower": iv.n_lower,
+                             "N_upper": iv.n_upper, "N_mid": iv.n_mid, "d1": iv.d1, "d2": iv.d2,
+                             "gamma": np.nan if iv.gamma is None else iv.gamma, "comove": iv.comove,
+                             "phase": iv.phase, "status": iv.status})
+        return pd.DataFrame(rows, columns=["family", "lower", "upper", "N_lower", "N_upper", "N_mid", "d1", "d2",
+                                           "gamma", "comove", "phase", "status"])
+
+    def nc_frame(self):
+        """One row per family: N_c, CI ends (NaN where unbounded or absent), status, direction, r, r CI."""
+        import pandas as pd
+
+        rows = []
+        for f in self.families:
+            nc = f.nc
+            rows.append({"family": f.family, "n_models": f.n_models, "status_family": f.status,
+                         "N_c": np.nan if (nc is None or nc.estimate is None) else nc.estimate,
+                         "ci_low": np.nan if (nc is None or nc.ci_low is None) else nc.ci_low,
+                         "ci_high": np.nan if (nc is None or nc.ci_high is None) else nc.ci_high,
+                         "status": nc.status if nc else "insufficient",
+                         "direction": nc.direction if nc else None,
+                         "r": np.nan if (f.r is None or f.r.r is None) else f.r.r,
+                         "r_ci_low": np.nan if (f.r is None or f.r.ci_low is None) else f.r.ci_low,
+                         "r_ci_high": np.nan if (f.r is None or f.r.ci_high is None) else f.r.ci_high})
+        return pd.DataFrame(rows)
+
+    def to_frame(self):
+        return self.nc_frame()
+
+
+def _pooled_families(table, frame, fams: Sequence[str], min_models: int) -> tuple[list[str], list[str]]:
+    """Families to pool: at least ``min_models`` usable models, not a curated/distilled data recipe."""
+    recipes: dict[str, set] = {}
+    if hasattr(table, "model_frame"):
+        mf = table.model_frame()
+        for f, rec in zip(mf["family"].astype(str), mf["recipe"]):
+            if isinstance(rec, str) and rec.strip():
+                recipes.setdefault(f, set()).add(rec.strip().lower())
+    use, excl = [], []
+    for f in fams:
+        if recipes.get(f, set()) & set(EXCLUDED_RECIPES):
+            excl.append(f)
+            continue
+        use.append(f)
+    return use, excl
+
+
+def diagnose(table=None, pair: Sequence[str] | str = DEFAULT_PAIR, *, families: Sequence[str] | None = None,
+             n_boot: int = 10_000, seed: int | None = 0, level: float = 0.95, min_delta: float = MIN_DELTA,
+             scheme="nature", bootstrap: str = "noise", pooled_families: Sequence[str] | None = None,
+             headline: bool | None = None, b1: str | None = None, b2: str | None = None) -> DiagnosisResult:
+    """Diagnose capability coupling for every family of a score table.
+
+    Args:
+        table: a :class:`~cape.scores.ScoreTable`; None for the embedded base cohort.
+        pair: ``(B1, B2)`` or ``"HS:TQA"``; gamma = dB2/dB1. ``b1=``/``b2=`` are accepted as well.
+        families: restrict to these families (default: all).
+        n_boot: bootstrap (and permutation) replicates per estimate.
+        seed: seed of every ``numpy.random.default_rng`` (the paper method keeps its legacy seed 42).
+        level: CI level.
+        min_delta: skip gamma steps with ``|dB1| <= min_delta`` pp.
+        scheme: phase thresholds (name, :class:`~cape.coupling.PhaseScheme` or ``(lower, upper)``).
+        bootstrap: within-family N_c bootstrap scheme (``noise``, ``intervals``, ``both``).
+        pooled_families: families to pool (default: those with >= 3 models, excluding curated/distilled
+            recipes when the table records a recipe).
+        headline: also compute the paper's headline on its 14-model fixture (default: when ``table`` is None).
+
+    Returns:
+        :class:`DiagnosisResult`.
+    """
+    if b1 is not None or b2 is not None:
+        pair = (b1 or DEFAULT_PAIR[0], b2 or DEFAULT_PAIR[1])
+    B1, B2 = resolve_pair(pair)
+    sch = phase_scheme(scheme)
+    embedded = table is None
+    if embedded:
+        from .data import load_base
+
+        table = load_base()
+    if headline is None:
+        headline = embedded
+    frame = score_frame(table, (B1, B2))
+    all_fams = list(dict.fromkeys(frame["family"].dropna().astype(str)))
+    if families is not None:
+        known = {f.lower(): f for f in all_fams}
+        sel = []
+        for f in families:
+            if f.lower() not in known:
+                import difflib
+
+                close = difflib.get_close_matches(f, all_fams, n=3, cutoff=0.5)
+                hint = f"; did you mean {', '.join(close)}?" if close else f"; families: {', '.join(sorted(all_fams))}"
+                raise NotFoundError(f"{getattr(table, 'name', 'scores')}: no family {f!r}{hint}")
+            sel.append(known[f.lower()])
+        fams = sel
+    else:
+        fams = sorted(all_fams, key=str.lower)
+    crossing = WithinFamilyCrossing(min_delta=min_delta)
+    out = []
+    for i, fam in enumerate(fams):
+        out.append(_one_family(frame, fam, B1, B2, crossing, n_boot=n_boot,
+                               seed=None if seed is None else seed + i, level=level, min_delta=min_delta, scheme=sch,
+                               bootstrap=bootstrap))
+    pooled = _pooled(table, frame, fams if pooled_families is None else list(pooled_families), B1, B2,
+                     n_boot=n_boot, seed=seed, level=level, headline=headline,
+                     explicit=pooled_families is not None)
+    msgs = []
+    skipped = [f.family for f in out if f.status != "ok"]
+    if skipped:
+        msgs.append(f"{len(skipped)} famil{'y' if len(skipped) == 1 else 'ies'} with too little data for N_c: "
+                    f"{', '.join(skipped)}")
+    return DiagnosisResult(B1, B2, getattr(table, "name", "scores"), seed, n_boot, level, sch.name, min_delta,
+                           tuple(out), pooled, tuple(msgs))
+
+
+def _one_family(frame, fam: str, b1: str, b2: str, crossing: WithinFamilyCrossing, *, n_boot: int,
+                seed: int | None, level: float, min_delta: float, scheme, bootstrap: str) -> FamilyDiagnosis:
+    sub = frame[frame["family"].astype(str) == fam]
+    n_all = len(sub)
+    have = sub.dropna(subset=[b1, b2, "params"])
+    msgs: list[str] = []
+    for m, r in sub.iterrows():
+        if m in have.index:
+            continue
+        miss = [c for c in (b1, b2) if not (isinstance(r[c], float) and math.isfinite(r[c]))]
+        what = f"no {' or '.join(miss)} score" if miss else "no parameter count"
+        msgs.append(f"{m} left out: {what}")
+    if have.empty:
+        return FamilyDiagnosis(fam, "missing_benchmark", f"no model of {fam} has both {b1} and {b2} "
+                               f"({n_all} model(s) in the table)", (), (), None, None, None, tuple(msgs))
+    have = have.sort_values("params", kind="stable")
+    models = tuple(str(m) for m in have.index)
+    params = tuple(float(p) for p in have["params"])
+    coupling = None
+    if len(models) >= 2:
+        coupling = local_coupling(have, (b1, b2), family=fam, min_delta=min_delta, scheme=scheme)
+        msgs += [m for m in coupling.messages if m not in msgs]
+    r = population_r(have[b1].to_numpy(float), have[b2].to_numpy(float), b1=b1, b2=b2, n_boot=n_boot,
+                     n_perm=n_boot, seed=seed, level=level)
+    if r.status in ("constant", "insufficient", "few_models") and r.message:
+        msgs.append(r.message)
+    if len(set(params)) < len(params):
+        ties = sorted({p for p in params if params.count(p) > 1})
+        msgs.append("models share a size (" + ", ".join(f"{p / 1e9:.3g}B" for p in ties) +
+                    "): no step between them")
+    try:
+        nc = crossing.estimate(family_data(have, fam, (b1, b2)), n_boot=n_boot, seed=seed, level=level,
+                               bootstrap=bootstrap)
+    except AnalysisError as e:
+        nc = NcResult("crossing", None, None, None, "insufficient", message=str(e))
+    if len(models) < 3:
+        status = "insufficient"
+        main = (f"{len(models)} model(s) with both {b1} and {b2}: "
+                + ("one step of gamma, " if len(models) == 2 else "no step of gamma, ")
+                + "no r CI and no N_c (needs at least 3)")
+    elif nc.status == "insufficient":
+        status, main = "insufficient", nc.message
+    else:
+        status, main = "ok", nc.message
+    return FamilyDiagnosis(fam, status, main, models, params, coupling, r, nc, tuple(msgs))
+
+
+def _pooled(table, frame, fams, b1, b2, *, n_boot, seed, level, headline, explicit) -> PooledSummary:
+    if explicit:
+        use, excl = list(fams), []
+    else:
+        use, excl = _pooled_families(table, frame, fams, 3)
+    pdata = pooled_data(frame, (b1, b2), families=use, min_models=3)
+    offsets = PooledOffsets().estimate(pdata, n_boot=n_boot, seed=seed, level=level) if use else None
+    pin = pooled_data(frame, (b1, b2), families=list(pdata.families), min_models=3, order="input")
+    paper = PaperQuadraticVertex().estimate(pin, n_boot=n_boot, level=level) if pin.y.size >= 4 else None
+    head = None
+    if headline and (b1, b2) == DEFAULT_PAIR:
+        from .data import fixture_table
+
+        b14 = fixture_table("boot14")
+        head = PaperQuadraticVertex().estimate(pooled_data(b14, (b1, b2), min_models=1, order="input"),
+                                               n_boot=10_000, level=level)
+    msg = (f"pooled over {len(pdata.families)} families with >= 3 models"
+           + (f"; excluded for their data recipe: {', '.join(excl)}" if excl else ""))
+    return PooledSummary(tuple(pdata.families), tuple(excl), offsets, paper, head, msg)
