@@ -25,7 +25,8 @@ def _load_scores(path: Optional[Path]):
     except ImportError:
         read_any = None
     if read_any is not None:
-        return read_any(path)
+        out = read_any(path)
+        return out[0] if isinstance(out, tuple) else out  # (table, ingest report)
     import pandas as pd
 
     from ..errors import DataError
