@@ -196,6 +196,48 @@ def test_uploaded_lmeval_file_shows_in_plots(server, browser, tmp_path):
     shot(page, "overview_uploaded")
 
 
+def _fill_number(page, label: str, value) -> None:
+    box = page.get_by_label(label, exact=True)
+    box.fill("" if value is None else str(value))
+
+
+def _diagnose(page, *, hs, tqa, params="1e9") -> float:
+    """Fill the Diagnose form and submit; returns seconds from the click to the updated verdict."""
+    page.get_by_label("parameter count", exact=True).fill(params)
+    _fill_number(page, "HellaSwag", hs)
+    _fill_number(page, "TruthfulQA", tqa)
+    old = page.locator("[data-testid='stAlert']").first.inner_text() if page.locator(
+        "[data-testid='stAlert']").count() else ""
+    t0 = time.perf_counter()
+    page.get_by_role("button", name="Diagnose").click()
+    page.wait_for_function(
+        "(old) => { const a = document.querySelector('[data-testid=\"stAlert\"]');"
+        " return a && a.innerText !== old && a.innerText.includes('Phase:'); }", arg=old)
+    return time.perf_counter() - t0
+
+
+def test_diagnose_tax_model_recommends_curation_and_verdict_follows_scores(server, browser):
+    if not _available("diagnose"):
+        pytest.skip("cape.advise / cape.ingest not installed yet")
+    page = browser["page"]
+    goto_view(page, server["url"], "diagnose", "Diagnose")
+    page.wait_for_selector("text=Phase:")
+    # enter the tax-phase example explicitly (the form starts with example values; change them first)
+    _diagnose(page, hs=50.5, tqa=38.0)
+    _diagnose(page, hs=49.7, tqa=38.9)
+    banner = page.locator("[data-testid='stAlert']").first.inner_text()
+    assert "TAX" in banner
+    assert page.get_by_text("Data curation").count() >= 1
+    page.wait_for_selector(".main-svg")
+    shot(page, "diagnose_tax")
+    # a cooperative pattern: TruthfulQA rises with HellaSwag from the next-smaller Pythia
+    _diagnose(page, hs=49.7, tqa=45.0)
+    banner2 = page.locator("[data-testid='stAlert']").first.inner_text()
+    assert "TAX" not in banner2 and "BONUS" in banner2
+    assert page.get_by_text("Data curation").count() == 0
+    shot(page, "diagnose_bonus")
+
+
 def test_no_request_left_loopback(browser):
     seen, blocked = browser["seen"], browser["blocked"]
     assert seen, "no request was recorded"

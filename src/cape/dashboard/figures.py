@@ -339,3 +339,403 @@ def claims_figure(rows: pd.DataFrame, *, title: str | None = None) -> go.Figure:
     fig.update_layout(barmode="stack")
     return _layout(fig, title=title or "Paper claims: verdict of the computation", x="claims", y="",
                    height=300)
+
+
+# ---------------------------------------------------------------------------------------------- the doctor
+def _finite(v) -> bool:
+    try:
+        return v is not None and math.isfinite(float(v))
+    except (TypeError, ValueError):
+        return False
+
+
+def add_nc_band(fig: go.Figure, nc: float | None, lo: float | None, hi: float | None, *, label: str = "N_c",
+                color: str = "#555", x_range: tuple[float, float] | None = None, status: str = "") -> None:
+    """Draw N_c as a dashed vertical line with its CI as a shaded band on a log-N axis. An open CI end (None)
+    runs to the edge of ``x_range``."""
+    if x_range is None:
+        x_range = (1e7, 1e12)
+    if _finite(lo) or _finite(hi):
+        a = float(lo) if _finite(lo) else x_range[0]
+        b = float(hi) if _finite(hi) else x_range[1]
+        fig.add_vrect(x0=a, x1=b, fillcolor=color, opacity=0.10, line_width=0, layer="below")
+    if _finite(nc):
+        fig.add_vline(x=float(nc), line={"color": color, "dash": "dash", "width": 1.5})
+        fig.add_annotation(x=math.log10(float(nc)), y=1.0, yref="paper", text=f"{label} {fmt_params(nc)}"
+                           + (f" ({status})" if status else ""), showarrow=False, yanchor="bottom",
+                           font={"size": 11, "color": color})
+
+
+def doctor_gamma_figure(res, family_coupling=None, *, title: str | None = None) -> go.Figure:
+    """The diagnosed model on its family's gamma(N): the family's intervals (grey), the model's own intervals
+    with their score-noise CIs (coloured by phase), the family's N_c with its CI band and the model's size."""
+    fig = go.Figure()
+    xs = []
+    if family_coupling is not None:
+        iv = [i for i in family_coupling.intervals if i.gamma is not None]
+        if iv:
+            xs += [i.n_mid for i in iv]
+            fig.add_trace(go.Scatter(
+                x=[i.n_mid for i in iv], y=[i.gamma for i in iv], mode="lines+markers",
+                name=f"{family_coupling.family} (embedded)", line={"color": "#bbb"},
+                marker={"color": "#999", "size": 7},
+                text=[f"{i.lower} → {i.upper}" for i in iv],
+                hovertemplate="%{text}<br>γ = %{y:.2f}<extra></extra>"))
+    own = [c for c in res.coupling if _finite(c.get("n_lower")) and _finite(c.get("n_upper"))]
+    for c in own:
+        n_mid = math.sqrt(float(c["n_lower"]) * float(c["n_upper"]))
+        xs.append(n_mid)
+        g = c.get("gamma")
+        ci = c.get("ci") or (None, None)
+        ph = c.get("phase") or "undetermined"
+        y = float(g) if _finite(g) else 0.0
+        err = {}
+        if _finite(g) and _finite(ci[0]) and _finite(ci[1]):
+            err = {"type": "data", "symmetric": False, "array": [float(ci[1]) - y],
+                   "arrayminus": [y - float(ci[0])], "color": PHASE_COLORS.get(ph, "#555"), "thickness": 2}
+        fig.add_trace(go.Scatter(
+            x=[n_mid], y=[y], mode="markers", name=f"{c['lower']} → {c['upper']}",
+            marker={"color": PHASE_COLORS.get(ph, "#555"), "size": 14, "symbol": "diamond",
+                    "line": {"color": "black", "width": 1}}, error_y=err,
+            hovertemplate=(f"<b>{c['lower']} → {c['upper']}</b><br>γ = %{{y:.2f}}<br>phase: {ph}"
+                           f"<br>{c.get('note') or c.get('status', '')}<extra></extra>")))
+    if _finite(res.params):
+        xs.append(float(res.params))
+        fig.add_vline(x=float(res.params), line={"color": "black", "dash": "dot", "width": 1})
+    lo_x = min(xs) / 3 if xs else 1e7
+    hi_x = max(xs) * 3 if xs else 1e12
+    cr = res.critical or {}
+    ci = cr.get("ci") or (None, None)
+    add_nc_band(fig, cr.get("nc"), ci[0], ci[1], label="N_c", x_range=(lo_x, hi_x), status=cr.get("status", ""))
+    th = (res.phase or {}).get("thresholds") or (-0.1, 0.1)
+    fig.add_hrect(y0=th[0], y1=th[1], fillcolor=PHASE_COLORS["transition"], opacity=0.12, line_width=0,
+                  layer="below")
+    fig.add_hline(y=0, line={"color": "#666", "width": 1})
+    fig.update_xaxes(range=[math.log10(lo_x), math.log10(hi_x)])
+    b1, b2 = res.axes
+    return _layout(fig, title=title or f"{res.family}: local coupling γ = Δ{b2}/Δ{b1} against N "
+                                       "(band: transition; shaded: N_c CI)",
+                   x="parameters N (log)", y="γ", log_x=True)
+
+
+def phase_probability_figure(res, *, title: str | None = None) -> go.Figure:
+    """Share of score-noise draws giving each phase (the phase's confidence)."""
+    p = (res.phase or {}).get("probabilities") or {}
+    fig = go.Figure()
+    for k in ("tax", "transition", "bonus", "undetermined"):
+        v = float(p.get(k) or 0.0)
+        fig.add_trace(go.Bar(x=[v], y=["phase"], orientation="h", name=k, marker_color=PHASE_COLORS.get(k),
+                             text=[f"{k} {v:.0%}" if v >= 0.08 else ""], textposition="inside",
+                             hovertemplate=f"{k}: %{{x:.1%}}<extra></extra>"))
+    fig.update_layout(barmode="stack", showlegend=False)
+    fig.update_xaxes(range=[0, 1], tickformat=".0%")
+    return _layout(fig, title=title or "Phase under score noise (share of draws)", x="", y="", height=190)
+
+
+def residuals_figure(res, *, title: str | None = None) -> go.Figure:
+    """The model's residual from each reference trend with the trend's prediction-interval half-width."""
+    rs = [r for r in res.residuals if _finite(r.get("value"))]
+    fig = go.Figure(go.Bar(
+        x=[r["reference"] for r in rs], y=[float(r["value"]) for r in rs],
+        marker_color=["#1f77b4" if float(r["value"]) >= 0 else "#d62728" for r in rs],
+        error_y={"type": "data", "array": [float(r["pi_half"]) if _finite(r.get("pi_half")) else 0.0 for r in rs],
+                 "color": "#555", "thickness": 1.5},
+        customdata=[[r.get("reading", ""), r.get("unit", "")] for r in rs],
+        hovertemplate="%{x}<br>residual %{y:+.2f} %{customdata[1]}<br>%{customdata[0]}<extra></extra>"))
+    fig.add_hline(y=0, line={"color": "#666", "width": 1})
+    unit = rs[0]["unit"] if rs else "points"
+    return _layout(fig, title=title or "Residuals from reference trends (bars: 95% prediction interval)",
+                   x="", y=f"residual ({unit})", height=380)
+
+
+def highlight_point(fig: go.Figure, x: float, y: float, label: str, *, b1: str = "x", b2: str = "y") -> go.Figure:
+    """Add the diagnosed model as a large black ring with its label."""
+    fig.add_trace(go.Scatter(x=[x], y=[y], mode="markers+text", name=label, text=[label],
+                             textposition="top center",
+                             marker={"size": 22, "symbol": "circle-open", "color": "black", "line": {"width": 3}},
+                             hovertemplate=f"<b>{label}</b><br>{b1}: %{{x:.1f}}<br>{b2}: %{{y:.1f}}<extra></extra>"))
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------- gamma(N), N_c
+GAMMA_CLIP = 4.0
+
+
+def gamma_frame(res) -> pd.DataFrame:
+    """The diagnosis' interval table (:meth:`cape.diagnose.DiagnosisResult.gamma_frame`)."""
+    return res.gamma_frame()
+
+
+def nc_frame(res) -> pd.DataFrame:
+    """The diagnosis' N_c table (:meth:`cape.diagnose.DiagnosisResult.nc_frame`)."""
+    return res.nc_frame()
+
+
+def _nc_ends(nc, x_range):
+    lo = nc.ci_low if nc.ci_low is not None else (x_range[0] if nc.ci_low_unbounded else None)
+    hi = nc.ci_high if nc.ci_high is not None else (x_range[1] if nc.ci_high_unbounded else None)
+    return lo, hi
+
+
+def gamma_figure(res, *, families: Sequence[str] | None = None, pooled: bool = True,
+                 title: str | None = None) -> go.Figure:
+    """Each family's local coupling gamma against N (log axis, at the intervals' geometric midpoints), with
+    each family's N_c and CI band where one is established, and the pooled N_c with its CI.
+
+    Args:
+        res: a :class:`cape.diagnose.DiagnosisResult`.
+        families: restrict to these families.
+        pooled: draw the pooled N_c (family offsets) with its CI band.
+    """
+    g = res.gamma_frame()
+    g = g[g["gamma"].notna()]
+    if families is not None:
+        g = g[g["family"].isin(list(families))]
+    colors = family_colors([f.family for f in res.families])
+    fig = go.Figure()
+    for fam, d in g.groupby("family", sort=True):
+        d = d.sort_values("N_mid")
+        cd = np.column_stack([d["lower"].astype(str) + " → " + d["upper"].astype(str), d["phase"].astype(str),
+                              [fmt_params(v) for v in d["N_lower"]], [fmt_params(v) for v in d["N_upper"]],
+                              d["status"].astype(str)])
+        fig.add_trace(go.Scatter(
+            x=d["N_mid"], y=d["gamma"].clip(-GAMMA_CLIP * 1.05, GAMMA_CLIP * 1.05), mode="lines+markers",
+            name=str(fam), line={"color": colors.get(fam)}, marker={"size": 8, "color": colors.get(fam)},
+            customdata=np.column_stack([cd, d["gamma"]]), legendgroup=str(fam),
+            hovertemplate="<b>%{customdata[0]}</b><br>family: " + str(fam) +
+                          "<br>N: %{customdata[2]} → %{customdata[3]}<br>γ = %{customdata[5]:.3f}"
+                          "<br>phase: %{customdata[1]}<extra></extra>"))
+    xs = g["N_mid"].to_numpy(float)
+    x_range = (float(np.nanmin(xs)) / 3, float(np.nanmax(xs)) * 3) if len(xs) else (1e7, 1e12)
+    for f in res.families:
+        if families is not None and f.family not in families:
+            continue
+        nc = f.nc
+        if nc is None or nc.estimate is None or nc.status not in ("observed", "extrapolated"):
+            continue
+        lo, hi = _nc_ends(nc, x_range)
+        add_nc_band(fig, nc.estimate, lo, hi, label=f"N_c {f.family}", color=colors.get(f.family, "#555"),
+                    x_range=x_range, status=nc.status)
+    pn = res.pooled_nc
+    if pooled and pn is not None and pn.estimate is not None:
+        lo, hi = _nc_ends(pn, x_range)
+        add_nc_band(fig, pn.estimate, lo, hi, label="pooled N_c", color="#333", x_range=x_range, status=pn.status)
+    fig.add_hrect(y0=-0.1, y1=0.1, fillcolor=PHASE_COLORS["transition"], opacity=0.12, line_width=0, layer="below")
+    fig.add_hline(y=0, line={"color": "#666", "width": 1})
+    n_out = int((g["gamma"].abs() > GAMMA_CLIP).sum())
+    if n_out:
+        fig.update_yaxes(range=[-GAMMA_CLIP * 1.1, GAMMA_CLIP * 1.1])
+        fig.add_annotation(x=0.99, y=0.02, xref="paper", yref="paper", xanchor="right", showarrow=False,
+                           text=f"{n_out} step(s) with |γ| > {GAMMA_CLIP:g} drawn at the edge (hover: value)",
+                           font={"size": 10, "color": "#777"})
+    fig.update_xaxes(range=[math.log10(x_range[0]), math.log10(x_range[1])])
+    return _layout(fig, title=title or f"Local coupling γ = Δ{res.b2}/Δ{res.b1} against N, N_c with 95% CI "
+                                       "(band: transition |γ| ≤ 0.1)", x="parameters N (log)", y="γ", log_x=True)
+
+
+def nc_forest_figure(res, *, families: Sequence[str] | None = None, title: str | None = None) -> go.Figure:
+    """N_c per family with its 95% CI (arrows where the CI is open), coloured by status, and the pooled
+    estimates; families without enough data are listed with their status."""
+    rows = []
+    for f in res.families:
+        if families is not None and f.family not in families:
+            continue
+        rows.append((f.family, f.nc, f.status))
+    pooled = [("pooled (family offsets)", res.pooled.offsets, "pooled"), ("pooled (paper procedure)",
+                                                                         res.pooled.paper, "pooled")]
+    if res.pooled.paper_headline is not None:
+        pooled.append(("paper headline (14 models)", res.pooled.paper_headline, "pooled"))
+    rows += [p for p in pooled if p[1] is not None]
+    allx = [v for _, nc, _ in rows if nc is not None for v in (nc.estimate, nc.ci_low, nc.ci_high) if _finite(v)]
+    lo_x = min(allx) / 3 if allx else 1e8
+    hi_x = max(allx) * 3 if allx else 1e12
+    status_color = {"observed": "#2ca02c", "extrapolated": "#ff7f0e", "none": "#7f7f7f", "insufficient": "#bbb"}
+    fig = go.Figure()
+    for name, nc, fstat in rows:
+        st_ = nc.status if nc is not None else "insufficient"
+        col = "#000" if fstat == "pooled" else status_color.get(st_, "#555")
+        if nc is None or (nc.estimate is None and nc.ci_low is None and nc.ci_high is None):
+            fig.add_trace(go.Scatter(x=[lo_x], y=[name], mode="text", text=["  insufficient data"],
+                                     textposition="middle right", showlegend=False, hoverinfo="skip",
+                                     textfont={"color": "#999", "size": 11}))
+            continue
+        edge = (lo_x * 1.3, hi_x / 1.3)  # open ends stop short of the frame so their arrows show
+        a, b = _nc_ends(nc, edge)
+        if nc.status == "none" and nc.direction == "above" and a is not None:
+            b = edge[1]
+        if nc.status == "none" and nc.direction == "below" and b is not None:
+            a = edge[0]
+        if a is not None and b is not None:
+            fig.add_trace(go.Scatter(x=[a, b], y=[name, name], mode="lines", line={"color": col, "width": 3},
+                                     showlegend=False, hoverinfo="skip", opacity=0.6))
+            for end, open_ in ((a, nc.ci_low is None or (nc.status == "none" and nc.direction == "below")),
+                               (b, nc.ci_high is None or (nc.status == "none" and nc.direction == "above"))):
+                if open_:
+                    sym = "triangle-right" if end == b else "triangle-left"
+                    fig.add_trace(go.Scatter(x=[end], y=[name], mode="markers", showlegend=False, hoverinfo="skip",
+                                             marker={"symbol": sym, "size": 10, "color": col}))
+        summ = nc.summary() if hasattr(nc, "summary") else ""
+        if nc.estimate is not None:
+            fig.add_trace(go.Scatter(x=[nc.estimate], y=[name], mode="markers", showlegend=False,
+                                     marker={"size": 12, "color": col, "symbol": "diamond"},
+                                     hovertemplate=f"<b>{name}</b><br>{summ}<br>{_short(nc.message, 90)}"
+                                                   "<extra></extra>"))
+        else:
+            mid = a if nc.direction == "above" else b
+            fig.add_trace(go.Scatter(x=[mid], y=[name], mode="markers", showlegend=False,
+                                     marker={"size": 9, "color": col, "symbol": "line-ns-open",
+                                             "line": {"width": 2, "color": col}},
+                                     hovertemplate=f"<b>{name}</b><br>{summ}<br>{_short(nc.message, 90)}"
+                                                   "<extra></extra>"))
+    for k, c in status_color.items():
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=k, marker={"color": c, "size": 10}))
+    fig.update_yaxes(autorange="reversed", type="category")
+    fig.update_xaxes(range=[math.log10(lo_x), math.log10(hi_x)])
+    return _layout(fig, title=title or "N_c per family with 95% CI (arrow: open end; no diamond: no flip)",
+                   x="N_c (parameters, log)", y="", log_x=True, height=max(320, 26 * len(rows) + 120))
+
+
+# ---------------------------------------------------------------------------------------------- eigenstructure
+PHASE_ORDER = ("tax", "transition", "bonus")
+
+
+def deff_figure(spectra: dict, *, title: str | None = None) -> go.Figure:
+    """d_eff with its bootstrap CI for each group (``{"all": EigenResult, "tax": ..., ...}``)."""
+    names, ys, lo, hi, text, cols = [], [], [], [], [], []
+    for k, e in spectra.items():
+        if e is None or e.d_eff is None:
+            continue
+        names.append(k)
+        ys.append(e.d_eff)
+        a, b = e.d_eff_ci
+        lo.append(e.d_eff - a if a is not None else 0.0)
+        hi.append(b - e.d_eff if b is not None else 0.0)
+        text.append(f"n = {e.n_models} models, {e.n_families} families; CI "
+                    + (f"[{a:.3f}, {b:.3f}]" if a is not None and b is not None else "—"))
+        cols.append(PHASE_COLORS.get(k, "#1f77b4"))
+    fig = go.Figure(go.Scatter(x=names, y=ys, mode="markers", marker={"size": 14, "color": cols},
+                               error_y={"type": "data", "symmetric": False, "array": hi, "arrayminus": lo,
+                                        "thickness": 2, "width": 8},
+                               customdata=text, hovertemplate="<b>%{x}</b><br>d_eff = %{y:.3f}<br>%{customdata}"
+                                                              "<extra></extra>", showlegend=False))
+    fig.add_hline(y=1, line={"color": "#999", "dash": "dot"})
+    return _layout(fig, title=title or "Effective dimension d_eff (participation ratio) with 95% bootstrap CI",
+                   x="", y="d_eff", height=380)
+
+
+def spectrum_figure(spectra: dict, *, title: str | None = None) -> go.Figure:
+    """Explained share of each principal component, one line per group."""
+    fig = go.Figure()
+    for k, e in spectra.items():
+        if e is None or not e.explained:
+            continue
+        fig.add_trace(go.Scatter(x=[f"PC{i + 1}" for i in range(len(e.explained))], y=list(e.explained),
+                                 mode="lines+markers", name=f"{k} (n = {e.n_models})",
+                                 line={"color": PHASE_COLORS.get(k, "#1f77b4")},
+                                 hovertemplate="%{x}: %{y:.1%}<extra>" + k + "</extra>"))
+    fig.update_yaxes(tickformat=".0%")
+    return _layout(fig, title=title or "Spectrum: share of variance per principal component", x="", y="explained",
+                   height=380)
+
+
+def loadings_figure(e, *, title: str | None = None, n_pc: int = 3) -> go.Figure:
+    """Loadings of the first ``n_pc`` principal components on the benchmarks."""
+    from .. import catalog
+
+    lf = e.loadings_frame().iloc[:n_pc]
+    cols = [catalog.info(b).short if catalog.lookup(b) else b for b in lf.columns]
+    fig = go.Figure(go.Heatmap(z=lf.to_numpy(float), x=cols, y=list(lf.index), zmin=-1, zmax=1,
+                               colorscale="RdBu", text=[[f"{v:+.2f}" for v in r] for r in lf.to_numpy(float)],
+                               texttemplate="%{text}", hovertemplate="%{y} · %{x}: %{z:+.3f}<extra></extra>"))
+    fig.update_yaxes(autorange="reversed")
+    return _layout(fig, title=title or "Loadings", x="", y="", height=300)
+
+
+# ---------------------------------------------------------------------------------------------- dynamics
+BENCH_COLORS = {"HellaSwag": "#1f77b4", "TruthfulQA": "#d62728", "ARC-Challenge": "#2ca02c", "WinoGrande": "#9467bd",
+                "MMLU": "#ff7f0e", "SWE-bench Verified": "#17becf", "GPQA Diamond": "#8c564b", "IFEval": "#e377c2"}
+
+
+def ode_terms_figure(disc, *, title: str | None = None) -> go.Figure:
+    """Term inclusion probabilities of the discovered ODE (equation x library term), point coefficients in the
+    cells."""
+    inc = np.asarray(disc.inclusion, dtype=float)
+    coef = np.asarray(disc.coef, dtype=float)
+    terms = [t if t != "1" else "const" for t in disc.feature_names]
+    eqs = [f"d{n}/dlog N" for n in disc.names]
+    text = [[(f"{c:+.3g}" if c != 0 else "") for c in row] for row in coef]
+    fig = go.Figure(go.Heatmap(z=inc, x=terms, y=eqs, zmin=0, zmax=1, colorscale="Blues", text=text,
+                               texttemplate="%{text}", colorbar={"title": {"text": "inclusion"}},
+                               hovertemplate="%{y} · %{x}<br>inclusion %{z:.2f}<br>coef %{text}<extra></extra>"))
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(tickangle=-45)
+    return _layout(fig, title=title or f"Discovered ODE: term inclusion over {disc.n_models} bagged fits "
+                                       "(cells: point coefficient)", x="", y="", height=360)
+
+
+def holdout_errors_figure(h, *, title: str | None = None) -> go.Figure:
+    """Overall MAPE of each method on the held-out family (sparse ODE with its ensemble interval)."""
+    names = [m.label for m in h.methods]
+    ys = [m.errors.overall_mape for m in h.methods]
+    err_hi, err_lo = [], []
+    for m in h.methods:
+        if m.mape_interval is not None and all(_finite(v) for v in m.mape_interval) and _finite(m.errors.overall_mape):
+            err_lo.append(m.errors.overall_mape - m.mape_interval[0])
+            err_hi.append(m.mape_interval[1] - m.errors.overall_mape)
+        else:
+            err_lo.append(0.0)
+            err_hi.append(0.0)
+    cols = ["#d62728" if m.method == "sindy" else "#7f7f7f" for m in h.methods]
+    fig = go.Figure(go.Bar(x=names, y=ys, marker_color=cols,
+                           error_y={"type": "data", "symmetric": False, "array": err_hi, "arrayminus": err_lo},
+                           customdata=[m.description for m in h.methods],
+                           hovertemplate="<b>%{x}</b><br>MAPE %{y:.2f}%<br>%{customdata}<extra></extra>"))
+    return _layout(fig, title=title or f"Held-out {h.holdout}: error of each method (trained on "
+                                       f"{', '.join(h.train)}; red: sparse ODE with ensemble interval)",
+                   x="", y="MAPE (%)", height=380)
+
+
+def holdout_prediction_figure(h, benchmark: str, *, title: str | None = None) -> go.Figure:
+    """Observed vs predicted scores of the held-out family for one benchmark, every method."""
+    j = list(h.benchmarks).index(benchmark)
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=list(h.params), y=h.observed[:, j], mode="lines+markers", name="observed",
+                             line={"color": "black", "width": 3}, marker={"size": 10},
+                             text=list(h.models), hovertemplate="%{text}<br>observed %{y:.1f}<extra></extra>"))
+    for m in h.methods:
+        err = None
+        if m.lo is not None and m.hi is not None:
+            err = {"type": "data", "symmetric": False, "array": m.hi[:, j] - m.predictions[:, j],
+                   "arrayminus": m.predictions[:, j] - m.lo[:, j]}
+        fig.add_trace(go.Scatter(x=list(h.params), y=m.predictions[:, j], mode="lines+markers", name=m.label,
+                                 line={"dash": "solid" if m.method == "sindy" else "dot",
+                                       "color": "#d62728" if m.method == "sindy" else None},
+                                 error_y=err, text=list(h.models),
+                                 hovertemplate="%{text}<br>" + m.label + ": %{y:.1f}<extra></extra>"))
+    return _layout(fig, title=title or f"{h.holdout}: {benchmark}, observed vs predicted from {h.start_model}",
+                   x="parameters N (log)", y=f"{benchmark} (%)", log_x=True)
+
+
+def scale_prediction_figure(p, table, *, title: str | None = None) -> go.Figure:
+    """A family's measured scores against N and the predicted scores at the new size with their intervals."""
+    wide = table.filter(family=p.family).wide(list(p.benchmarks), force=True).sort_values("params")
+    fig = go.Figure()
+    for j, b in enumerate(p.benchmarks):
+        col = BENCH_COLORS.get(b)
+        d = wide.dropna(subset=[b])
+        fig.add_trace(go.Scatter(x=d["params"], y=d[b], mode="lines+markers", name=b, legendgroup=b,
+                                 line={"color": col}, text=d.index.astype(str),
+                                 hovertemplate="%{text}<br>" + b + ": %{y:.1f}<extra></extra>"))
+        if _finite(p.predicted[j]):
+            fig.add_trace(go.Scatter(
+                x=[p.start_params, p.params], y=[p.start_scores[j], p.predicted[j]], mode="lines+markers",
+                line={"color": col, "dash": "dash"}, marker={"symbol": ["circle", "diamond"], "size": [6, 14]},
+                error_y={"type": "data", "symmetric": False, "array": [0, p.hi[j] - p.predicted[j]],
+                         "arrayminus": [0, p.predicted[j] - p.lo[j]]},
+                legendgroup=b, showlegend=False,
+                hovertemplate=f"predicted {b} at {fmt_params(p.params)}: %{{y:.1f}} "
+                              f"[{p.lo[j]:.1f}, {p.hi[j]:.1f}]<extra></extra>"))
+    fig.add_vline(x=p.params, line={"color": "#999", "dash": "dot"})
+    return _layout(fig, title=title or f"{p.family} at {fmt_params(p.params)} ({p.status}): predicted scores with "
+                                       f"{int(round(p.level * 100))}% prediction intervals",
+                   x="parameters N (log)", y="score (%)", log_x=True)

@@ -74,12 +74,23 @@ def parse_upload(name: str, content: bytes):
     """
     from ..ingest import read_any
 
+    fname = Path(name).name
     with tempfile.TemporaryDirectory(prefix="cape-upload-") as d:
-        p = Path(d) / Path(name).name
+        p = Path(d) / fname
         p.write_bytes(content)
-        table, report = read_any([p])
+        table, report = read_any([p], name=fname)
+        # the source names the file the user uploaded, not the temporary copy
+        df = table.long
+        df["source"] = df["source"].astype("string").str.replace(str(p), f"uploaded {fname}", regex=False)
+    table = ScoreTable(df, units="percent", name=fname, infer_family=False)
     rep = report.to_dict() if hasattr(report, "to_dict") else {"report": str(report)}
     return table, rep
+
+
+def is_embedded(table: ScoreTable) -> bool:
+    """True when ``table`` is the unmodified embedded cohort (no uploads, no ``--scores`` override)."""
+    return not os.environ.get(SCORES_ENV) and not uploads() and table is not None and \
+        table.name == "embedded base cohort"
 
 
 def uploads() -> dict:

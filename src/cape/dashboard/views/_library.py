@@ -24,10 +24,19 @@ def has(module: str) -> bool:
 
 
 @st.cache_data(show_spinner="Diagnosing the families…", hash_funcs=HASH_FUNCS, max_entries=16)
-def diagnosis(table, b1: str = "HellaSwag", b2: str = "TruthfulQA", seed: int = 0):
+def diagnosis(table, b1: str = "HellaSwag", b2: str = "TruthfulQA", seed: int = 0, embedded: bool = False):
+    """:func:`cape.diagnose.diagnose` of ``table`` (``embedded=True``: the embedded cohort, which adds the
+    paper's headline computed from its own 14-model table)."""
     from ...diagnose import diagnose
 
-    return diagnose(table, b1=b1, b2=b2, seed=seed)
+    return diagnose(None if embedded else table, b1=b1, b2=b2, seed=seed)
+
+
+def diagnosis_of(table, b1: str = "HellaSwag", b2: str = "TruthfulQA", seed: int = 0):
+    """:func:`diagnosis` of the dashboard's current table (the embedded cohort when nothing was added)."""
+    from .. import state
+
+    return diagnosis(table, b1, b2, seed, embedded=state.is_embedded(table))
 
 
 @st.cache_data(show_spinner="Computing the paper's claims…")
@@ -54,3 +63,95 @@ def frontier_sources() -> dict:
 
     long = data.load_frontier().long
     return long.groupby("model")["source"].agg(lambda s: "; ".join(sorted(set(s.dropna())))).to_dict()
+
+
+@st.cache_data(show_spinner="Running the doctor…", hash_funcs=HASH_FUNCS, max_entries=64)
+def doctor(model: str | None = None, *, family: str | None = None, params: float | None = None,
+           scores: tuple = (), d_model: float | None = None, lab: str | None = None, name: str | None = None,
+           table=None):
+    """:func:`cape.advise.diagnose_model` (``scores`` as a tuple of (benchmark, percent) pairs)."""
+    from ...advise import diagnose_model
+
+    return diagnose_model(model, family=family, params=params, scores=dict(scores) or None, d_model=d_model,
+                          lab=lab, name=name, table=table)
+
+
+@st.cache_data(show_spinner=False, hash_funcs=HASH_FUNCS, max_entries=64)
+def family_coupling(table, family: str, pair: tuple):
+    """:func:`cape.coupling.local_coupling` of one family of ``table`` (None when it has too few models)."""
+    from ...coupling import local_coupling
+    from ...errors import CapeError
+
+    try:
+        return local_coupling(table, tuple(pair), family=family)
+    except CapeError:
+        return None
+
+
+@st.cache_data(show_spinner=False)
+def frontier_panel_models() -> tuple:
+    from ...frontier import embedded_panel
+
+    return tuple(embedded_panel().index)
+
+
+@st.cache_data(show_spinner=False, hash_funcs=HASH_FUNCS, max_entries=64)
+def width(table, family: str, pair: tuple, seed: int = 0):
+    """:func:`cape.width.width_normalized_r` of one family (None when it cannot be computed)."""
+    from ...errors import CapeError
+    from ...width import width_normalized_r
+
+    try:
+        return width_normalized_r(table, tuple(pair), family=family, seed=seed)
+    except CapeError:
+        return None
+
+
+@st.cache_data(show_spinner="Computing spectra…", hash_funcs=HASH_FUNCS, max_entries=16)
+def spectra(table, use: str = "cov", n_boot: int = 1000, seed: int = 0):
+    """``{"all": eigen_spectrum, "tax"/"transition"/"bonus": phase_spectra}`` from :mod:`cape.eigen`, and the
+    models without a phase."""
+    from ...eigen import eigen_spectrum, phase_spectra
+
+    out = {"all": eigen_spectrum(table, use=use, n_boot=n_boot, seed=seed)}
+    ps = phase_spectra(table, use=use, n_boot=n_boot, seed=seed)
+    for k in ("tax", "transition", "bonus"):
+        if k in ps.phases:
+            out[k] = ps.phases[k]
+    return out, ps.unassigned
+
+
+def _quiet(fn, *a, **k):
+    """Run a library call, collecting its warnings (shown as captions instead of console noise)."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        out = fn(*a, **k)
+    return out, tuple(sorted({str(x.message) for x in w}))
+
+
+@st.cache_data(show_spinner="Discovering the ODE…", hash_funcs=HASH_FUNCS, max_entries=16)
+def discovery(table, families: tuple, benchmarks: tuple, n_models: int = 100, seed: int = 0):
+    """:func:`cape.dynamics.discover` -> ``(Discovery, warnings)``."""
+    from ...dynamics import discover
+
+    return _quiet(discover, table, families=list(families), benchmarks=list(benchmarks), n_models=n_models,
+                  seed=seed)
+
+
+@st.cache_data(show_spinner="Cross-predicting the held-out family…", hash_funcs=HASH_FUNCS, max_entries=16)
+def holdout(table, train: tuple, holdout_family: str, benchmarks: tuple, n_models: int = 100, seed: int = 0):
+    """:func:`cape.dynamics.cross_predict` -> ``(HoldoutResult, warnings)``."""
+    from ...dynamics import cross_predict
+
+    return _quiet(cross_predict, table, train=list(train), holdout=holdout_family, benchmarks=list(benchmarks),
+                  n_models=n_models, seed=seed)
+
+
+@st.cache_data(show_spinner="Predicting…", hash_funcs=HASH_FUNCS, max_entries=32)
+def scale_prediction(table, family: str, params: float, benchmarks: tuple, n_models: int = 200, seed: int = 0):
+    """:func:`cape.dynamics.predict_scale` -> ``(ScalePrediction, warnings)``."""
+    from ...dynamics import predict_scale
+
+    return _quiet(predict_scale, family, params, table, benchmarks=list(benchmarks), n_models=n_models, seed=seed)

@@ -31,10 +31,18 @@ def render() -> None:
 
 
 def _gamma_panel(table, b1, b2, fams) -> None:
+    from ...errors import CapeError
     from . import _library
 
     if not _library.has("cape.diagnose"):
         return
-    res = _library.diagnosis(table, b1, b2)
-    fig = figures.gamma_figure(res, families=fams)
-    show_figure(fig, "gamma_vs_N", data=figures.gamma_frame(res))
+    try:
+        res = _library.diagnosis_of(table, b1, b2)
+    except CapeError as e:
+        st.info(f"No coupling diagnosis for {b1} / {b2}: {e}")
+        return
+    pn = res.pooled_nc
+    if pn is not None:
+        st.caption(f"Pooled N_c (shared quadratic, family offsets): {pn.summary()}; {res.pooled.message}. "
+                   "Per-family N_c with CIs: see Families.")
+    show_figure(figures.gamma_figure(res, families=fams), "gamma_vs_N", data=res.gamma_frame())
