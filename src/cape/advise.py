@@ -835,10 +835,17 @@ def _diagnose_base(model: str, family: str, params: float | None, scores: dict[s
         miss = [b for b in (b1, b2) if b not in scores]
         notes.append(f"no {' or '.join(miss)} score: local coupling, phase and their rules need both {b1} and {b2}")
     elif len(usable) < 2:
-        others = [m for m in real.index]
-        notes.append(f"family {family} has no other member with {b1} and {b2} scores"
-                     + (f" (members: {', '.join(others)})" if others else "")
-                     + "; local coupling needs a smaller or larger member (add one with --data)")
+        both = real.dropna(subset=[b1, b2, "params"])
+        same = [str(m) for m in both.index if np.isclose(float(both.loc[m, "params"]), params, rtol=0.01)]
+        if same:
+            what = (f"no smaller or larger member with {b1} and {b2} scores ({', '.join(same)} has the same size, "
+                    f"{_b(params)})")
+        else:
+            lack = [str(m) for m in real.index]
+            what = (f"no other member with {b1} and {b2} scores"
+                    + (f" (members without both: {', '.join(lack)})" if lack else ""))
+        notes.append(f"family {family} has {what}; local coupling needs a smaller or larger member "
+                     "(add one with --data)")
     else:
         usable = usable.sort_values("params", kind="stable")
         fc = local_coupling(usable, (b1, b2), min_delta=cfg.min_delta, scheme=(cfg.phase_lower, cfg.phase_upper))
