@@ -92,7 +92,9 @@ def _print_discovery(disc, title: str) -> None:
         t.add_column("terms", justify="right")
         t.add_column("CV R²", justify="right")
         for i, nm in enumerate(disc.names):
-            t.add_row(nm, fmt(disc.threshold[i], 4), str(int((disc.coef[i] != 0).sum())), fmt(cv.r2[i], 2))
+            thr = disc.threshold[i]
+            t.add_row(nm, fmt(thr, 4) if thr != float("inf") else "∞", str(int((disc.coef[i] != 0).sum())),
+                      fmt(cv.r2[i], 2))
         console.print(t)
     if disc.fit is not None:
         t = Table(title="In-sample fit (each family integrated from its smallest model)", title_justify="left")

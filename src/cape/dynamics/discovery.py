@@ -1,19 +1,22 @@
-"""Discovery of a sparse capability ODE with pysindy: cross-validated threshold, bagged ensemble.
+"""Discovery of a sparse capability ODE with pysindy: cross-validated thresholds, bagged ensemble.
 
     dB_i/dlog10 N = c_i0 + sum_j c_ij B_j + sum_{j<=k} d_ijk B_j B_k
 
 Procedure (:func:`discover`):
 
 1. trajectories: each family's models sorted by N, with every benchmark of the state present
-   (:func:`~cape.dynamics.trajectories.prepare`; what is dropped is reported);
+   (:func:`~cape.dynamics.trajectories.prepare`; what is dropped is reported, short families warn);
 2. samples ``(B, dB/dlog10 N)`` from secant slopes at interval midpoints (uneven spacing exact), in fractions
-   (default) or standardised units;
-3. the STLSQ threshold chosen by cross-validation of the derivative prediction (leave one family out, or one
-   point out for a single family), by the one-standard-error rule (the sparsest model within one standard
-   error of the best);
-4. the point model fitted by ``pysindy.SINDy`` (``PolynomialLibrary(degree)``, ``STLSQ(threshold)``);
-5. a bagged ensemble (``n_models`` bootstrap resamples of the samples, the same threshold) giving each term an
-   inclusion probability and a percentile interval for its coefficient;
+   (default) or standardised units, pooled over families;
+3. STLSQ thresholds chosen by cross-validation of the derivative prediction (leave one family out, or one
+   point out for a single family), one per equation, by the one-standard-error rule (the sparsest model
+   within one standard error of the best). The constant ``c_i0`` is a free intercept (never thresholded), so
+   the sparsest candidate is "constant rate per decade", not "no change"; ``intercept=False`` thresholds it
+   like every other term;
+4. the point model fitted with pysindy (``PolynomialLibrary(degree)``, ``STLSQ(threshold, alpha)``; see
+   :func:`~cape.dynamics.sparse.fit_pysindy`);
+5. a bagged ensemble (``n_models`` bootstrap resamples of the samples, the same thresholds, vectorised)
+   giving each term an inclusion probability and a percentile interval for its coefficient;
 6. the in-sample trajectory fit: the point model integrated from each family's smallest model.
 """
 
@@ -29,7 +32,7 @@ from ..errors import AnalysisError
 from .integrate import simulate
 from .metrics import ErrorTable, errors
 from .sparse import (CVResult, bootstrap_weights, cross_validate, features, fit_pysindy, library, stlsq_batch,
-                     threshold_grid)
+                     threshold_grid, thresholds_json)
 from .trajectories import (Cohort, Dropped, Samples, Trajectory, Units, make_samples, make_units, prepare,
                            short_names)
 
@@ -176,7 +179,7 @@ class Discovery:
             "derivative": self.derivative, "alpha": self.alpha, "intercept": self.intercept, "families": self.families,
             "n_points": {t.family: t.n_points for t in self.trajectories},
             "dropped": [d.to_dict() for d in self.dropped], "warnings": list(self.warnings),
-            "n_samples": self.n_samples, "threshold": self.threshold.tolist(),
+            "n_samples": self.n_samples, "threshold": thresholds_json(self.threshold),
             "cv": self.cv.to_dict() if self.cv is not None else None,
             "status": self.status, "n_terms": self.n_terms,
             "equations": self.equations(), "equations_pysindy": list(self.equations_pysindy),
@@ -193,7 +196,8 @@ class Discovery:
 def fit_system(trajectories: Sequence[Trajectory], *, degree: int = 2, threshold: float | None = None,
                n_models: int = 100, seed: int = 0, derivative: str = "secant", units: str | Units = "fraction",
                alpha: float = DEFAULT_ALPHA, cv_rule: str = "1se", per_equation: bool = True,
-               intercept: bool = True, n_thresholds: int = 25, level: float = 0.95, sample_mask: np.ndarray | None = None, dropped: Sequence[Dropped] = (),
+               intercept: bool = True, n_thresholds: int = 25, level: float = 0.95,
+               sample_mask: np.ndarray | None = None, dropped: Sequence[Dropped] = (),
                warnings_: Sequence[str] = (), trajectory_fit: bool = True) -> Discovery:
     """Discover the sparse ODE on prepared trajectories (the engine behind :func:`discover`).
 

@@ -80,7 +80,8 @@ class PaperODEFit:
 
     def to_dict(self) -> dict:
         return {"method": "paper", "family": self.family, "benchmarks": list(self.benchmarks),
-                "models": list(self.models), "params": self.params.tolist(), "observed": self.observed.tolist(), "C": self.C.tolist(),
+                "models": list(self.models), "params": self.params.tolist(), "observed": self.observed.tolist(),
+                "C": self.C.tolist(),
                 "c0": self.c0.tolist(),
                 "eigenvalues": [[float(e.real), float(e.imag)] for e in self.eigenvalues],
                 "predictions": self.predictions.tolist(), "per_benchmark": list(self.per_benchmark),

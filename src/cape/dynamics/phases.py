@@ -28,6 +28,7 @@ import numpy as np
 from .. import catalog
 from ..errors import AnalysisError
 from .discovery import DEFAULT_ALPHA, Discovery, _emit, fit_system, load_scores
+from .sparse import thresholds_json
 from .trajectories import Samples, Trajectory, interval_gamma, make_samples, make_units, phase_label, prepare
 
 PHASES = ("tax", "transition", "bonus")
@@ -99,9 +100,9 @@ class PhaseComparison:
                 "counts": self.counts, "rows": list(self.rows), "headline": self.headline, "level": self.level,
                 "n_exceeding": self.n_exceeding, "verdict": self.verdict,
                 "tax": {"families": sorted({f for f in self.tax.families}), "n_samples": self.tax.n_samples,
-                        "equations": self.tax.equations(), "threshold": self.tax.threshold.tolist()},
+                        "equations": self.tax.equations(), "threshold": thresholds_json(self.tax.threshold)},
                 "bonus": {"families": sorted({f for f in self.bonus.families}), "n_samples": self.bonus.n_samples,
-                          "equations": self.bonus.equations(), "threshold": self.bonus.threshold.tolist()}}
+                          "equations": self.bonus.equations(), "threshold": thresholds_json(self.bonus.threshold)}}
 
 
 def compare_phases(trajectories: Sequence[Trajectory], *, split: str = "gamma",

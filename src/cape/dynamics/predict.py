@@ -25,7 +25,7 @@ from .. import catalog
 from ..errors import AnalysisError
 from .discovery import DEFAULT_ALPHA, Discovery, _emit, fit_system, load_scores
 from .integrate import simulate
-from .sparse import bootstrap_weights, features, stlsq_batch
+from .sparse import bootstrap_weights, features, stlsq_batch, thresholds_json
 from .trajectories import Trajectory, make_samples, phase_label, prepare
 
 
@@ -83,7 +83,7 @@ class ScalePrediction:
                 "gamma": self.gamma, "phase": self.phase, "phase_probability": self.phase_probability,
                 "n_boot": self.n_boot, "n_diverged": self.n_diverged, "seed": self.seed,
                 "train": self.discovery.families, "equations": self.discovery.equations(),
-                "threshold": self.discovery.threshold.tolist(), "degree": self.discovery.degree,
+                "threshold": thresholds_json(self.discovery.threshold), "degree": self.discovery.degree,
                 "dropped": [d.to_dict() for d in self.discovery.dropped],
                 "warnings": list(self.discovery.warnings)}
 

@@ -224,21 +224,27 @@ class CVResult:
     r2: np.ndarray
 
     def to_dict(self) -> dict:
-        return {"thresholds": self.thresholds.tolist(), "mse": self.mse.tolist(), "se": self.se.tolist(),
-                "n_terms": self.n_terms.tolist(), "chosen": self.chosen.tolist(),
+        return {"thresholds": thresholds_json(self.thresholds), "mse": self.mse.tolist(), "se": self.se.tolist(),
+                "n_terms": self.n_terms.tolist(), "chosen": thresholds_json(self.chosen),
                 "per_equation": self.per_equation, "rule": self.rule, "scheme": self.scheme,
                 "n_folds": self.n_folds, "r2": self.r2.tolist()}
 
 
+def thresholds_json(a) -> list:
+    """Thresholds for JSON: an infinite threshold (constant-only model) as the string ``"inf"``."""
+    return [float(v) if np.isfinite(v) else "inf" for v in np.asarray(a, dtype=float).ravel()]
+
+
 def threshold_grid(theta: np.ndarray, y: np.ndarray, alpha: float, n: int = 25,
                    intercept: bool = False) -> np.ndarray:
-    """Candidate thresholds: 0 and a geometric grid from 1/10000 of the largest full-data ridge coefficient
-    to just above it (where every term is eliminated)."""
+    """Candidate thresholds: 0, a geometric grid from 1/10000 of the largest full-data ridge coefficient to
+    just above it, and infinity (every thresholded term eliminated in every fold: the constant-rate model with
+    a free intercept, the zero model without)."""
     c0 = stlsq_batch(theta, y, np.ones((1, len(y))), 0.0, alpha=alpha, unbias=False, intercept=intercept)
     top = float(np.max(np.abs(c0[..., 1:] if intercept else c0)))
     if not np.isfinite(top) or top <= 0:
-        return np.array([0.0])
-    return np.concatenate([[0.0], np.geomspace(top * 1e-4, top * 1.001, n - 1)])
+        return np.array([0.0, np.inf])
+    return np.concatenate([[0.0], np.geomspace(top * 1e-4, top * 1.001, n - 2), [np.inf]])
 
 
 def _select(mse: np.ndarray, se: np.ndarray, rule: str) -> int:
