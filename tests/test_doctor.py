@@ -312,6 +312,7 @@ def test_result_to_dict_is_plain_json():
         txt = json.dumps(d.to_dict(), allow_nan=False)
         back = json.loads(txt)
         assert back["model"] == d.model and len(back["rules"]) == 5
+        assert list(d.to_frame().index) == ["curation", "width", "rotation", "checkpoints", "rebalance"]
         assert {r["name"] for r in back["rules"]} == {"curation", "width", "rotation", "checkpoints", "rebalance"}
         for rec in back["recommendations"]:
             assert rec["rule"] and rec["evidence_text"]

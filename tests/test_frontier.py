@@ -13,9 +13,9 @@ import pytest
 from cape import data
 from cape.cli import main
 from cape.errors import AnalysisError, DataError, UnknownBenchmarkError
-from cape.frontier import (GPQA, IFEVAL, SWE, FrontierConfig, add_models, embedded_panel, fixture_panel,
-                           frontier_report, h_field, lab_statistics, leave_one_lab_out, linear_coupling, mark_fit,
-                           paper_claims, participation_ratio, population_coupling, saturation, three_axis_panel)
+from cape.frontier import (GPQA, SWE, FrontierConfig, add_models, embedded_panel, fixture_panel, frontier_report,
+                           h_field, leave_one_lab_out, linear_coupling, mark_fit, paper_claims, participation_ratio,
+                           population_coupling, saturation, three_axis_panel)
 
 FAST = FrontierConfig(n_boot=400)
 

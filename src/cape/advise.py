@@ -42,7 +42,7 @@ from __future__ import annotations
 import difflib
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -270,6 +270,11 @@ class DoctorResult:
             if r.name == name:
                 return r
         raise KeyError(name)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per rule: status, reason, and whether it is among the recommendations."""
+        return pd.DataFrame([{"rule": r.name, "status": r.status, "reason": r.reason,
+                              "title": RULES[r.name][0]} for r in self.rules]).set_index("rule")
 
     def to_dict(self) -> dict:
         return _clean({
@@ -704,10 +709,8 @@ def _rule_rotation(model: str, scores: Mapping[str, float], panel: pd.DataFrame,
         if old not in panel.columns or new not in panel.columns:
             checked.append({"old": old, "new": new, "status": f"the {panel_name} has no {new} scores"})
             continue
+        # models with both axes; a model without the new axis is still ranked on the old one below
         p = panel.dropna(subset=[old, new]).copy()
-        if model not in p.index:
-            # the model lacks the new axis: rank it on the old axis only
-            pass
         if len(p) < cfg.rotation_top_k:
             checked.append({"old": old, "new": new, "status": f"fewer than {cfg.rotation_top_k} models with both"})
             continue
@@ -718,7 +721,7 @@ def _rule_rotation(model: str, scores: Mapping[str, float], panel: pd.DataFrame,
         s = saturation(mark_fit(p, fc), old, new, config=fc)
         kth = float(np.sort(p[old].to_numpy(float))[::-1][cfg.rotation_top_k - 1])
         at_top = scores[old] >= kth
-        rank = int((p[old] > scores[old]).sum()) + 1 - (0 if model not in p.index else 0)
+        rank = int((p.drop(index=[model], errors="ignore")[old] > scores[old]).sum()) + 1
         item = {"old": old, "new": new, "spread_old": s.spread_old, "spread_new": s.spread_new, "ratio": s.ratio,
                 "threshold": cfg.rotation_ratio, "saturated": s.rotate, "top_models": list(s.top_models),
                 "kth_score": kth, "model_score": scores[old], "model_rank": rank, "at_top": bool(at_top),
@@ -987,8 +990,7 @@ def _base_residuals(model, family, params, scores, real: pd.DataFrame, table, co
 # ---------------------------------------------------------------------------------------------- frontier models
 def _diagnose_frontier(model: str, scores: dict[str, float], lab: str | None, source: str, described: bool,
                        cfg: DoctorConfig, notes: list[str], panel: pd.DataFrame | None = None) -> DoctorResult:
-    from .frontier import (GPQA, IFEVAL, SWE, FrontierConfig, bootstrap_line, embedded_panel, frontier_report,
-                           three_axis_panel, default_three_axis_source)
+    from .frontier import GPQA, IFEVAL, SWE, FrontierConfig, bootstrap_line, embedded_panel, frontier_report
 
     fcfg = FrontierConfig(n_boot=min(cfg.n_boot, 2000), seed=cfg.seed)
     p = embedded_panel() if panel is None else panel.copy()
