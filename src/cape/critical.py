@@ -403,6 +403,10 @@ class WithinFamilyCrossing:
                   (f"; a flip, if any, lies below {_fmt_n(bound)}" if bound else "")
         if kind0 == 0:
             txt += f" (raw crossing at {_fmt_n(_pow10(x0))} not significant)"
+        elif kind0 == 1:
+            txt = (f"the gamma law extrapolates a flip to {_fmt_n(_pow10(x0))}, outside the measured steps, but the "
+                   f"95% CI is unbounded" + (f" (N_c > {_fmt_n(_pow10(lo))})" if math.isfinite(lo) else
+                                             f" (N_c < {_fmt_n(_pow10(hi))})" if math.isfinite(hi) else ""))
         return NcResult(self.name, None, ci_lo, ci_hi, "none", direction=direction, message=txt, **common)
 
     def _interval_reps(self, logn, S1, S2, se2, rng, n_boot):
@@ -559,6 +563,8 @@ class PooledOffsets:
             reps = np.where(reps < lo_r - self.horizon, -np.inf, reps)
         ok = reps[~np.isnan(reps)]
         lo, hi = percentile_ci(ok, level) if ok.size else (math.nan, math.nan)
+        if n_boot == 0:  # no bootstrap: the point estimate alone, CI absent
+            lo = hi = x0 if math.isfinite(x0) else math.nan
         details = {"families": list(pdata.families), "n_models": int(n), "b2": _f(b2[0]),
                    "frac_no_vertex": _f(float(np.mean(np.isinf(reps))) if reps.size else None)}
         common = dict(base, n_valid=int(np.isfinite(ok).sum()), details=details,
@@ -576,6 +582,10 @@ class PooledOffsets:
                                     "(the U shape is not established)", details=dict(details,
                                                                                      point=_pow10(x0)),
                             **{k: v for k, v in common.items() if k != "details"})
+        if n_boot == 0:
+            return NcResult(self.name, _pow10(x0), None, None, status,
+                            message=f"shared U-shape vertex over {F} families (no bootstrap: no CI)",
+                            **dict(common, ci_low_unbounded=False, ci_high_unbounded=False))
         return NcResult(self.name, _pow10(x0), _pow10(lo), _pow10(hi), status,
                         message=f"shared U-shape vertex over {F} families with their own offsets", **common)
 

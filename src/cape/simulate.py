@@ -110,7 +110,7 @@ def simulate_family(rng: np.random.Generator, *, nc: float | None = None, flip: 
         tmin = rng.uniform(30.0, 40.0)
         tqa = tmin + np.where(x < xc, cl, cr) * (x - xc) ** 2
         truth.update(curv_left=cl, curv_right=cr, tqa_min=tmin)
-        nc_out = float(10 ** xc)
+        nc_out = float(nc) if nc is not None else float(10 ** xc)
     else:
         s = rng.uniform(*slope) * (1 if rng.random() < 0.5 else -1)
         t0 = rng.uniform(35.0, 50.0)
@@ -142,3 +142,67 @@ def simulate_families(n: int, *, seed: int = 0, flip: bool = True, **kw) -> list
     """
     rng = np.random.default_rng(seed)
     return [simulate_family(rng, flip=flip, family=f"Sim{i + 1}", **kw) for i in range(n)]
+
+
+@dataclass(frozen=True)
+class CoverageStudy:
+    """How the within-family N_c estimator behaves on simulated families.
+
+    Attributes:
+        n: families simulated; flip: whether they have a planted N_c.
+        coverage: share of families whose CI (one-sided ends count as unbounded) contains the planted N_c
+            (flip=True only).
+        coverage_when_bounded: the same among families with a two-sided CI.
+        status: counts of each status; none_rate: share reported ``none``.
+        median_ci_decades: median width (log10 units) of the two-sided CIs.
+    """
+
+    n: int
+    flip: bool
+    n_boot: int
+    coverage: float | None
+    coverage_when_bounded: float | None
+    status: dict
+    none_rate: float
+    median_ci_decades: float | None
+
+    def to_dict(self) -> dict:
+        from dataclasses import asdict
+
+        return asdict(self)
+
+
+def coverage_study(n: int = 200, *, flip: bool = True, seed: int = 0, n_boot: int = 2000, level: float = 0.95,
+                   **kw) -> CoverageStudy:
+    """Simulate ``n`` families (:func:`simulate_families`) and run the default N_c estimator on each.
+
+    Example:
+        >>> cs = coverage_study(20, flip=False, n_boot=500)
+        >>> cs.none_rate >= 0.8
+        True
+    """
+    import math
+
+    from .coupling import score_frame
+    from .critical import critical_scale
+
+    fams = simulate_families(n, seed=seed, flip=flip, **kw)
+    covered, bounded_cov, widths = 0, [], []
+    status: dict[str, int] = {}
+    for i, f in enumerate(fams):
+        frame = score_frame(f.frame, ("HellaSwag", "TruthfulQA"))
+        r = critical_scale(frame, n_boot=n_boot, seed=seed * 100_003 + i, level=level)
+        status[r.status] = status.get(r.status, 0) + 1
+        lo = 0.0 if r.ci_low_unbounded else r.ci_low
+        hi = math.inf if r.ci_high_unbounded else r.ci_high
+        two_sided = not (r.ci_low_unbounded or r.ci_high_unbounded) and lo is not None and hi is not None
+        if two_sided:
+            widths.append(math.log10(hi) - math.log10(lo))
+        if flip and lo is not None and hi is not None:
+            hit = lo <= f.nc <= hi
+            covered += hit
+            if two_sided:
+                bounded_cov.append(hit)
+    return CoverageStudy(n, flip, n_boot, covered / n if flip else None,
+                         (sum(bounded_cov) / len(bounded_cov)) if (flip and bounded_cov) else None, status,
+                         status.get("none", 0) / n, float(np.median(widths)) if widths else None)
