@@ -1027,7 +1027,9 @@ def paper_claims():
     refit = subs["all shown"]
     paper_hf = h_field(panel, fit, replace(cfg, h_method="paper"))
     sat = saturation(panel, config=cfg)
-    ta = three_axis_panel(__import__("cape.data", fromlist=["fixture"]).fixture("nc3"), source="fixture nc3")
+    from . import data
+
+    ta = three_axis_panel(data.fixture("nc3"), source="fixture nc3")
     L = labs.table
     h = hf.table["h"]
     c = []
