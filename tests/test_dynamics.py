@@ -382,3 +382,18 @@ def test_parse_params():
         parse_params("7")
     with pytest.raises(AnalysisError):
         parse_params("seven")
+
+
+def test_every_family_held_out_in_turn():
+    from cape.dynamics import cross_predict_all
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sw = cross_predict_all(degree=1, n_models=5, benchmarks="HS,TQA,ARC")
+    fams = [r.holdout for r in sw.results]
+    assert "Pythia" in fams and "Llama-2" in fams and "Falcon" in fams
+    for r in sw.results:
+        assert r.holdout not in r.train
+    assert sum(sw.wins.values()) == pytest.approx(len(sw.results))
+    assert set(sw.median_mape) == {"sindy", *BASELINES}
+    assert "Held out" in sw.verdict

@@ -84,3 +84,9 @@ def test_errors_are_one_line(capsys, argv, msg):
     err = capsys.readouterr().err
     assert rc != 0
     assert msg in err and "Traceback" not in err
+
+
+def test_ode_holdout_all_json(capsys):
+    d = _json(capsys, ["ode", "--holdout", "all", "--degree", "1", "--n-models", "5", "-b", "HS,TQA", "--json"])
+    assert len(d["sweep"]["families"]) >= 5
+    assert set(d["sweep"]["wins"]) == {"sindy", "poly1", "poly2", "linear_ode", "constant_rate", "last_value"}

@@ -80,8 +80,10 @@ def _print_discovery(disc, title: str) -> None:
                   f"units: {disc.units.describe()}")
     console.print(f"  {how}; ensemble of {disc.n_models} bootstrap refits (seed {disc.seed}); "
                   f"constant {'never thresholded' if disc.intercept else 'thresholded like other terms'}")
+    from rich.markup import escape
+
     for eq in disc.equations():
-        console.print(f"    {eq}")
+        console.print(f"    {escape(eq)}")
     if not (disc.coef[:, 1:] != 0).any():
         console.print("  [dim]No coupling term survives cross-validation: the data support at most a constant "
                       "rate per decade.[/]")
@@ -133,6 +135,29 @@ def _print_holdout(r) -> None:
     console.print(r.verdict)
 
 
+def _print_sweep(sw) -> None:
+    from rich.table import Table
+
+    t = Table(title="Every family held out in turn (trained on all others): overall MAPE %", title_justify="left")
+    t.add_column("held out")
+    t.add_column("n", justify="right")
+    for m in sw.methods:
+        t.add_column(sw.labels[m], justify="right")
+    for r in sw.results:
+        best = r.winner
+        cells = []
+        for m in sw.methods:
+            e = r.method(m).errors
+            txt = "diverged" if e.diverged else fmt(e.overall_mape, 2)
+            cells.append(f"[bold]{txt}[/]" if m == best else txt)
+        t.add_row(r.holdout, str(len(r.models)), *cells)
+    t.add_row("[bold]median[/]", "", *[fmt(sw.median_mape[m], 2) for m in sw.methods])
+    t.add_row("[bold]mean[/]", "", *[fmt(sw.mean_mape[m], 2) for m in sw.methods])
+    t.add_row("[bold]wins[/]", "", *[f"{sw.wins[m]:g}" for m in sw.methods])
+    console.print(t)
+    console.print(sw.verdict)
+
+
 def _print_phases(c) -> None:
     from rich.table import Table
 
@@ -163,7 +188,8 @@ def _families(values: Optional[List[str]]) -> Optional[list[str]]:
 def ode(
     train: Optional[List[str]] = typer.Option(None, "--train", help="Training family (repeatable; default Pythia; "
                                                                     "'all' = every family but the held-out one)."),
-    holdout: str = typer.Option("Llama-2", "--holdout", help="Held-out family ('none' to skip the test)."),
+    holdout: str = typer.Option("Llama-2", "--holdout", help="Held-out family ('all': each family in turn, "
+                                                             "trained on the others; 'none': skip the test)."),
     benchmarks: str = typer.Option("HS,TQA,ARC,WG,MMLU", "--benchmarks", "-b",
                                    help="State vector: comma-separated benchmarks (at least 2)."),
     degree: int = typer.Option(2, "--degree", help="Polynomial library degree: 1 (linear) or 2 (pairwise products)."),
@@ -208,7 +234,17 @@ def ode(
     kw = dict(benchmarks=benchmarks, degree=degree, threshold=threshold, n_models=n_models, seed=seed,
               units=units, cv_rule=cv_rule, per_equation=not shared_threshold, intercept=not sparse_constant)
     result: dict = {"method": "sound"}
-    if holdout.lower() == "none":
+    sweep = None
+    if holdout.lower() == "all":
+        from ..dynamics import cross_predict_all
+
+        disc, notes = _run_quiet(discover, table, families=fams, **kw)
+        kw2 = {k: v for k, v in kw.items() if k not in ("threshold",)}
+        sweep, n2 = _run_quiet(cross_predict_all, table, **kw2)
+        notes += n2
+        ho = None
+        result["sweep"] = sweep
+    elif holdout.lower() == "none":
         disc, notes = _run_quiet(discover, table, families=fams or ["Pythia"], **kw)
         ho = None
     else:
@@ -232,6 +268,8 @@ def ode(
     _show_notes(disc, [])
     if ho is not None:
         _print_holdout(ho)
+    if sweep is not None:
+        _print_sweep(sweep)
     if ph is not None:
         _print_phases(ph)
 

@@ -12,6 +12,7 @@ polynomial (METHODS-SPEC 5). This package does the real thing and measures it:
   cross-validation, a bagged ensemble for term inclusion probabilities (:mod:`.discovery`);
 * :func:`cross_predict` - integrate the discovered system from a held-out family's smallest model and compare
   with baselines on the same split (:mod:`.holdout`);
+* :func:`cross_predict_all` - every family held out in turn;
 * :func:`per_phase` - the same discovery on tax-phase and bonus-phase intervals (:mod:`.phases`);
 * :func:`predict_scale` - a family's scores at a new size, with prediction intervals and phase
   (:mod:`.predict`);
@@ -25,7 +26,8 @@ Example:
 
 from .claims import paper_claims
 from .discovery import Discovery, discover, fit_system
-from .holdout import BASELINES, HOLDOUT_METHODS, HoldoutResult, MethodResult, cross_predict, holdout_split
+from .holdout import (BASELINES, HOLDOUT_METHODS, HoldoutResult, HoldoutSweep, MethodResult, cross_predict,
+                      cross_predict_all, holdout_split)
 from .integrate import simulate
 from .metrics import ErrorTable, errors
 from .paper import (PaperHoldout, PaperODEFit, PaperPerPhase, paper_holdout, paper_ode_fit, paper_per_phase)
@@ -36,8 +38,8 @@ from .trajectories import (DERIVATIVES, Cohort, SparseTrajectoryWarning, Traject
 
 __all__ = [
     "BASELINES", "CVResult", "Cohort", "DERIVATIVES", "Discovery", "ErrorTable", "HOLDOUT_METHODS",
-    "HoldoutResult", "MethodResult", "PaperHoldout", "PaperODEFit", "PaperPerPhase", "PhaseComparison",
-    "ScalePrediction", "SparseTrajectoryWarning", "Trajectory", "Units", "compare_phases", "cross_predict",
+    "HoldoutResult", "HoldoutSweep", "MethodResult", "PaperHoldout", "PaperODEFit", "PaperPerPhase", "PhaseComparison",
+    "ScalePrediction", "SparseTrajectoryWarning", "Trajectory", "Units", "compare_phases", "cross_predict", "cross_predict_all",
     "cross_validate", "discover", "errors", "fit_system", "holdout_split", "make_samples", "paper_claims",
     "paper_holdout", "paper_ode_fit", "paper_per_phase", "parse_params", "per_phase", "predict_family",
     "predict_scale", "prepare", "simulate", "stlsq_batch",

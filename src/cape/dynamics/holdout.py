@@ -333,5 +333,98 @@ def _paper(scores, *, train, holdout, benchmarks, **_) -> object:
 HOLDOUT_METHODS: dict[str, Callable] = {"sound": _sound, "paper": _paper}
 
 
-__all__ = ["BASELINES", "HOLDOUT_METHODS", "HoldoutResult", "MethodResult", "Split", "cross_predict",
+@dataclass(frozen=True, eq=False)
+class HoldoutSweep:
+    """Every family held out in turn, trained on all the others.
+
+    Attributes:
+        results: one :class:`HoldoutResult` per held-out family.
+        methods: method keys; ``labels`` their names.
+        mape: ``{method: [overall MAPE per held-out family]}`` (NaN where a method diverged).
+        mean_mape, median_mape: per method over families (diverged ones left out of the mean, counted in
+            ``n_diverged``).
+        wins: how many families each method predicts best (ties shared).
+        verdict: one paragraph.
+    """
+
+    results: tuple[HoldoutResult, ...]
+    methods: tuple[str, ...]
+    labels: dict
+    mape: dict
+    mean_mape: dict
+    median_mape: dict
+    wins: dict
+    n_diverged: dict
+    verdict: str
+
+    def to_frame(self):
+        import pandas as pd
+
+        rows = []
+        for r in self.results:
+            row = {"holdout": r.holdout, "n_predicted": len(r.models)}
+            for m in self.methods:
+                row[m] = r.method(m).errors.overall_mape
+            row["winner"] = r.winner
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    def to_dict(self) -> dict:
+        return {"families": [r.holdout for r in self.results], "methods": list(self.methods),
+                "labels": self.labels, "mape": self.mape, "mean_mape": self.mean_mape,
+                "median_mape": self.median_mape, "wins": self.wins, "n_diverged": self.n_diverged,
+                "verdict": self.verdict,
+                "results": [{k: v for k, v in r.to_dict().items() if k != "discovery"} for r in self.results]}
+
+
+def cross_predict_all(scores=None, *, benchmarks: Sequence[str] | str | None = None, degree: int = 2,
+                      n_models: int = 20, seed: int = 0, min_points: int = 3, **kw) -> HoldoutSweep:
+    """Hold out every family with at least ``min_points`` complete models in turn, training on all others.
+
+    Args:
+        scores: a ScoreTable (default: the embedded cohort).
+        benchmarks, degree, n_models, seed: as in :func:`cross_predict`; other keyword arguments are passed on.
+        min_points: smallest held-out family (its smallest model starts the prediction).
+
+    Returns:
+        :class:`HoldoutSweep`.
+    """
+    table = load_scores(scores)
+    import warnings as _w
+
+    with _w.catch_warnings():
+        _w.simplefilter("ignore")
+        cohort = prepare(table, benchmarks, base_only=kw.get("base_only", True), warn=False)
+    _emit(cohort)
+    fams = [t.family for t in cohort.trajectories if t.n_points >= min_points]
+    if not fams:
+        raise AnalysisError(f"no family has {min_points} or more complete models to hold out")
+    results = []
+    fit_kw = {k: v for k, v in kw.items() if k != "base_only"}
+    for k, fam in enumerate(fams):
+        train = [t for t in cohort.trajectories if t.family != fam]
+        disc = fit_system(train, degree=degree, n_models=n_models, seed=seed + k, dropped=cohort.dropped,
+                          warnings_=cohort.warnings, trajectory_fit=False, **fit_kw)
+        results.append(holdout_split(train, cohort.get(fam), discovery=disc, level=kw.get("level", 0.95)))
+    methods = ("sindy", *BASELINES)
+    labels = {m.method: m.label for m in results[0].methods}
+    mape = {m: [r.method(m).errors.overall_mape for r in results] for m in methods}
+    mean = {m: float(np.nanmean(v)) if np.isfinite(v).any() else float("nan") for m, v in mape.items()}
+    med = {m: float(np.nanmedian(v)) if np.isfinite(v).any() else float("nan") for m, v in mape.items()}
+    ndiv = {m: int(np.isnan(v).sum()) for m, v in mape.items()}
+    wins = {m: 0.0 for m in methods}
+    for r in results:
+        best = min(x.errors.overall_mape for x in r.methods if np.isfinite(x.errors.overall_mape))
+        tied = [x.method for x in r.methods if abs(x.errors.overall_mape - best) < 1e-9]
+        for t in tied:
+            wins[t] += 1.0 / len(tied)
+    order = sorted(methods, key=lambda m: (np.isnan(med[m]), med[m] if np.isfinite(med[m]) else 0))
+    v = (f"Held out {len(results)} families in turn (trained on the others): lowest median MAPE "
+         f"{labels[order[0]]} ({med[order[0]]:.2f}%); sparse ODE median {med['sindy']:.2f}%, mean "
+         f"{mean['sindy']:.2f}%, best on {wins['sindy']:.1f} of {len(results)} families"
+         + (f", diverged on {ndiv['sindy']}" if ndiv["sindy"] else "") + ".")
+    return HoldoutSweep(tuple(results), methods, labels, mape, mean, med, wins, ndiv, v)
+
+
+__all__ = ["HoldoutSweep", "cross_predict_all", "BASELINES", "HOLDOUT_METHODS", "HoldoutResult", "MethodResult", "Split", "cross_predict",
            "holdout_split", "FALSIFICATION_MAPE", "PAPER_HOLDOUT_MAPE"]
