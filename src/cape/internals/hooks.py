@@ -1,0 +1,339 @@
+"""Capturing activations: every head, every layer and the final state, in one forward pass per batch.
+
+:func:`capture` runs the model's decoder over batches of texts and records, at each text's last token:
+
+* ``heads``: the input of every layer's attention output projection, split into heads,
+  ``[texts, layers, heads, head_dim]`` (a ``forward_pre_hook`` on ``o_proj``/``dense``/``c_proj``/``out_proj``);
+* ``residual``: every decoder block's output hidden state, ``[texts, layers, d_model]``;
+* ``final``: the decoder's last hidden state (after the final norm; what the unembedding reads), ``[texts, d]``;
+* ``logits``: the unembedding of ``final`` (optional), ``[texts, vocab]``.
+
+Hooks are attached for the duration of a ``with attached_hooks(...)`` block and are removed on exit, also when
+the forward pass raises. Texts are right-padded, so a text's last-token activations do not depend on the other
+texts in its batch (causal attention never looks at the padding).
+
+Example:
+    >>> acts = capture(model, tokenizer, ["The sky is", "Water boils at"])   # doctest: +SKIP
+    >>> acts.heads.shape                                                      # doctest: +SKIP
+    (2, 30, 9, 64)
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from cape.errors import AnalysisError
+from cape.internals.adapters import ArchAdapter, block_output_hidden, get_adapter, o_proj_weight
+
+__all__ = [
+    "Activations",
+    "ContrastActivations",
+    "attached_hooks",
+    "capture",
+    "capture_contrast",
+    "head_output_maps",
+    "model_device",
+    "tokenize_texts",
+]
+
+ProgressFn = Callable[[int, int], None]
+
+
+@dataclass(frozen=True, eq=False)
+class Activations:
+    """Last-token activations of a list of texts (numpy ``float32``; absent parts are ``None``)."""
+
+    heads: np.ndarray | None
+    residual: np.ndarray | None
+    final: np.ndarray | None
+    logits: np.ndarray | None
+    n_tokens: np.ndarray
+
+    def take(self, index: Sequence[int] | np.ndarray) -> Activations:
+        idx = np.asarray(index, dtype=np.int64)
+        pick = lambda a: None if a is None else a[idx]  # noqa: E731
+        return Activations(pick(self.heads), pick(self.residual), pick(self.final), pick(self.logits), self.n_tokens[idx])
+
+
+@contextlib.contextmanager
+def attached_hooks(registrations: Sequence[Callable[[], Any]]) -> Iterator[list[Any]]:
+    """Register hooks (each callable returns a removable handle); remove them all on exit, even on error."""
+    handles: list[Any] = []
+    try:
+        for register in registrations:
+            handles.append(register())
+        yield handles
+    finally:
+        for handle in handles:
+            handle.remove()
+
+
+def model_device(model: Any) -> Any:
+    """Where inputs should go: the device of the input embeddings (works with ``device_map="auto"``)."""
+    try:
+        return model.get_input_embeddings().weight.device
+    except AttributeError:
+        return next(model.parameters()).device
+
+
+def tokenize_texts(tokenizer: Any, texts: Sequence[str], max_length: int) -> list[list[int]]:
+    """Token ids of each text (the tokenizer's own special tokens; truncated on the left to ``max_length``)."""
+    ids: list[list[int]] = []
+    for text in texts:
+        enc = tokenizer(text, add_special_tokens=True)["input_ids"]
+        if hasattr(enc, "tolist"):
+            enc = enc.tolist()
+        enc = list(enc)
+        if not enc:
+            raise AnalysisError(f"the text {text[:40]!r} produced no tokens.")
+        if len(enc) > max_length:
+            enc = enc[-max_length:]
+        ids.append(enc)
+    return ids
+
+
+def _pad_id(tokenizer: Any) -> int:
+    for attr in ("pad_token_id", "eos_token_id", "unk_token_id"):
+        value = getattr(tokenizer, attr, None)
+        if isinstance(value, int):
+            return value
+    return 0
+
+
+def capture(
+    model: Any,
+    tokenizer: Any,
+    texts: Sequence[str],
+    *,
+    heads: bool = True,
+    residual: bool = True,
+    final: bool = True,
+    logits: bool = False,
+    adapter: ArchAdapter | None = None,
+    batch_size: int = 16,
+    max_length: int = 128,
+    progress: ProgressFn | None = None,
+) -> Activations:
+    """Last-token activations of ``texts``, all layers and heads at once, one forward pass per batch.
+
+    Args:
+        model: A ``transformers`` causal LM of a supported architecture.
+        tokenizer: Its tokenizer.
+        texts: The texts.
+        heads, residual, final, logits: Which parts to record (see the module docstring).
+        adapter: The architecture adapter (looked up from the model when omitted).
+        batch_size: Texts per forward pass (texts are grouped by length to reduce padding).
+        max_length: Longer texts keep their last ``max_length`` tokens.
+        progress: Called as ``progress(done, total)`` after each batch.
+
+    Returns:
+        :class:`Activations` in the order of ``texts``.
+    """
+    import torch
+
+    if not texts:
+        raise AnalysisError("no texts to run through the model.")
+    adapter = adapter or get_adapter(model)
+    config = model.config
+    layers = adapter.layers(model)
+    n_layers = len(layers)
+    n_heads = adapter.n_heads(config)
+    token_ids = tokenize_texts(tokenizer, texts, max_length)
+    lengths = np.array([len(t) for t in token_ids], dtype=np.int64)
+    order = np.argsort(-lengths, kind="stable")
+    n = len(texts)
+    device = model_device(model)
+    pad = _pad_id(tokenizer)
+    decoder = model.get_decoder() if hasattr(model, "get_decoder") else model.base_model
+
+    store: dict[str, np.ndarray | None] = {"heads": None, "residual": None}
+    current: dict[str, Any] = {}
+
+    def gather(t: Any) -> np.ndarray:
+        rows = torch.arange(t.shape[0], device=t.device)
+        last = current["last"].to(t.device)
+        return t[rows, last].detach().to(torch.float32).cpu().numpy()
+
+    def pre_hook(layer_index: int) -> Callable[..., None]:
+        def hook(module: Any, args: tuple, kwargs: dict) -> None:
+            x = args[0] if args else next(iter(kwargs.values()))
+            vals = gather(x)
+            if store["heads"] is None:
+                store["heads"] = np.zeros((n, n_layers, vals.shape[-1]), dtype=np.float32)
+            store["heads"][current["index"], layer_index] = vals
+
+        return hook
+
+    def block_hook(layer_index: int) -> Callable[..., None]:
+        def hook(module: Any, args: tuple, output: Any) -> None:
+            vals = gather(block_output_hidden(output))
+            if store["residual"] is None:
+                store["residual"] = np.zeros((n, n_layers, vals.shape[-1]), dtype=np.float32)
+            store["residual"][current["index"], layer_index] = vals
+
+        return hook
+
+    registrations: list[Callable[[], Any]] = []
+    for i, layer in enumerate(layers):
+        if heads:
+            proj = adapter.o_proj(layer)
+            registrations.append(
+                lambda proj=proj, i=i: proj.register_forward_pre_hook(pre_hook(i), with_kwargs=True)
+            )
+        if residual:
+            registrations.append(lambda layer=layer, i=i: layer.register_forward_hook(block_hook(i)))
+
+    final_out = np.zeros((n, 0), dtype=np.float32) if final or logits else None
+    finals: list[tuple[np.ndarray, np.ndarray]] = []
+    done = 0
+    with attached_hooks(registrations), torch.inference_mode():
+        for start in range(0, n, batch_size):
+            index = order[start : start + batch_size]
+            batch_len = int(lengths[index].max())
+            ids = torch.full((len(index), batch_len), pad, dtype=torch.long)
+            mask = torch.zeros((len(index), batch_len), dtype=torch.long)
+            for row, j in enumerate(index):
+                ids[row, : lengths[j]] = torch.tensor(token_ids[j], dtype=torch.long)
+                mask[row, : lengths[j]] = 1
+            current["index"] = index
+            current["last"] = torch.as_tensor(lengths[index] - 1, dtype=torch.long)
+            out = decoder(input_ids=ids.to(device), attention_mask=mask.to(device), use_cache=False)
+            if final_out is not None:
+                hidden = out[0] if isinstance(out, tuple) else out.last_hidden_state
+                finals.append((index, gather(hidden)))
+            done += len(index)
+            if progress is not None:
+                progress(done, n)
+
+    final_arr = None
+    logit_arr = None
+    if final_out is not None:
+        width = finals[0][1].shape[-1]
+        final_arr = np.zeros((n, width), dtype=np.float32)
+        for index, vals in finals:
+            final_arr[index] = vals
+    if logits and final_arr is not None:
+        unembed_dtype = adapter.unembed(model).weight.dtype
+        unembed_device = adapter.unembed(model).weight.device
+        parts = []
+        with torch.inference_mode():
+            for start in range(0, n, 64):
+                h = torch.from_numpy(final_arr[start : start + 64]).to(unembed_device, unembed_dtype)
+                parts.append(adapter.logits(model, h).to(torch.float32).cpu().numpy())
+        logit_arr = np.concatenate(parts, axis=0)
+    head_arr = store["heads"]
+    if heads:
+        if head_arr is None:
+            raise AnalysisError("the attention output projections were never called; cannot capture heads.")
+        head_dim = head_arr.shape[-1] // n_heads
+        head_arr = head_arr.reshape(n, n_layers, n_heads, head_dim)
+    if residual and store["residual"] is None:
+        raise AnalysisError("the decoder blocks were never called; cannot capture the residual stream.")
+    return Activations(
+        heads=head_arr if heads else None,
+        residual=store["residual"] if residual else None,
+        final=final_arr if final else None,
+        logits=logit_arr,
+        n_tokens=lengths,
+    )
+
+
+def head_output_maps(model: Any, adapter: ArchAdapter | None = None) -> np.ndarray:
+    """Each head's slice of the output projection, ``[layers, heads, d_model, head_dim]`` (float32)."""
+    import torch
+
+    adapter = adapter or get_adapter(model)
+    n_heads = adapter.n_heads(model.config)
+    maps = []
+    with torch.no_grad():
+        for layer in adapter.layers(model):
+            w = o_proj_weight(adapter, layer).detach().to(torch.float32).cpu()
+            out_f, in_f = w.shape
+            maps.append(w.reshape(out_f, n_heads, in_f // n_heads).permute(1, 0, 2).numpy())
+    return np.stack(maps)
+
+
+@dataclass(frozen=True, eq=False)
+class ContrastActivations:
+    """Activations of both contrast sets, each side separately, with what is needed to interpret them.
+
+    Attributes:
+        r_pos, r_neg: Reasoning set, sensible and wrong continuations.
+        t_pos, t_neg: Truthfulness set, true statements and misconceptions.
+        reasoning_ids, truthfulness_ids: Item ids, in row order.
+        model_type, n_layers, n_heads, head_dim: What the model is.
+        head_maps: Each head's slice of the output projection ``[layers, heads, d_model, head_dim]`` (or ``None``).
+    """
+
+    r_pos: Activations
+    r_neg: Activations
+    t_pos: Activations
+    t_neg: Activations
+    reasoning_ids: tuple[str, ...]
+    truthfulness_ids: tuple[str, ...]
+    model_type: str
+    n_layers: int
+    n_heads: int
+    head_dim: int
+    head_maps: np.ndarray | None = None
+
+    def parts(self) -> tuple[Activations, Activations, Activations, Activations]:
+        return self.r_pos, self.r_neg, self.t_pos, self.t_neg
+
+
+def capture_contrast(
+    model: Any,
+    tokenizer: Any,
+    reasoning: Sequence[Any],
+    truthfulness: Sequence[Any],
+    *,
+    heads: bool = True,
+    residual: bool = True,
+    final: bool = True,
+    logits: bool = False,
+    head_maps: bool = False,
+    batch_size: int = 16,
+    max_length: int = 128,
+    progress: ProgressFn | None = None,
+) -> ContrastActivations:
+    """Capture both sides of every item of both contrast sets (lists of ``ContrastItem``) in one sweep.
+
+    All ``2 * (len(reasoning) + len(truthfulness))`` texts go through :func:`capture` together.
+    """
+    adapter = get_adapter(model)
+    texts: list[str] = []
+    for items in (reasoning, truthfulness):
+        texts += [it.positive_text for it in items]
+        texts += [it.negative_text for it in items]
+    acts = capture(
+        model,
+        tokenizer,
+        texts,
+        heads=heads,
+        residual=residual,
+        final=final,
+        logits=logits,
+        adapter=adapter,
+        batch_size=batch_size,
+        max_length=max_length,
+        progress=progress,
+    )
+    n_r, n_t = len(reasoning), len(truthfulness)
+    bounds = np.cumsum([0, n_r, n_r, n_t, n_t])
+    sides = [acts.take(np.arange(bounds[i], bounds[i + 1])) for i in range(4)]
+    config = model.config
+    return ContrastActivations(
+        *sides,
+        reasoning_ids=tuple(it.id for it in reasoning),
+        truthfulness_ids=tuple(it.id for it in truthfulness),
+        model_type=str(getattr(config, "model_type", "unknown")),
+        n_layers=len(adapter.layers(model)),
+        n_heads=adapter.n_heads(config),
+        head_dim=(acts.heads.shape[-1] if acts.heads is not None else adapter.head_dim(config)),
+        head_maps=head_output_maps(model, adapter) if head_maps else None,
+    )

@@ -1,0 +1,124 @@
+"""Saving and loading steering vectors as safetensors, with provenance in the header metadata.
+
+File layout (format ``cape-steering-vector/1``):
+
+- tensors ``direction.<layer>``: float32 unit vectors ``[hidden_size]``, one per trained layer;
+- metadata (string to string, as safetensors requires): ``format``, ``method``, ``layers`` (JSON list of
+  default layers), ``hidden_size``, ``norm_stats`` (JSON ``{layer: {mean, std, median, count, diff_norm}}``)
+  and ``provenance`` (JSON: model id, revision or file hash, architecture, layer count, weights fingerprint,
+  training-set hash and size, layer choice and sweep, creation time, cape version).
+
+Nothing is ever unpickled: safetensors stores raw little-endian arrays and a JSON header.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from cape.errors import DataError, NotFoundError
+
+from .vector import SteeringVector
+
+__all__ = ["FORMAT", "save_steering_vector", "load_steering_vector", "read_metadata"]
+
+FORMAT = "cape-steering-vector/1"
+
+
+def save_steering_vector(vector: SteeringVector, path: Any) -> Path:
+    """Write ``vector`` to ``path`` atomically (a temporary file in the same folder, then a rename).
+
+    Example:
+        >>> save_steering_vector(vec, "truth.safetensors")   # doctest: +SKIP
+    """
+    import torch
+    from safetensors.torch import save_file
+
+    path = Path(path)
+    if path.parent and not path.parent.exists():
+        raise NotFoundError(f"cannot write {path}: folder {path.parent} does not exist")
+    tensors = {f"direction.{k}": v.detach().to(torch.float32).cpu().contiguous() for k, v in sorted(vector.directions.items())}
+    meta = {
+        "format": FORMAT,
+        "method": vector.method,
+        "layers": json.dumps(list(vector.layers)),
+        "hidden_size": str(vector.hidden_size),
+        "norm_stats": json.dumps({str(k): v for k, v in sorted(vector.norm_stats.items())}, sort_keys=True),
+        "provenance": json.dumps(vector.provenance, sort_keys=True, default=str),
+    }
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=str(path.parent or "."))
+    os.close(fd)
+    try:
+        save_file(tensors, tmp, metadata=meta)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return path
+
+
+def read_metadata(path: Any) -> dict:
+    """The header metadata of a steering-vector file, with JSON fields decoded."""
+    from safetensors import safe_open
+
+    path = Path(path)
+    if not path.exists():
+        raise NotFoundError(f"steering vector file {path} does not exist")
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = dict(f.metadata() or {})
+    except Exception as e:
+        raise DataError(f"{path} is not a readable safetensors file ({type(e).__name__}: {e})") from None
+    if meta.get("format") != FORMAT:
+        raise DataError(f"{path} is not a CAPE steering vector (metadata 'format' is {meta.get('format')!r}, expected {FORMAT!r})")
+    out: dict[str, Any] = dict(meta)
+    for key in ("layers", "norm_stats", "provenance"):
+        try:
+            out[key] = json.loads(meta[key])
+        except (KeyError, json.JSONDecodeError):
+            raise DataError(f"{path}: metadata field {key!r} is missing or not valid JSON") from None
+    return out
+
+
+def load_steering_vector(path: Any) -> SteeringVector:
+    """Read a vector written by :func:`save_steering_vector`.
+
+    Raises:
+        NotFoundError: the file does not exist.
+        DataError: it is not a CAPE steering vector, or its tensors and metadata disagree.
+    """
+    from safetensors.torch import load_file
+
+    path = Path(path)
+    meta = read_metadata(path)
+    tensors = load_file(str(path))
+    directions = {}
+    for name, t in tensors.items():
+        if not name.startswith("direction."):
+            raise DataError(f"{path}: unexpected tensor {name!r} (expected only direction.<layer>)")
+        try:
+            layer = int(name.split(".", 1)[1])
+        except ValueError:
+            raise DataError(f"{path}: tensor name {name!r} does not end in a layer number") from None
+        directions[layer] = t
+    hs = int(meta.get("hidden_size", -1))
+    for layer, t in directions.items():
+        if t.ndim != 1 or int(t.shape[0]) != hs:
+            raise DataError(f"{path}: direction.{layer} has shape {tuple(t.shape)}, expected ({hs},)")
+    norm_stats = {int(k): v for k, v in meta["norm_stats"].items()}
+    try:
+        return SteeringVector(
+            directions=directions,
+            norm_stats=norm_stats,
+            layers=tuple(meta["layers"]),
+            method=meta.get("method", "mean_diff"),
+            provenance=meta["provenance"],
+        )
+    except Exception as e:
+        raise DataError(f"{path}: inconsistent steering vector ({e})") from None
