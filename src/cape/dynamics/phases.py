@@ -143,7 +143,10 @@ def compare_phases(trajectories: Sequence[Trajectory], *, split: str = "gamma",
                  "tax_inclusion": float(tx.inclusion[i, f]), "bonus_inclusion": float(bn.inclusion[i, f])}
             if nb:
                 diff = bn.ensemble[:nb, i, f] - tx.ensemble[:nb, i, f]
-                dlo, dhi = np.quantile(diff, [q, 1 - q])
+                # conservative (non-interpolated) percentiles: a point mass at 0 (a term absent from some
+                # members) must not be interpolated away
+                dlo = np.quantile(diff, q, method="lower")
+                dhi = np.quantile(diff, 1 - q, method="higher")
                 r.update(diff=r["bonus"] - r["tax"], diff_lo=float(dlo), diff_hi=float(dhi),
                          exceeds_spread=bool(dlo > 0 or dhi < 0))
             else:
