@@ -214,11 +214,13 @@ def claims_cmd(
     from ..claims import VERDICTS, all_claims
     from ..errors import DataError
 
-    rows = all_claims()
+    v = None
     if verdict is not None:
         v = verdict.replace("-", " ").strip().lower()
         if v not in VERDICTS:
             raise DataError(f"--verdict must be one of {', '.join(VERDICTS)}, not {verdict!r}")
+    rows = all_claims()
+    if v is not None:
         rows = [c for c in rows if c.verdict == v]
     if ids:
         want = {i.lower() for i in ids}
