@@ -236,9 +236,14 @@ class SteeringEvaluation:
 
 
 # --------------------------------------------------------------------------------------------- pieces
+def mc_prompt(question: str, chat: bool) -> str:
+    """The prompt an item's answers are scored after: the question as a user turn, or ``Q: ...\nA:``."""
+    return question if chat else f"Q: {question}\nA:"
+
+
 def _encode_items(tokenizer: Any, items: Sequence[MCItem], chat: bool):
-    enc_true = [encode(tokenizer, it.question, it.true, chat) for it in items]
-    enc_false = [encode(tokenizer, it.question, it.false, chat) for it in items]
+    enc_true = [encode(tokenizer, mc_prompt(it.question, chat), it.true, chat) for it in items]
+    enc_false = [encode(tokenizer, mc_prompt(it.question, chat), it.false, chat) for it in items]
     return enc_true + enc_false
 
 
@@ -251,7 +256,7 @@ def mc_logprobs(
     strength: float = 0.0,
     layers: Any = None,
     positions: str = "all",
-    chat: Any = "auto",
+    chat: Any = False,
     batch_size: int = 16,
     force: bool = False,
     score: str = "mean",
@@ -310,7 +315,7 @@ def evaluate_mc(
     strength: float = 0.5,
     layers: Any = None,
     positions: str = "all",
-    chat: Any = "auto",
+    chat: Any = False,
     batch_size: int = 16,
     n_boot: int = 2000,
     seed: int = 0,
@@ -365,7 +370,7 @@ def layer_strength_sweep(
     layers: Sequence[int],
     strengths: Sequence[float],
     positions: str = "all",
-    chat: Any = "auto",
+    chat: Any = False,
     batch_size: int = 16,
     force: bool = False,
     baseline: tuple | None = None,
@@ -427,6 +432,7 @@ def evaluate_steering(
     sweep_layers: Any = "default",
     sweep_strengths: Sequence[float] | None = DEFAULT_SWEEP_STRENGTHS,
     chat: Any = "auto",
+    mc_chat: Any = False,
     batch_size: int = 16,
     gen_batch_size: int = 8,
     n_boot: int = 2000,
@@ -445,6 +451,8 @@ def evaluate_steering(
         sweep_layers: ``"default"`` (:func:`default_sweep_layers`), a list, or ``None`` for no sweep.
         sweep_strengths: Strengths of the sweep (the main strength is always added).
         score: ``"mean"`` log-probability per answer token (default) or ``"sum"`` over the answer.
+        chat: Chat template for the generation prompts (``"auto"``: when the tokenizer has one).
+        mc_chat: Chat template for the two-choice items (default off: ``Q: question\nA: answer``).
         n_boot, seed: Bootstrap resamples and seed.
 
     Example:
@@ -469,6 +477,7 @@ def evaluate_steering(
         if n_prompts is not None:
             prompt_list = prompt_list[:n_prompts]
     chat_on = use_chat(tokenizer, chat)
+    mc_chat_on = use_chat(tokenizer, mc_chat)
     if sweep_layers == "default":
         sl = default_sweep_layers(vector)
     elif sweep_layers is None or sweep_strengths is None:
@@ -482,11 +491,11 @@ def evaluate_steering(
         if progress is not None:
             progress(stage, done, total[stage])
 
-    enc = _encode_items(tokenizer, all_items, chat_on)
-    base = mc_logprobs(hf, tokenizer, all_items, chat=chat_on, batch_size=batch_size, score=score, _encoded=enc)
+    enc = _encode_items(tokenizer, all_items, mc_chat_on)
+    base = mc_logprobs(hf, tokenizer, all_items, chat=mc_chat_on, batch_size=batch_size, score=score, _encoded=enc)
     report("mc", 1)
     st = mc_logprobs(hf, tokenizer, all_items, vector=vector, strength=strength, layers=main_layers,
-                     positions=positions, chat=chat_on, batch_size=batch_size, force=True, score=score, _encoded=enc)
+                     positions=positions, chat=mc_chat_on, batch_size=batch_size, force=True, score=score, _encoded=enc)
     report("mc", 2)
     mc = _mc_result(base, st, n_boot=n_boot, seed=seed)
 
@@ -499,7 +508,7 @@ def evaluate_steering(
             report("sweep", done[0])
 
         cells = layer_strength_sweep(hf, tokenizer, vector, all_items, layers=sl, strengths=strengths,
-                                     positions=positions, chat=chat_on, batch_size=batch_size, force=True,
+                                     positions=positions, chat=mc_chat_on, batch_size=batch_size, force=True,
                                      baseline=base, score=score, progress=tick)
     rate, gens, n_changed = None, [], 0
     if prompt_list:
@@ -535,7 +544,8 @@ def evaluate_steering(
             "prompts": "built-in generation prompts" if prompts is None else str(prompts) if not isinstance(prompts, list) else "user prompts",
             "decoding": "greedy",
             "max_new_tokens": max_new_tokens,
-            "chat_template": bool(chat_on),
+            "chat_template_generation": bool(chat_on),
+            "chat_template_items": bool(mc_chat_on),
             "score": score,
             "n_boot": n_boot,
             "seed": seed,

@@ -224,11 +224,13 @@ def score_completions(
                         else:
                             rm[row, max(p - 1, 0):L] = 1
                     handle.set_row_mask(rm)
-                logits = model(input_ids=ids.to(dev), attention_mask=mask.to(dev), use_cache=False).logits
+                lo = min(max(encoded[i].prompt_len, 1) - 1 for i in batch)
+                hi = max(len(encoded[i].ids) - 1 for i in batch)
+                logits = _logits(model, ids.to(dev), mask.to(dev), lo, hi)
                 for row, i in enumerate(batch):
                     p, L = encoded[i].prompt_len, len(encoded[i].ids)
                     start = max(p, 1)
-                    pred = logits[row, start - 1: L - 1].float()
+                    pred = logits[row, start - 1 - lo: L - 1 - lo].float()
                     target = ids[row, start:L].to(pred.device)
                     lp = torch.log_softmax(pred, dim=-1).gather(-1, target[:, None])
                     out[i] = float(lp.mean() if per_token else lp.sum())
@@ -238,6 +240,25 @@ def score_completions(
         if handle is not None:
             handle.set_row_mask(None)
     return out
+
+
+_NO_KEEP: set[type] = set()
+
+
+def _logits(model: Any, ids: "torch.Tensor", mask: "torch.Tensor", lo: int, hi: int) -> "torch.Tensor":
+    """Logits at positions ``lo..hi-1`` only (the unembedding of other positions is skipped where supported)."""
+    import torch
+
+    if type(model) not in _NO_KEEP:
+        keep = torch.arange(lo, hi, device=ids.device)
+        try:
+            out = model(input_ids=ids, attention_mask=mask, use_cache=False, logits_to_keep=keep).logits
+            if out.shape[1] == hi - lo:
+                return out
+        except TypeError:
+            pass
+        _NO_KEEP.add(type(model))
+    return model(input_ids=ids, attention_mask=mask, use_cache=False).logits[:, lo:hi]
 
 
 def pad_token(tokenizer: Any) -> int:

@@ -136,7 +136,7 @@ def train_steering_vector(
     read: str = "mean",
     select: str = "sweep",
     batch_size: int = 16,
-    chat: Any = "auto",
+    chat: Any = False,
     val_fraction: float = 0.2,
     sweep_layers: Any = None,
     sweep_strength: float = 0.5,
@@ -157,7 +157,8 @@ def train_steering_vector(
         select: For ``layers="auto"``: ``"sweep"`` (best validated layer) or ``"quarter"`` (the paper's choice);
             the sweep runs in both cases so that both layers are reported.
         batch_size: Sequences per forward pass (padding on the right).
-        chat: Format contexts with the chat template (``"auto"``: when the tokenizer has one).
+        chat: Format contexts as a chat user turn (``True``/``"auto"``); off by default because the built-in
+            pairs are statement continuations, not questions.
         val_fraction: Share of pairs held out for the layer sweep.
         sweep_layers: Layers to sweep (default: all read layers).
         sweep_strength: Relative strength used in the sweep.
