@@ -1,0 +1,491 @@
+"""Readers that turn benchmark result files into a :class:`~cape.scores.ScoreTable`.
+
+==================  =========================================================================================
+format              what is read (module)
+==================  =========================================================================================
+``csv-wide/long``   any score table: model, family, params + one column per benchmark, or model, benchmark,
+                    score (:mod:`~cape.ingest.csv_generic`; a TOML mapping or ``--col`` for other layouts)
+``lm-eval``         lm-evaluation-harness ``results_*.json`` files, alone or in nested folders
+                    (:mod:`~cape.ingest.lmeval`)
+``leaderboard-v1``  Open LLM Leaderboard v1 per-model results JSON (``harness|task|shots`` keys)
+``leaderboard-v2``  Open LLM Leaderboard v2 ``contents`` (CSV or Parquet), normalized vs raw flagged in metric
+                    (:mod:`~cape.ingest.leaderboard`)
+``epoch``           Epoch AI Benchmarking Hub CSVs (``95.3%``, ``0.35±0.02``, Shots, Source)
+                    (:mod:`~cape.ingest.epoch`)
+==================  =========================================================================================
+
+:func:`read_any` detects the format of each file, reads everything into one table and returns it with an
+:class:`~cape.ingest.report.IngestReport` of what was read and every item dropped, with its reason. Across
+files: when several timed runs (lm-eval, leaderboard v1, Epoch runs) score the same model, benchmark, metric and
+shots, the latest is kept and the others are reported; two different scores for the same model and benchmark
+from untimed sources are an error naming both places. Families come from ``family_overrides`` (model name or
+prefix -> family), else the file's family column, else :func:`cape.families.infer_family`. Models without a
+parameter count get the nominal size in their name (``pythia-1.4b`` -> 1.4e9), and the report says so.
+
+Example:
+    >>> from cape.ingest import read_any
+    >>> table, report = read_any(["tests/data/ingest/wide_basic.csv"])            # doctest: +SKIP
+    >>> table.benchmarks                                                           # doctest: +SKIP
+    ['HellaSwag', 'TruthfulQA', 'ARC-Challenge', 'WinoGrande', 'MMLU']
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Iterable, Mapping as _MappingABC
+from pathlib import Path
+
+from ..errors import DataError, NotFoundError
+from .common import Rows, display, fmt_ts, params_from_name
+from .report import IngestReport, ReportBuilder
+
+__all__ = ["read_any", "read_file", "IngestReport", "NothingUsable", "FORMATS", "scan"]
+
+#: values accepted for a forced format (mapping ``format = ...``)
+FORMATS = ("auto", "csv", "lm-eval", "leaderboard-v1", "leaderboard-v2", "epoch")
+SCAN_SUFFIXES = (".json", ".csv", ".tsv", ".parquet")
+
+
+class NothingUsable(DataError):
+    """A well-formed file holding nothing CAPE can use (e.g. only tasks it does not know). An error for a file
+    named on the command line; a dropped file when found by scanning a folder."""
+
+
+# ----------------------------------------------------------------------------------------------- file discovery
+
+def scan(paths: Iterable[str | os.PathLike] | str | os.PathLike, report: ReportBuilder | None = None
+         ) -> list[tuple[Path, bool]]:
+    """Expand files and folders into ``(file, named_explicitly)`` pairs, in a stable order.
+
+    Folders are walked recursively (hidden entries skipped) for ``*.json``, ``*.csv``, ``*.tsv`` and
+    ``*.parquet``; other files (e.g. lm-eval ``samples_*.jsonl``) are counted in a note.
+
+    Raises:
+        NotFoundError: a path does not exist.
+        DataError: a folder holds no result files.
+    """
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    out: list[tuple[Path, bool]] = []
+    seen: set[str] = set()
+    for p in paths:
+        path = Path(p)
+        if not path.exists():
+            if path.is_symlink():
+                raise DataError(f"{display(path)}: is a broken link (its target does not exist)")
+            raise NotFoundError(f"{display(path)}: no such file or directory")
+        if path.is_dir():
+            found, skipped = [], {}
+            for root, dirs, files in os.walk(path, onerror=_walk_error):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for f in sorted(files):
+                    if f.startswith("."):
+                        continue
+                    suf = os.path.splitext(f)[1].lower()
+                    if suf in SCAN_SUFFIXES:
+                        found.append(Path(root, f))
+                    else:
+                        skipped[suf or "(none)"] = skipped.get(suf or "(none)", 0) + 1
+            if not found:
+                raise DataError(f"{display(path)}: folder holds no result files (expected results_*.json, *.csv, "
+                                "*.tsv or *.parquet anywhere below it)")
+            if skipped and report is not None:
+                kinds = ", ".join(f"{k} x{n}" for k, n in sorted(skipped.items()))
+                report.note(f"{display(path)}: skipped {sum(skipped.values())} file(s) that are not result tables "
+                            f"({kinds})")
+            for f in found:
+                key = os.path.realpath(f)
+                if key not in seen:
+                    seen.add(key)
+                    out.append((f, False))
+        else:
+            key = os.path.realpath(path)
+            if key not in seen:
+                seen.add(key)
+                out.append((path, True))
+    if not out:
+        raise DataError("no input files given")
+    return out
+
+
+def _walk_error(e: OSError) -> None:
+    raise DataError(f"{display(e.filename)}: folder cannot be read ({e.strerror})")
+
+
+# ----------------------------------------------------------------------------------------------- one file
+
+def _load_json(data: bytes, name: str):
+    from .common import load_json
+
+    return load_json(data, name)
+
+
+def read_file(path: Path, rows: Rows, report: ReportBuilder, *, mapping=None, units: str = "auto",
+              params_unit: str | None = None, all_metrics: bool = False) -> tuple[str, int]:
+    """Read one file into ``rows``; returns (format, scores added).
+
+    Raises:
+        DataError: the file is unreadable or malformed (one sentence naming the file, line or field).
+        NothingUsable: the file is well formed but holds nothing CAPE can use.
+    """
+    from . import csv_generic, epoch, leaderboard, lmeval
+    from .common import decode_text, read_bytes, read_csv_table, read_parquet_table
+
+    mp = mapping if isinstance(mapping, csv_generic.Mapping) else csv_generic.parse_mapping(mapping)
+    name = display(path)
+    suffix = path.suffix.lower()
+    forced = (mp.format or "auto").lower()
+    if forced not in FORMATS:
+        raise DataError(f"mapping: format must be one of {', '.join(FORMATS)}, not {mp.format!r}")
+    if suffix == ".parquet":
+        table = read_parquet_table(path)
+        return _read_table(table, path, rows, report, mp, forced, units, params_unit, all_metrics)
+    data = read_bytes(path)
+    if not data.strip():
+        raise DataError(f"{name}: is empty (expected a results JSON or a CSV with a header line)")
+    head = data.lstrip()[:1]
+    is_json = suffix == ".json" or (suffix not in (".csv", ".tsv", ".txt", ".tab") and head in (b"{", b"["))
+    if forced in ("lm-eval", "leaderboard-v1"):
+        is_json = True
+    if is_json:
+        blob = _load_json(data, name)
+        if not isinstance(blob, dict):
+            raise DataError(f"{name}: holds a JSON {type(blob).__name__}; expected an object with a 'results' "
+                            "entry (an lm-eval or Open LLM Leaderboard results file)")
+        res = blob.get("results")
+        if res is None:
+            raise NothingUsable(f"{name}: has no 'results' entry; expected an lm-eval or Open LLM Leaderboard "
+                                "results file")
+        if not isinstance(res, dict):
+            raise DataError(f"{name}: 'results' is a {type(res).__name__}; expected an object of tasks")
+        if not res:
+            raise DataError(f"{name}: 'results' is empty (the run recorded no task)")
+        if forced == "leaderboard-v1" or (forced != "lm-eval" and leaderboard.looks_like_v1(blob)):
+            n = leaderboard.read_v1(blob, path, rows, report, all_metrics=all_metrics)
+            return "leaderboard-v1", n
+        fam = mp.defaults.get("family") if mp.defaults else None
+        n = lmeval.read(blob, path, rows, report, all_metrics=all_metrics, family=fam)
+        return "lm-eval", n
+    text = decode_text(data, name)
+    if head in (b"{", b"[") and suffix in (".csv", ".tsv"):
+        raise DataError(f"{name}: holds JSON, not CSV; rename it to .json")
+    table = read_csv_table(path, text)
+    return _read_table(table, path, rows, report, mp, forced, units, params_unit, all_metrics)
+
+
+def _read_table(table, path, rows, report, mp, forced, units, params_unit, all_metrics) -> tuple[str, int]:
+    from . import csv_generic, epoch, leaderboard
+
+    if forced == "leaderboard-v2" or (forced == "auto" and mp.is_empty and leaderboard.looks_like_v2(table.header)):
+        if "fullname" not in table.header:
+            raise DataError(f"{table.name}: no 'fullname' column; expected an Open LLM Leaderboard v2 contents table")
+        return "leaderboard-v2", leaderboard.read_v2(table, rows, report, all_metrics=all_metrics)
+    if forced == "epoch" or (forced == "auto" and mp.is_empty and epoch.looks_like(table.header)):
+        return "epoch", epoch.read(table, path, rows, report, units=mp.units or units, defaults=mp.defaults)
+    n, fmt = csv_generic.read_table(table, rows, report, mapping=mp, units=units, params_unit=params_unit)
+    return fmt, n
+
+
+# ----------------------------------------------------------------------------------------------- all files
+
+def read_any(paths, *, mapping=None, params_unit: str | None = None,
+             family_overrides: _MappingABC[str, str] | None = None, units: str = "auto",
+             all_metrics: bool = False, keep_going: bool = False, params_from_names: bool = True,
+             workers: int | None = None, name: str | None = None):
+    """Read result files and folders into one :class:`~cape.scores.ScoreTable`.
+
+    Args:
+        paths: a file or folder, or a list of them. Folders are searched recursively.
+        mapping: column mapping for generic tables: a dict (parsed TOML, or ``{"model": "Name", ...}``) or a
+            :class:`~cape.ingest.csv_generic.Mapping`.
+        params_unit: ``"raw"``, ``"M"`` or ``"B"`` for the parameter column of generic tables; ``None``
+            detects it from the column name or the values.
+        family_overrides: model name or name prefix (case-insensitive) -> family; wins over a family column
+            and over inference from the name.
+        units: ``"auto"``, ``"percent"`` or ``"fraction"`` for scores in generic/Epoch tables (lm-eval and
+            leaderboard files have fixed units).
+        all_metrics: keep every metric variant a file offers (e.g. HellaSwag ``acc`` and ``acc_norm``); by
+            default each benchmark keeps its leaderboard metric and the others are listed in the notes.
+        keep_going: record a malformed file as dropped and continue, instead of stopping at it.
+        params_from_names: give models without a parameter count the nominal size in their name.
+        workers: processes reading files in parallel; ``None`` uses up to 4 (one per CPU) for 1,000 files or
+            more, 1 otherwise. Results and messages are identical to a sequential read.
+        name: label of the table in messages (default: the paths).
+
+    Returns:
+        ``(table, report)``: the :class:`~cape.scores.ScoreTable` (scores in percent) and the
+        :class:`~cape.ingest.report.IngestReport`.
+
+    Raises:
+        DataError: one sentence naming the file, line or field at fault and what was expected.
+        NotFoundError: a path does not exist.
+
+    Example:
+        >>> table, report = read_any("runs/")                                  # doctest: +SKIP
+        >>> print(report.summary())                                            # doctest: +SKIP
+    """
+    from .csv_generic import parse_mapping
+
+    if units not in ("auto", "percent", "fraction"):
+        raise DataError(f"--units must be auto, percent or fraction, not {units!r}")
+    if params_unit is not None:
+        from .common import param_unit_factor
+
+        param_unit_factor(params_unit, where="--params-unit")
+    mp = parse_mapping(mapping) if not hasattr(mapping, "columns") else mapping
+    report = ReportBuilder()
+    files = scan(paths, report)
+    opts = {"mapping": mp, "units": units, "params_unit": params_unit, "all_metrics": all_metrics,
+            "keep_going": keep_going}
+    nw = _n_workers(workers, len(files))
+    if nw > 1:
+        chunks = _chunks(files, nw * 4)
+        import multiprocessing as mpc
+        from concurrent.futures import ProcessPoolExecutor
+
+        ctx = mpc.get_context("fork") if "fork" in mpc.get_all_start_methods() else None
+        with ProcessPoolExecutor(max_workers=nw, mp_context=ctx) as ex:
+            parts = list(ex.map(_read_chunk, chunks, [opts] * len(chunks)))
+    else:
+        parts = [_read_chunk(files, opts)]
+    rows = Rows()
+    for part in parts:
+        _merge(part, rows, report)
+        if part["error"] is not None:
+            raise part["error"]
+    if len(rows) == 0:
+        reasons = "; ".join(f"{d.file}: {d.reason}" for d in report.dropped[:3])
+        raise DataError(f"no scores read from {_label(paths)}" + (f" ({reasons})" if reasons else ""))
+    rows = _latest_wins(rows, report)
+    rows = _dedupe(rows, report)
+    _reconcile_models(rows, report, family_overrides, params_from_names)
+    table = _to_table(rows, name or _label(paths))
+    variants = _variants(table)
+    rep = report.freeze(variants=variants, n_rows=len(table), n_models=table.n_models)
+    return table, rep
+
+
+def _n_workers(workers: int | None, n_files: int) -> int:
+    if workers is not None:
+        return max(1, int(workers))
+    if n_files < 1000:
+        return 1
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def _chunks(files: list, n: int) -> list[list]:
+    size = max(1, -(-len(files) // n))
+    return [files[i:i + size] for i in range(0, len(files), size)]
+
+
+def _read_chunk(files: list[tuple[Path, bool]], opts: dict) -> dict:
+    """Read consecutive files; stops at the first error unless ``keep_going``. Runs in worker processes."""
+    rows = Rows()
+    report = ReportBuilder()
+    error = None
+    for path, explicit in files:
+        n0 = len(rows)
+        try:
+            fmt, n = read_file(path, rows, report, mapping=opts["mapping"], units=opts["units"],
+                               params_unit=opts["params_unit"], all_metrics=opts["all_metrics"])
+        except NothingUsable as e:
+            _truncate(rows, n0)
+            if explicit and not opts["keep_going"]:
+                error = e
+                break
+            report.drop(display(path), "whole file", _strip_name(str(e), path))
+            continue
+        except DataError as e:
+            _truncate(rows, n0)
+            if not opts["keep_going"]:
+                error = e
+                break
+            report.drop(display(path), "whole file", _strip_name(str(e), path))
+            continue
+        report.file_read(display(path), fmt, rows=n, models=len(set(rows.cols["model"][n0:])))
+    return {"cols": rows.cols, "files": report.files, "dropped": report.dropped, "notes": report._notes,
+            "error": error}
+
+
+def _merge(part: dict, rows: Rows, report: ReportBuilder) -> None:
+    for k, v in part["cols"].items():
+        rows.cols[k].extend(v)
+    report.files.extend(part["files"])
+    report.dropped.extend(part["dropped"])
+    for msg, files in part["notes"].items():
+        have = report._notes.setdefault(msg, [])
+        for f in files:
+            if not have or have[-1] != f:
+                have.append(f)
+
+
+def _label(paths) -> str:
+    if isinstance(paths, (str, os.PathLike)):
+        return display(paths)
+    ps = [display(p) for p in paths]
+    return ", ".join(ps[:3]) + (f" and {len(ps) - 3} more" if len(ps) > 3 else "")
+
+
+def _strip_name(msg: str, path: Path) -> str:
+    pre = f"{display(path)}: "
+    return msg[len(pre):] if msg.startswith(pre) else msg
+
+
+def _truncate(rows: Rows, n: int) -> None:
+    for v in rows.cols.values():
+        del v[n:]
+
+
+def _latest_wins(rows: Rows, report: ReportBuilder) -> Rows:
+    c = rows.cols
+    ts = c["ts"]
+    groups: dict[tuple, list[int]] = {}
+    for i, t in enumerate(ts):
+        if t == t:  # finite (not NaN)
+            groups.setdefault((c["model"][i], c["benchmark"][i], c["metric"][i], c["shots"][i]), []).append(i)
+    drop: set[int] = set()
+    models = []
+    for key, idx in groups.items():
+        if len(idx) < 2:
+            continue
+        best = max(ts[i] for i in idx)
+        winner = next(i for i in idx if ts[i] == best)
+        for i in idx:
+            if ts[i] < best:
+                drop.add(i)
+                where = c["file"][winner] if c["file"][winner] != c["file"][i] else c["loc"][winner]
+                report.drop(c["file"][i], f"{key[0]} {key[1]} {key[2] or ''}".strip(),
+                            f"an earlier run ({fmt_ts(ts[i])}); the latest run, {where} ({fmt_ts(best)}), "
+                            "was kept")
+        models.append(key[0])
+    if drop:
+        ms = sorted(set(models))
+        ex = ", ".join(ms[:3]) + (" ..." if len(ms) > 3 else "")
+        report.note(f"several runs scored the same model and benchmark: kept the latest run for {len(ms)} "
+                    f"model(s) ({ex}); {len(drop)} earlier score(s) listed as dropped")
+        keep = [i for i in range(len(rows)) if i not in drop]
+        return rows.take(keep)
+    return rows
+
+
+def _dedupe(rows: Rows, report: ReportBuilder) -> Rows:
+    c = rows.cols
+    first: dict[tuple, int] = {}
+    drop = []
+    for i in range(len(rows)):
+        key = (c["model"][i], c["benchmark"][i], c["metric"][i], c["shots"][i])
+        j = first.get(key)
+        if j is None:
+            first[key] = i
+            continue
+        a, b = c["score"][j], c["score"][i]
+        where_j = f"{c['file'][j]}, {c['loc'][j]}"
+        where_i = f"{c['file'][i]}, {c['loc'][i]}" if c["file"][i] != c["file"][j] else c["loc"][i]
+        if abs(a - b) > 1e-9:
+            what = key[1] + (f" {key[2]}" if key[2] else "")
+            raise DataError(f"model {key[0]!r} has two different {what} scores: {a:g} ({where_j}) and {b:g} "
+                            f"({where_i}); keep one row per model and benchmark")
+        drop.append(i)
+        report.drop(c["file"][i], f"{c['loc'][i]} ({key[0]}, {key[1]})", f"the same score again ({where_j} kept)")
+    if drop:
+        ds = set(drop)
+        return rows.take([i for i in range(len(rows)) if i not in ds])
+    return rows
+
+
+def _override(model: str, overrides) -> str | None:
+    low = model.lower()
+    for k, fam in overrides.items():
+        kl = str(k).lower()
+        if low == kl or low.startswith(kl):
+            return str(fam)
+    return None
+
+
+def _reconcile_models(rows: Rows, report: ReportBuilder, overrides, params_from_names: bool) -> None:
+    from ..families import infer_family
+
+    c = rows.cols
+    n = len(rows)
+    by_model: dict[str, list[int]] = {}
+    for i, m in enumerate(c["model"]):
+        by_model.setdefault(m, []).append(i)
+    named = []
+    fam_col = c["family"]
+    par = c["params"]
+    for m, idx in by_model.items():
+        # parameters: one value per model
+        vals = [(par[i], i) for i in idx if par[i] == par[i]]
+        p = math.nan
+        if vals:
+            lo = min(vals)
+            hi = max(vals)
+            if hi[0] > lo[0] * 1.1:
+                la, lb = (c["loc"][k].split(", column")[0] for k in (lo[1], hi[1]))
+                raise DataError(f"model {m!r} has conflicting parameter counts: {lo[0]:.4g} ({c['file'][lo[1]]}, "
+                                f"{la}) and {hi[0]:.4g} ({c['file'][hi[1]]}, {lb})")
+            p = vals[0][0]
+            if hi[0] != lo[0]:
+                report.note(f"model {m!r}: parameter counts differ slightly between files ({lo[0]:.4g} vs "
+                            f"{hi[0]:.4g}); the first read was kept")
+        elif params_from_names:
+            guess = params_from_name(m)
+            if guess is not None and guess >= 1e5:
+                p = guess
+                named.append(m)
+        # family: override > file column > inference
+        fam = _override(m, overrides) if overrides else None
+        if fam is None:
+            given = [(fam_col[i], i) for i in idx if fam_col[i]]
+            if given:
+                fams = {f for f, _ in given}
+                if len(fams) > 1:
+                    (f1, i1), (f2, i2) = given[0], next(g for g in given if g[0] != given[0][0])
+                    la, lb = (c["loc"][k].split(", column")[0] for k in (i1, i2))
+                    raise DataError(f"model {m!r} has conflicting families: {f1!r} ({c['file'][i1]}, {la}) "
+                                    f"and {f2!r} ({c['file'][i2]}, {lb})")
+                fam = given[0][0]
+            else:
+                fam = infer_family(m)
+        for i in idx:
+            par[i] = p
+            fam_col[i] = fam
+    if named:
+        ex = ", ".join(f"{m} -> {params_from_name(m):.3g}" for m in named[:3])
+        report.note(f"{len(named)} model(s) without a parameter count got the nominal size in their name ({ex}"
+                    f"{' ...' if len(named) > 3 else ''}); give exact counts if they matter")
+    if overrides:
+        used = sum(1 for m in by_model if _override(m, overrides) is not None)
+        report.note(f"family overrides applied to {used} model(s)")
+    del n
+
+
+def _to_table(rows: Rows, name: str):
+    import pandas as pd
+
+    from ..scores import COLUMNS, ScoreTable
+
+    c = rows.cols
+    df = pd.DataFrame({k: c[k] for k in COLUMNS})
+    return ScoreTable(df, units="percent", name=name, infer_family=False)
+
+
+def _variants(table) -> list[dict]:
+    df = table.long
+    g = df.groupby(["benchmark", "metric", "shots"], dropna=False)["model"].nunique().reset_index()
+    out = []
+    order = {b: i for i, b in enumerate(table.benchmarks)}
+    for r in g.itertuples(index=False):
+        shots = None if r.shots is None or r.shots is pd_na() or (isinstance(r.shots, float) and r.shots != r.shots) \
+            else int(r.shots)
+        out.append({"benchmark": r.benchmark, "metric": r.metric, "shots": shots, "models": int(r.model)})
+    out.sort(key=lambda v: (order.get(v["benchmark"], 99), v["metric"], -1 if v["shots"] is None else v["shots"]))
+    return out
+
+
+def pd_na():
+    import pandas as pd
+
+    return pd.NA

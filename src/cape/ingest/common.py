@@ -1,0 +1,625 @@
+"""Pieces shared by the readers: reading files with clear errors, a column-store of rows, cell parsers for
+scores (``95.3%``, ``0.35±0.02``) and parameter counts (``7B``, ``125M``), unit resolution, the 57 MMLU
+subjects."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import catalog
+from ..errors import DataError
+from ..scores import MAX_PARAMS, MIN_PARAMS
+
+# ----------------------------------------------------------------------------------------------- file access
+
+
+def display(path: Path | str) -> str:
+    """The path as shown in messages (as the user gave it, POSIX separators)."""
+    s = os.fspath(path)
+    return s if os.sep == "/" else s.replace(os.sep, "/")
+
+
+# ----------------------------------------------------------------------------------------------- JSON
+
+_DECODER = json.JSONDecoder()
+
+
+class LazyObject(dict):
+    """A JSON object whose top-level values are decoded on first access.
+
+    Built by :func:`load_json` from a pretty-printed file (lm-eval and the leaderboard write ``indent=2``): the
+    top-level keys are found by their indentation and only the sections a reader asks for are parsed (an
+    lm-eval file's ``configs`` section, often most of the file, is never decoded).
+    """
+
+    __slots__ = ("_text", "_off")
+
+    def __init__(self, text: str, offsets: dict[str, int]):
+        super().__init__()
+        self._text = text
+        self._off = offsets
+
+    def _load(self, k):
+        v, _ = _DECODER.raw_decode(self._text, self._off[k])
+        dict.__setitem__(self, k, v)
+        return v
+
+    def get(self, k, default=None):
+        if dict.__contains__(self, k):
+            return dict.__getitem__(self, k)
+        if k in self._off:
+            return self._load(k)
+        return default
+
+    def __getitem__(self, k):
+        if dict.__contains__(self, k):
+            return dict.__getitem__(self, k)
+        if k in self._off:
+            return self._load(k)
+        raise KeyError(k)
+
+    def __contains__(self, k) -> bool:
+        return k in self._off
+
+    def keys(self):
+        return self._off.keys()
+
+    def __iter__(self):
+        return iter(self._off)
+
+    def __len__(self) -> int:
+        return len(self._off)
+
+
+def _fast_offsets(text: str) -> dict[str, int] | None:
+    """Offsets of the top-level values of a pretty-printed JSON object, or ``None`` if the layout is not the
+    plain ``{\n<indent>"key": value, ...}`` one."""
+    if not text.startswith("{\n") or not text.rstrip().endswith("}"):
+        return None
+    n = 0
+    while 2 + n < len(text) and text[2 + n] == " ":
+        n += 1
+    if n == 0 or 2 + n >= len(text) or text[2 + n] != '"':
+        return None
+    needle = "\n" + " " * n + '"'
+    step = len(needle)
+    off = {}
+    i = 1
+    while i >= 0:
+        start = i + step
+        end = text.find('"', start)
+        if end < 0 or text[end + 1:end + 3] != ": ":
+            return None  # a string at the top-level indent that is not a plain key: not this layout
+        key = text[start:end]
+        if "\\" in key:
+            return None
+        off[key] = end + 3
+        i = text.find(needle, end)
+    return off
+
+
+def load_json(data: bytes, name: str):
+    """Parse a JSON file: pretty-printed objects lazily (:class:`LazyObject`), anything else fully.
+
+    Raises:
+        DataError: empty, binary, wrongly encoded or malformed JSON, with the line and column.
+    """
+    try:
+        text = data.decode("utf-8-sig" if data[:3] == b"\xef\xbb\xbf" else "utf-8")
+    except UnicodeDecodeError:
+        text = decode_text(data, name)
+    if "\x00" in text[:4096]:
+        raise DataError(f"{name}: looks like binary data, not text (expected a results JSON or a CSV file)")
+    off = _fast_offsets(text)
+    if off is not None:
+        blob = LazyObject(text, off)
+        try:
+            for k in ("results", "config", "config_general", "n-shot", "model_name"):
+                blob.get(k)
+            return blob
+        except (json.JSONDecodeError, RecursionError):
+            pass  # the full parse below gives the located message
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        if not text.strip():
+            raise DataError(f"{name}: is empty (expected a results JSON or a CSV with a header line)") from None
+        raise DataError(f"{name}: is not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
+    except RecursionError:
+        raise DataError(f"{name}: is not usable JSON (nested too deeply)") from None
+
+
+def read_bytes(path: Path) -> bytes:
+    """Read a file, turning OS errors into one-sentence :class:`DataError`s."""
+    name = display(path)
+    try:
+        return path.read_bytes()
+    except IsADirectoryError:
+        raise DataError(f"{name}: is a directory where a file was expected") from None
+    except PermissionError:
+        raise DataError(f"{name}: cannot be read (permission denied); make it readable or leave it out") from None
+    except FileNotFoundError:
+        raise DataError(f"{name}: does not exist (a broken link or a file removed while reading)") from None
+    except OSError as e:
+        raise DataError(f"{name}: cannot be read ({e.strerror or e})") from None
+
+
+def decode_text(data: bytes, name: str) -> str:
+    """Decode UTF-8 (with or without BOM; UTF-16 with BOM), refusing binary data with a clear sentence."""
+    if not data.strip():
+        raise DataError(f"{name}: is empty (expected a results JSON or a CSV with a header line)")
+    if data.startswith(b"PAR1"):
+        raise DataError(f"{name}: is a Parquet file; give it a .parquet extension")
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
+    head = data[:4096]
+    if b"\x00" in head and (head[1::2].count(0) > len(head) * 0.4 or head[0::2].count(0) > len(head) * 0.4):
+        raise DataError(f"{name}: looks like UTF-16 text without a byte-order mark; save it as UTF-8")
+    if b"\x00" in head:
+        raise DataError(f"{name}: looks like binary data, not text (expected a results JSON or a CSV file)")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        bad = data[e.start:e.start + 1].hex()
+        ctrl = sum(b < 9 or 13 < b < 32 for b in head)
+        if ctrl > len(head) * 0.05:
+            raise DataError(f"{name}: looks like binary data, not text (expected a results JSON or a CSV "
+                            "file)") from None
+        raise DataError(f"{name}: is not valid UTF-8 text (byte 0x{bad} at offset {e.start}); save it as "
+                        "UTF-8") from None
+
+
+# ----------------------------------------------------------------------------------------------- tables
+
+
+@dataclass
+class Table:
+    """A rectangular text table read from a CSV (or converted from Parquet).
+
+    ``rows[i]`` came from ``locs[i]`` (``"line 7"`` for CSV, ``"row 7"`` for Parquet), used in messages.
+    """
+
+    name: str
+    header: list[str]
+    rows: list[list[str]]
+    locs: list[str]
+
+    def col(self, c: str) -> int:
+        return self.header.index(c)
+
+
+def read_csv_table(path: Path, text: str | None = None) -> Table:
+    """Parse a CSV/TSV file into a :class:`Table`, checking the header and every line's field count."""
+    name = display(path)
+    if text is None:
+        text = decode_text(read_bytes(path), name)
+    lines = text.splitlines()
+    # skip leading blank and comment lines
+    start = 0
+    while start < len(lines) and (not lines[start].strip() or lines[start].lstrip().startswith("#")):
+        start += 1
+    if start >= len(lines):
+        raise DataError(f"{name}: has no header line (the file holds only blank or comment lines)")
+    first = lines[start]
+    if path.suffix.lower() in (".tsv", ".tab"):
+        delim = "\t"
+    else:
+        counts = {d: first.count(d) for d in (",", "\t", ";", "|")}
+        delim = max(counts, key=counts.get)
+        if counts[delim] == 0:
+            delim = ","
+    reader = csv.reader(io.StringIO("\n".join(lines[start:])), delimiter=delim, strict=True)
+    rows: list[list[str]] = []
+    locs: list[str] = []
+    header: list[str] | None = None
+    try:
+        for rec in reader:
+            line_no = reader.line_num + start
+            if header is None:
+                header = [h.strip() for h in rec]
+                continue
+            if not rec or all(not c.strip() for c in rec):
+                continue
+            if len(rec) != len(header):
+                if len(rec) > len(header) and all(not c.strip() for c in rec[len(header):]):
+                    rec = rec[:len(header)]
+                else:
+                    raise DataError(f"{name}: line {line_no} has {len(rec)} fields but the header has "
+                                    f"{len(header)} (a stray delimiter or an unclosed quote?)")
+            rows.append(rec)
+            locs.append(f"line {line_no}")
+    except csv.Error as e:
+        raise DataError(f"{name}: line {reader.line_num + start} is not valid CSV ({e})") from None
+    assert header is not None
+    if len(header) < 2:
+        raise DataError(f"{name}: the header has a single column {header[0]!r}; expected comma-separated "
+                        "columns such as model, HellaSwag, TruthfulQA")
+    empty = [i for i, h in enumerate(header) if not h]
+    if empty:
+        raise DataError(f"{name}: header column {empty[0] + 1} has no name")
+    seen: dict[str, int] = {}
+    for h in header:
+        seen[h] = seen.get(h, 0) + 1
+    dup = [h for h, k in seen.items() if k > 1]
+    if dup:
+        raise DataError(f"{name}: column {dup[0]!r} appears {seen[dup[0]]} times in the header; column names "
+                        "must be unique")
+    if not rows:
+        raise DataError(f"{name}: has a header but no data lines")
+    return Table(name, header, rows, locs)
+
+
+def read_parquet_table(path: Path) -> Table:
+    """Read a Parquet file (needs pyarrow) into a :class:`Table` of strings."""
+    name = display(path)
+    read_bytes(path)[:0]  # same OS error messages as other files
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        from ..errors import DependencyError
+
+        raise DependencyError(f"{name}: reading Parquet needs pyarrow (pip install pyarrow), or export the "
+                              "table as CSV") from None
+    import pandas as pd
+
+    try:
+        df = pd.read_parquet(path)
+    except Exception as e:  # pyarrow raises several types for corrupt files
+        raise DataError(f"{name}: is not a readable Parquet file ({type(e).__name__})") from None
+    if df.empty:
+        raise DataError(f"{name}: the Parquet table has no rows")
+    header = [str(c) for c in df.columns]
+    rows = []
+    for rec in df.itertuples(index=False, name=None):
+        rows.append(["" if _isnull(v) else str(v) for v in rec])
+    return Table(name, header, rows, [f"row {i + 1}" for i in range(len(rows))])
+
+
+def _isnull(v) -> bool:
+    if v is None:
+        return True
+    try:
+        return bool(v != v)  # NaN, NaT, pd.NA
+    except (TypeError, ValueError):
+        return False
+
+
+# ----------------------------------------------------------------------------------------------- rows store
+
+ROW_FIELDS = ("model", "family", "params", "benchmark", "score", "metric", "shots", "stderr", "source", "lab",
+              "is_base", "recipe", "date")
+
+
+@dataclass
+class Rows:
+    """Column store of scores (percent) before they become a :class:`~cape.scores.ScoreTable`.
+
+    Besides the table's columns each row carries ``file`` (for messages), ``loc`` (line or field) and ``ts``
+    (run time stamp, for the latest-run-wins rule; NaN when the format has none).
+    """
+
+    cols: dict[str, list] = field(default_factory=lambda: {k: [] for k in (*ROW_FIELDS, "file", "loc", "ts")})
+
+    def add(self, *, model, benchmark, score, file, loc, family=None, params=math.nan, metric=None, shots=None,
+            stderr=math.nan, source=None, lab=None, is_base=None, recipe=None, date=None, ts=math.nan) -> None:
+        c = self.cols
+        c["model"].append(model)
+        c["family"].append(family)
+        c["params"].append(params)
+        c["benchmark"].append(benchmark)
+        c["score"].append(score)
+        c["metric"].append(metric)
+        c["shots"].append(shots)
+        c["stderr"].append(stderr)
+        c["source"].append(source)
+        c["lab"].append(lab)
+        c["is_base"].append(is_base)
+        c["recipe"].append(recipe)
+        c["date"].append(date)
+        c["file"].append(file)
+        c["loc"].append(loc)
+        c["ts"].append(ts)
+
+    def extend(self, other: Rows) -> None:
+        for k, v in other.cols.items():
+            self.cols[k].extend(v)
+
+    def __len__(self) -> int:
+        return len(self.cols["model"])
+
+    def n_models(self) -> int:
+        return len(set(self.cols["model"]))
+
+    def take(self, keep: list[int]) -> Rows:
+        out = Rows()
+        for k, v in self.cols.items():
+            out.cols[k] = [v[i] for i in keep]
+        return out
+
+
+# ----------------------------------------------------------------------------------------------- cells
+
+_NUM = r"[-+]?(?:\d+(?:[.,]\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
+_SCORE_RE = re.compile(
+    rf"^\s*(?P<val>{_NUM})\s*(?P<p1>%)?\s*"
+    rf"(?:(?:±|\+/-|\+-|\+−)\s*(?P<se>{_NUM})\s*(?P<p2>%)?|\(\s*(?:±\s*)?(?P<se2>{_NUM})\s*(?P<p3>%)?\s*\))?\s*$")
+#: cell text meaning "not measured" in a wide table
+EMPTY_CELLS = frozenset({"", "-", "—", "–", "n/a", "na", "none", "null", "not reported", "?"})
+
+
+class CellError(ValueError):
+    """A cell that cannot be parsed; the message completes a sentence after the cell's location."""
+
+
+def parse_score(text: str) -> tuple[float, float, bool]:
+    """Parse a score cell: ``"72.1"``, ``"95.3%"``, ``"0.35±0.02"``, ``"35 ± 2 %"``, ``"61.2 (1.4)"``.
+
+    Returns:
+        (value, stderr or NaN, marked_percent) in the cell's own unit.
+
+    Raises:
+        CellError: for text that is not a finite number.
+    """
+    s = str(text).strip()
+    m = _SCORE_RE.match(s)
+    if not m:
+        raise CellError(f"{s!r} is not a number (expected e.g. 72.1, 95.3% or 0.35±0.02)")
+    val = float(m.group("val").replace(",", "."))
+    se_s = m.group("se") or m.group("se2")
+    se = float(se_s.replace(",", ".")) if se_s else math.nan
+    pct = bool(m.group("p1") or m.group("p2") or m.group("p3"))
+    if not math.isfinite(val):
+        raise CellError(f"{s!r} is not a finite number")
+    if se_s and se < 0:
+        raise CellError(f"{s!r} has a negative standard error")
+    return val, se, pct
+
+
+_PARAM_RE = re.compile(r"^\s*(?P<val>[-+]?(?:\d[\d,_]*(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*"
+                       r"(?P<suf>[kKmMbBtT]|bn|BN|Bn|mn|million|billion|trillion|thousand)?\s*$")
+_SUFFIX = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "million": 1e6, "b": 1e9, "bn": 1e9,
+           "billion": 1e9, "t": 1e12, "trillion": 1e12}
+
+
+def parse_params(text: str) -> tuple[float, float | None]:
+    """Parse a parameter-count cell: ``"7e9"``, ``"7,000,000,000"``, ``"1.4B"``, ``"125M"``.
+
+    Returns:
+        (number, multiplier) where multiplier is set when the cell carried a unit suffix (then the number is
+        already raw), else ``None`` (the column's unit applies).
+    """
+    s = str(text).strip()
+    m = _PARAM_RE.match(s)
+    if not m:
+        raise CellError(f"{s!r} is not a parameter count (expected e.g. 7e9, 7B or 125M)")
+    v = float(m.group("val").replace(",", "").replace("_", ""))
+    suf = m.group("suf")
+    if suf:
+        mult = _SUFFIX[suf.lower()]
+        return v * mult, mult
+    return v, None
+
+
+PARAM_UNITS = {"raw": 1.0, "": 1.0, "1": 1.0, "k": 1e3, "m": 1e6, "million": 1e6, "millions": 1e6,
+               "b": 1e9, "billion": 1e9, "billions": 1e9, "bn": 1e9}
+
+
+def param_unit_factor(unit: str | None, where: str = "params_unit") -> float | None:
+    """``"raw"|"M"|"B"`` (case-insensitive) to a multiplier; ``None`` for auto."""
+    if unit is None or str(unit).strip().lower() in ("auto",):
+        return None
+    u = str(unit).strip().lower()
+    if u not in PARAM_UNITS:
+        raise DataError(f"{where}: unknown parameter unit {unit!r}; expected raw, M or B")
+    return PARAM_UNITS[u]
+
+
+def unit_from_header(header: str) -> float | None:
+    """Parameter unit declared in a column name: ``params_B``, ``#Params (B)``, ``size (millions)``."""
+    h = header.strip().lower()
+    if re.search(r"(\(|\[|_|\s|^)(b|bn|billions?)(\)|\]|$)", h) or h.endswith("_b") or "billion" in h:
+        return 1e9
+    if re.search(r"(\(|\[|_|\s|^)(m|mn|millions?)(\)|\]|$)", h) or "million" in h:
+        return 1e6
+    return None
+
+
+_NAME_SIZE = re.compile(r"(?<![\dx.])(\d+(?:\.\d+)?)\s*([mbk])(?![a-z0-9])", re.I)
+
+
+def params_from_name(model: str) -> float | None:
+    """Nominal size from a model name (``pythia-1.4b`` -> 1.4e9, ``opt-125m`` -> 1.25e8); ``None`` when the name
+    has no single size token (mixtures such as ``8x7B`` are refused)."""
+    name = str(model).split("/")[-1].split("@")[0]
+    if re.search(r"\d+\s*x\s*\d+(\.\d+)?\s*[bm]", name, re.I):
+        return None
+    hits = _NAME_SIZE.findall(name.replace("_", "-"))
+    if len(hits) != 1:
+        return None
+    v, u = hits[0]
+    return float(v) * {"k": 1e3, "m": 1e6, "b": 1e9}[u.lower()]
+
+
+# ----------------------------------------------------------------------------------------------- units
+
+
+@dataclass
+class ScoreCells:
+    """Parsed score cells of one file, before conversion to percent."""
+
+    values: list[float] = field(default_factory=list)
+    ses: list[float] = field(default_factory=list)
+    pct: list[bool] = field(default_factory=list)
+    bench: list[str] = field(default_factory=list)
+    locs: list[str] = field(default_factory=list)
+
+    def add(self, v: float, se: float, pct: bool, bench: str, loc: str) -> None:
+        self.values.append(v)
+        self.ses.append(se)
+        self.pct.append(pct)
+        self.bench.append(bench)
+        self.locs.append(loc)
+
+
+def to_percent(cells: ScoreCells, units: str, name: str) -> tuple[list[float], list[float], str]:
+    """Convert one file's score cells to percent.
+
+    ``units="auto"``: a cell marked ``%`` is percent; unmarked cells are fractions when every unmarked cell of
+    the file lies in [0, 1] (and no cell is marked ``%``), else percent. Fractions inside a percent column of a
+    base benchmark, and unmarked fractions beside ``%`` cells, are refused.
+
+    Returns:
+        (scores, stderrs, how) with ``how`` in ``percent``/``fraction``/``mixed-marked``.
+    """
+    if units not in ("auto", "percent", "fraction"):
+        raise DataError(f"{name}: units must be auto, percent or fraction, not {units!r}")
+    n = len(cells.values)
+    bare = [i for i in range(n) if not cells.pct[i]]
+    marked = [i for i in range(n) if cells.pct[i]]
+    if units == "fraction":
+        factor = 100.0
+        over = [i for i in bare if cells.values[i] > 1.0]
+        if over:
+            i = over[0]
+            raise DataError(f"{name}: {cells.locs[i]} has score {cells.values[i]:g} but the scores were declared "
+                            "fractions (0-1); use --units percent or fix the value")
+        how = "fraction"
+    elif units == "percent":
+        factor = 1.0
+        how = "percent"
+    else:
+        if bare and all(0.0 <= cells.values[i] <= 1.0 for i in bare):
+            if marked and max(cells.values[i] for i in marked) > 1.0:
+                i = bare[0]
+                j = marked[0]
+                raise DataError(f"{name}: {cells.locs[i]} has score {cells.values[i]:g}, a 0-1 fraction, while "
+                                f"{cells.locs[j]} is a percent ({cells.values[j]:g}%); fractions mixed with "
+                                "percent: give every score in one unit")
+            factor = 100.0
+            how = "fraction"
+        else:
+            factor = 1.0
+            how = "percent"
+            # fractions hiding in a percent column of a base benchmark
+            by: dict[str, list[int]] = {}
+            for i in bare:
+                by.setdefault(cells.bench[i], []).append(i)
+            for b, idx in by.items():
+                info = catalog.lookup(b)
+                if info is None or info.kind != "base":
+                    continue
+                mx = max(cells.values[i] for i in idx)
+                small = [i for i in idx if 0.0 < cells.values[i] < 1.0]
+                if small and mx > 5.0:
+                    i = small[0]
+                    raise DataError(f"{name}: {cells.locs[i]} has {b} score {cells.values[i]:g}, a 0-1 fraction, "
+                                    f"while other {b} scores are percent (up to {mx:g}); fractions mixed with "
+                                    "percent: give every score in one unit")
+    scores = []
+    ses = []
+    for i in range(n):
+        f = 1.0 if cells.pct[i] else factor
+        v = cells.values[i] * f
+        scores.append(v)
+        ses.append(cells.ses[i] * f)
+        if v < 0 or v > 100.0 + 1e-9:
+            unit = "percent" if f == 1.0 else "a fraction"
+            raise DataError(f"{name}: {cells.locs[i]} has score {cells.values[i]:g} read as {unit}, which is "
+                            "outside 0-100 percent")
+    if marked and how == "fraction":
+        how = "mixed-marked"
+    return scores, ses, how
+
+
+def check_params(value: float, name: str, loc: str, model: str) -> float:
+    """Refuse non-positive, absurd or implausibly small raw parameter counts with a located sentence."""
+    if not math.isfinite(value):
+        raise DataError(f"{name}: {loc} (model {model!r}) has a non-finite parameter count")
+    if value <= 0:
+        raise DataError(f"{name}: {loc} (model {model!r}) has parameter count {value:g}; expected a positive "
+                        "number")
+    if value > MAX_PARAMS:
+        raise DataError(f"{name}: {loc} (model {model!r}) has an absurd parameter count {value:g} (more than "
+                        "1e14); give the raw count (7e9), or millions/billions with --params-unit")
+    if value < MIN_PARAMS:
+        raise DataError(f"{name}: {loc} (model {model!r}) has parameter count {value:g}, too small for a raw "
+                        "count; declare the unit with --params-unit M or B")
+    return value
+
+
+# ----------------------------------------------------------------------------------------------- names
+
+def norm_key(s: str) -> str:
+    """Lower-case alphanumerics only: ``"#Params (B)" -> "paramsb"``."""
+    return re.sub(r"[^a-z0-9]", "", str(s).lower())
+
+
+def near_benchmark(name: str, cutoff: float = 0.84) -> str | None:
+    """The canonical benchmark a name is a near miss of (a likely typo), or ``None``."""
+    import difflib
+
+    key = norm_key(name)
+    if len(key) < 4:
+        return None
+    keys = {}
+    for b in catalog.BENCHMARKS:
+        for a in (b.name, b.short, *b.aliases):
+            k = norm_key(a)
+            if len(k) >= 4:
+                keys[k] = b.name
+    hit = difflib.get_close_matches(key, list(keys), n=1, cutoff=cutoff)
+    return keys[hit[0]] if hit else None
+
+
+#: The 57 MMLU subjects (hendrycksTest-<subject> in the Open LLM Leaderboard v1, mmlu_<subject> in lm-eval).
+MMLU_SUBJECTS = (
+    "abstract_algebra", "anatomy", "astronomy", "business_ethics", "clinical_knowledge", "college_biology",
+    "college_chemistry", "college_computer_science", "college_mathematics", "college_medicine",
+    "college_physics", "computer_security", "conceptual_physics", "econometrics", "electrical_engineering",
+    "elementary_mathematics", "formal_logic", "global_facts", "high_school_biology", "high_school_chemistry",
+    "high_school_computer_science", "high_school_european_history", "high_school_geography",
+    "high_school_government_and_politics", "high_school_macroeconomics", "high_school_mathematics",
+    "high_school_microeconomics", "high_school_physics", "high_school_psychology", "high_school_statistics",
+    "high_school_us_history", "high_school_world_history", "human_aging", "human_sexuality", "international_law",
+    "jurisprudence", "logical_fallacies", "machine_learning", "management", "marketing", "medical_genetics",
+    "miscellaneous", "moral_disputes", "moral_scenarios", "nutrition", "philosophy", "prehistory",
+    "professional_accounting", "professional_law", "professional_medicine", "professional_psychology",
+    "public_relations", "security_studies", "sociology", "us_foreign_policy", "virology", "world_religions",
+)
+MMLU_SET = frozenset(MMLU_SUBJECTS)
+assert len(MMLU_SUBJECTS) == 57
+
+_TS_RE = re.compile(r"(\d{4}-\d{2}-\d{2})[T_ ](\d{2})[-:](\d{2})[-:](\d{2})(?:\.(\d+))?")
+
+
+def timestamp_from_name(name: str) -> float:
+    """Seconds since the epoch from ``results_2024-05-01T12-00-00.123456.json`` (also with colons); NaN if none."""
+    m = _TS_RE.search(name)
+    if not m:
+        return math.nan
+    import calendar
+
+    d, hh, mm, ss, frac = m.groups()
+    y, mo, dd = (int(x) for x in d.split("-"))
+    h, mi, se_ = int(hh), int(mm), int(ss)
+    if not (1 <= mo <= 12 and 1 <= dd <= 31 and h < 24 and mi < 60 and se_ < 61):
+        return math.nan
+    return calendar.timegm((y, mo, dd, h, mi, se_, 0, 0, 0)) + (float("0." + frac) if frac else 0.0)
+
+
+def fmt_ts(ts: float) -> str:
+    from datetime import datetime, timezone
+
+    if not math.isfinite(ts):
+        return "unknown time"
+    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
