@@ -547,8 +547,8 @@ def population_r(x: Sequence[float], y: Sequence[float], *, b1: str = "B1", b2: 
 
     Example:
         >>> pc = population_r([27.3, 31.4, 40.9, 49.7], [47.1, 44.3, 41.2, 38.9], n_boot=200, n_perm=200)
-        >>> round(pc.r, 3)
-        -0.999
+        >>> round(pc.r, 3), pc.status
+        (-0.984, 'few_models')
     """
     xa = np.asarray(x, dtype=float)
     ya = np.asarray(y, dtype=float)

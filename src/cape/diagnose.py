@@ -57,6 +57,8 @@ class FamilyDiagnosis:
         coupling: :class:`~cape.coupling.FamilyCoupling` (None with fewer than 2 models).
         r: :class:`~cape.coupling.PopulationCoupling` (status says when undefined).
         nc: :class:`~cape.critical.NcResult`.
+        width: :class:`~cape.width.WidthResult` (r after dividing by d_model/512, against the ratio-artefact
+            null) when every model's width is known, else None.
     """
 
     family: str
@@ -68,6 +70,7 @@ class FamilyDiagnosis:
     r: PopulationCoupling | None
     nc: NcResult | None
     messages: tuple[str, ...] = ()
+    width: object | None = None
 
     @property
     def n_models(self) -> int:
@@ -92,6 +95,9 @@ class FamilyDiagnosis:
             "phase_path": self.phase_path(),
             "model_phases": dict(self.coupling.model_phases) if self.coupling else {},
             "nc": _nc_dict(self.nc),
+            "width": (None if self.width is None else
+                      {k: v for k, v in self.width.to_dict().items() if k not in ("models", "d_model", "b1", "b2",
+                                                                                 "family")}),
         }
 
 
@@ -213,7 +219,8 @@ def _pooled_families(table, frame, fams: Sequence[str], min_models: int) -> tupl
 def diagnose(table=None, pair: Sequence[str] | str = DEFAULT_PAIR, *, families: Sequence[str] | None = None,
              n_boot: int = 10_000, seed: int | None = 0, level: float = 0.95, min_delta: float = MIN_DELTA,
              scheme="nature", bootstrap: str = "noise", pooled_families: Sequence[str] | None = None,
-             headline: bool | None = None, b1: str | None = None, b2: str | None = None) -> DiagnosisResult:
+             headline: bool | None = None, width: bool = True, b1: str | None = None,
+             b2: str | None = None) -> DiagnosisResult:
     """Diagnose capability coupling for every family of a score table.
 
     Args:
@@ -265,7 +272,7 @@ def diagnose(table=None, pair: Sequence[str] | str = DEFAULT_PAIR, *, families: 
     for i, fam in enumerate(fams):
         out.append(_one_family(frame, fam, B1, B2, crossing, n_boot=n_boot,
                                seed=None if seed is None else seed + i, level=level, min_delta=min_delta, scheme=sch,
-                               bootstrap=bootstrap))
+                               bootstrap=bootstrap, with_width=width))
     pooled = _pooled(table, frame, fams if pooled_families is None else list(pooled_families), B1, B2,
                      n_boot=n_boot, seed=seed, level=level, headline=headline,
                      explicit=pooled_families is not None)
@@ -279,7 +286,8 @@ def diagnose(table=None, pair: Sequence[str] | str = DEFAULT_PAIR, *, families: 
 
 
 def _one_family(frame, fam: str, b1: str, b2: str, crossing: WithinFamilyCrossing, *, n_boot: int,
-                seed: int | None, level: float, min_delta: float, scheme, bootstrap: str) -> FamilyDiagnosis:
+                seed: int | None, level: float, min_delta: float, scheme, bootstrap: str,
+                with_width: bool = True) -> FamilyDiagnosis:
     sub = frame[frame["family"].astype(str) == fam]
     n_all = len(sub)
     have = sub.dropna(subset=[b1, b2, "params"])
@@ -322,7 +330,14 @@ def _one_family(frame, fam: str, b1: str, b2: str, crossing: WithinFamilyCrossin
         status, main = "insufficient", nc.message
     else:
         status, main = "ok", nc.message
-    return FamilyDiagnosis(fam, status, main, models, params, coupling, r, nc, tuple(msgs))
+    width = None
+    if len(models) >= 3 and with_width:
+        from .width import width_normalized_r
+
+        wr = width_normalized_r(have.reset_index().rename(columns={have.index.name or "index": "model"}),
+                                (b1, b2), family=fam, n_null=n_boot, seed=seed)
+        width = wr if (wr.status == "ok" and wr.n == len(models)) else None
+    return FamilyDiagnosis(fam, status, main, models, params, coupling, r, nc, tuple(msgs), width)
 
 
 def _pooled(table, frame, fams, b1, b2, *, n_boot, seed, level, headline, explicit) -> PooledSummary:

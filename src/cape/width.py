@@ -194,14 +194,15 @@ def width_normalized_r(table, pair: Sequence[str] | str = DEFAULT_PAIR, *, famil
     frac_pos = float(np.mean(rn > 0))
     flip = r_raw < 0 < r_norm
     exceeds = p_null < 0.05
-    alone = (f"division by the same widths alone gives r > 0 in {100 * frac_pos:.0f}% of random score pairs "
-             f"(median {np.median(rn):+.2f})")
-    if exceeds:
-        verdict = f"the normalised r ({r_norm:+.3f}) exceeds the ratio artefact (p = {p_null:.3f}); {alone}"
+    alone = (f"division by the same widths alone gives r > 0 for {100 * frac_pos:.0f}% of independent random "
+             f"score pairs (median {np.median(rn):+.2f})")
+    change = f"r {r_raw:+.3f} -> {r_norm:+.3f}"
+    if flip and exceeds:
+        verdict = (f"sign flips ({change}), but {alone}; the normalised r is above that null (p = {p_null:.3f})")
     elif flip:
-        verdict = f"{alone}: the sign flip does not exceed the ratio artefact (p = {p_null:.2f})"
+        verdict = f"sign flips ({change}), but {alone}: the flip does not exceed the ratio artefact (p = {p_null:.2f})"
     else:
-        verdict = f"no sign flip (r {r_raw:+.3f} -> {r_norm:+.3f}); {alone}"
+        verdict = f"no sign flip ({change}); {alone}"
     return WidthResult(**base, r_raw=_f(r_raw), r_norm=_f(r_norm), flip=bool(flip), null_median=_f(np.median(rn)),
                        null_ci=(_f(lo), _f(hi)), null_frac_positive=frac_pos, p_null=p_null,
                        exceeds_null=bool(exceeds), status="ok", message="; ".join(msg + [verdict]))

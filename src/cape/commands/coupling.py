@@ -160,6 +160,12 @@ def _render(res) -> None:
             path = f.phase_path()
             if path:
                 console.print("  phases " + " → ".join(f"[{_PHASE_STYLE[p]}]{p}[/]" for p in path))
+        w = getattr(f, "width", None)
+        if w is not None:
+            console.print(f"  width  r after /(d_model/{w.d_ref:g}) = {w.r_norm:+.3f}; division alone: median "
+                          f"{w.null_median:+.2f}, r > 0 in {100 * w.null_frac_positive:.0f}% of random pairs, "
+                          f"p = {w.p_null:.2g}" + (" [yellow](flip = ratio artefact)[/]" if (w.flip and not
+                                                                                           w.exceeds_null) else ""))
         nc = f.nc
         st = nc.status if nc else "insufficient"
         if st == "insufficient":
