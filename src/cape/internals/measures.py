@@ -9,10 +9,12 @@ Two measures are strategies of one interface (:class:`CouplingMeasure`):
 ``contrast`` (:class:`ContrastMeasure`, the default)
     The unit's *reasoning direction* is the mean over reasoning items of (sensible - wrong continuation); its
     *truthfulness direction* the mean over truthfulness items of (true - misconception). The coupling is the
-    cosine of the two directions. Null: the preferred/dispreferred labels are exchangeable within each item, so
-    each item's difference is sign-flipped at random, independently in both sets; the permutation statistic is
-    the dot product of the two directions (its null mean is exactly zero), so a unit "differs from chance"
-    when its two directions are both real and aligned (or anti-aligned) beyond what random labels give.
+    cosine of the two directions. Null: within one set, the preferred/dispreferred labels are exchangeable, so
+    each item's difference is sign-flipped at random while the other set is kept as observed; the statistic is
+    the dot product of the two directions (null mean zero). This is done for each set in turn and the larger
+    p-value is reported (an intersection-union test): a unit "differs from chance" only when flipping the
+    labels of *either* set destroys its alignment, i.e. both directions are real and (anti-)aligned. Flipping
+    both sets at once would not do: a strong reasoning direction alone would then reject the null.
 
 ``paper`` (:class:`PaperMeasure`)
     The paper's measure: the cosine of the raw mean representations over the two prompt sets (each item
@@ -71,10 +73,11 @@ class CouplingMeasure(ABC):
     @abstractmethod
     def null_weights(
         self, rng: np.random.Generator, n_r: int, n_t: int, size: int
-    ) -> tuple[np.ndarray, np.ndarray, bool]:
-        """Weights ``(W_r [size, n?], W_t [size, n?], pooled)`` giving null vectors as weighted item sums.
+    ) -> list[tuple[np.ndarray, np.ndarray, bool]]:
+        """Null schemes, each ``(W_r [size, n?], W_t [size, n?], pooled)``: null vectors as weighted item sums.
 
-        When ``pooled`` is true both weight matrices span the concatenation of the two sets' items.
+        When ``pooled`` is true both weight matrices span the concatenation of the two sets' items. With several
+        schemes the reported p-value is the largest over them.
         """
 
     @abstractmethod
@@ -86,16 +89,20 @@ class ContrastMeasure(CouplingMeasure):
     name = "contrast"
     description = (
         "cosine of the reasoning direction (mean sensible - wrong) and the truthfulness direction "
-        "(mean true - misconception); null: sign-flipped item labels, statistic: dot product"
+        "(mean true - misconception); null: item labels sign-flipped in one set at a time (larger p kept), "
+        "statistic: dot product"
     )
 
     def item_vectors(self, pos: np.ndarray, neg: np.ndarray) -> np.ndarray:
         return pos - neg
 
     def null_weights(self, rng, n_r, n_t, size):
-        w_r = rng.choice(np.array([-1.0, 1.0], dtype=np.float32), size=(size, n_r)) / n_r
-        w_t = rng.choice(np.array([-1.0, 1.0], dtype=np.float32), size=(size, n_t)) / n_t
-        return w_r.astype(np.float32), w_t.astype(np.float32), False
+        signs = np.array([-1.0, 1.0], dtype=np.float32)
+        flip_r = (rng.choice(signs, size=(size, n_r)) / n_r).astype(np.float32)
+        flip_t = (rng.choice(signs, size=(size, n_t)) / n_t).astype(np.float32)
+        keep_r = np.full((size, n_r), 1.0 / n_r, dtype=np.float32)
+        keep_t = np.full((size, n_t), 1.0 / n_t, dtype=np.float32)
+        return [(flip_r, keep_t, False), (keep_r, flip_t, False)]
 
     def statistic(self, r, t):
         return np.einsum("...d,...d->...", r.astype(np.float64), t.astype(np.float64))
@@ -119,7 +126,7 @@ class PaperMeasure(CouplingMeasure):
             perm = rng.permutation(n)
             w_r[b, perm[:n_r]] = 1.0 / n_r
             w_t[b, perm[n_r:]] = 1.0 / n_t
-        return w_r, w_t, True
+        return [(w_r, w_t, True)]
 
     def statistic(self, r, t):
         return cosine_rows(r, t)
@@ -146,7 +153,8 @@ class UnitStats:
     Attributes:
         cosine: The coupling.
         ci_low, ci_high: Percentile bootstrap interval over items (``nan`` when ``n_boot == 0``).
-        p_lower: Permutation p-value that the statistic is lower than under the null (evidence of competing).
+        p_lower: Permutation p-value that the statistic is lower than under the null (evidence of competing);
+            the largest over the measure's null schemes.
         p_upper: Permutation p-value that it is higher (evidence of cooperating).
         null_mean: Mean of the permutation statistic (0 for ``contrast`` up to Monte Carlo error).
         norm_r, norm_t: Norms of the two vectors (a dead unit has zero norm and a ``nan`` cosine).
@@ -269,23 +277,27 @@ def unit_coupling(
     p_upper = np.full(units, np.nan)
     null_mean = np.full(units, np.nan)
     if n_perm > 0:
-        below = np.zeros(units)
-        above = np.zeros(units)
-        total = np.zeros(units)
+        below: list[np.ndarray] = []
+        above: list[np.ndarray] = []
+        total: list[np.ndarray] = []
+        # ties count towards the p-value (conservative); a small relative tolerance absorbs rounding
+        tol = 1e-9 * np.maximum(np.abs(stat_obs), 1e-30)
         for start in range(0, n_perm, chunk):
             size = min(chunk, n_perm - start)
-            w_r, w_t, pooled = m.null_weights(rng, n_r, n_t, size)
-            r_b, t_b = vectors(w_r, w_t, pooled)
-            stat = m.statistic(r_b, t_b)
-            stat = np.where(np.isfinite(stat), stat, 0.0)
-            # ties count towards the p-value (conservative); a small relative tolerance absorbs rounding
-            tol = 1e-9 * np.maximum(np.abs(stat_obs), 1e-30)
-            below += (stat <= stat_obs + tol).sum(axis=0)
-            above += (stat >= stat_obs - tol).sum(axis=0)
-            total += stat.sum(axis=0)
-        p_lower = (1.0 + below) / (n_perm + 1.0)
-        p_upper = (1.0 + above) / (n_perm + 1.0)
-        null_mean = total / n_perm
+            for k, (w_r, w_t, pooled) in enumerate(m.null_weights(rng, n_r, n_t, size)):
+                r_b, t_b = vectors(w_r, w_t, pooled)
+                stat = m.statistic(r_b, t_b)
+                stat = np.where(np.isfinite(stat), stat, 0.0)
+                if k == len(below):
+                    below.append(np.zeros(units))
+                    above.append(np.zeros(units))
+                    total.append(np.zeros(units))
+                below[k] += (stat <= stat_obs + tol).sum(axis=0)
+                above[k] += (stat >= stat_obs - tol).sum(axis=0)
+                total[k] += stat.sum(axis=0)
+        p_lower = np.max([(1.0 + b) / (n_perm + 1.0) for b in below], axis=0)
+        p_upper = np.max([(1.0 + a) / (n_perm + 1.0) for a in above], axis=0)
+        null_mean = np.mean([t / n_perm for t in total], axis=0)
         undefined = ~np.isfinite(cos)
         p_lower[undefined] = np.nan
         p_upper[undefined] = np.nan

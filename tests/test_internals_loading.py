@@ -1,0 +1,84 @@
+"""Model loading: local directories, dtype, clear errors, remote code off by default."""
+
+from __future__ import annotations
+
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("transformers")
+
+from _models import tiny_model  # noqa: E402
+
+from cape.errors import CapeError  # noqa: E402
+from cape.internals.loading import ModelLoadError, load_model, resolve_spec  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def tiny_dir(tmp_path_factory):
+    path = tmp_path_factory.mktemp("tiny_llama")
+    model, tok = tiny_model("llama")
+    model.save_pretrained(path)
+    tok.save_pretrained(path)
+    return path
+
+
+def test_load_local_directory(tiny_dir):
+    lm = load_model(tiny_dir)
+    assert lm.model_type == "llama" and not lm.model.training
+    assert lm.dtype == "float32" and lm.device == "cpu"
+    assert lm.file_hash.startswith("sha256:") and lm.revision is None
+    assert lm.model_id == str(tiny_dir)
+    assert lm.weight_bytes() > 0 and lm.n_params > 0
+    assert load_model(tiny_dir).file_hash == lm.file_hash
+    ref, _ = tiny_model("llama")
+    ids = torch.tensor([[1, 2, 3, 4]])
+    with torch.no_grad():
+        torch.testing.assert_close(lm.model(ids).logits, ref(ids).logits)
+    prov = lm.provenance()
+    assert prov["model_type"] == "llama" and prov["file_hash"] == lm.file_hash
+
+
+def test_dtype_option(tiny_dir):
+    lm = load_model(tiny_dir, dtype="bfloat16")
+    assert lm.dtype == "bfloat16"
+    assert next(lm.model.parameters()).dtype == torch.bfloat16
+    with pytest.raises(ModelLoadError, match="dtype 'int3'"):
+        load_model(tiny_dir, dtype="int3")
+
+
+def test_remote_code_is_off_unless_asked(tiny_dir, monkeypatch):
+    import transformers
+
+    seen = []
+    real = transformers.AutoModelForCausalLM.from_pretrained
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs.get("trust_remote_code"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(transformers.AutoModelForCausalLM, "from_pretrained", spy)
+    load_model(tiny_dir)
+    load_model(tiny_dir, trust_remote_code=True)
+    assert seen == [False, True]
+
+
+def test_clear_errors(tmp_path, monkeypatch):
+    with pytest.raises(ModelLoadError, match="no such file or directory"):
+        load_model(tmp_path / "missing")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ModelLoadError, match="neither a config.json nor a .gguf"):
+        load_model(tmp_path / "empty")
+    two = tmp_path / "two"
+    two.mkdir()
+    (two / "a.gguf").write_bytes(b"x")
+    (two / "b.gguf").write_bytes(b"x")
+    with pytest.raises(ModelLoadError, match="several GGUF files"):
+        load_model(two)
+    assert resolve_spec(two, "a.gguf")[1] == "a.gguf"
+    (tmp_path / "w.bin").write_bytes(b"x")
+    with pytest.raises(ModelLoadError, match="must be a .gguf file"):
+        load_model(tmp_path / "w.bin")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(ModelLoadError, match="cape-no-such-org/no-such-model") as err:
+        load_model("cape-no-such-org/no-such-model")
+    assert isinstance(err.value, CapeError)

@@ -1,0 +1,91 @@
+"""End to end on the real SmolLM2-135M (30 layers x 9 heads): one capture, every analysis, real numbers."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+import pytest
+
+pytest.importorskip("torch")
+pytest.importorskip("transformers")
+
+from _models import smollm2, smollm2_gguf  # noqa: E402
+
+pytestmark = pytest.mark.model
+
+N_ITEMS = 40
+
+
+@pytest.fixture(scope="module")
+def captured():
+    from cape.internals.analysis import prepare_prompt_sets
+    from cape.internals.hooks import capture_contrast
+
+    lm = smollm2()
+    r, t, info = prepare_prompt_sets(max_items=N_ITEMS)
+    start = time.perf_counter()
+    acts = capture_contrast(lm.model, lm.tokenizer, r, t, heads=True, residual=True, final=True, logits=True)
+    return lm, acts, info, time.perf_counter() - start
+
+
+def test_heads_on_smollm2(captured):
+    from cape.internals.heads import head_coupling
+
+    lm, acts, _, seconds = captured
+    assert seconds < 45
+    assert acts.r_pos.heads.shape == (N_ITEMS, 30, 9, 64)
+    contrast = head_coupling(acts, measure="contrast", n_boot=200, n_perm=200, seed=0)
+    paper = head_coupling(acts, measure="paper", n_boot=200, n_perm=200, seed=0)
+    for res in (contrast, paper):
+        assert res.cosine.shape == (30, 9) and np.isfinite(res.cosine).all()
+        assert res.warnings == ()  # the per-layer profile is not constant
+        assert np.ptp(res.per_layer) > 0.01
+        json.dumps(res.to_dict(), allow_nan=False)
+    # raw mean outputs share a large common component, so the paper's measure is strongly positive;
+    # the contrast directions are far less aligned
+    assert paper.median_cosine > 0.5
+    assert paper.median_cosine > contrast.median_cosine + 0.3
+    again = head_coupling(acts, measure="contrast", n_boot=200, n_perm=200, seed=0)
+    np.testing.assert_array_equal(again.stats.ci_low, contrast.stats.ci_low)
+    np.testing.assert_array_equal(again.stats.p_lower, contrast.stats.p_lower)
+
+
+def test_layers_bottleneck_and_drep_on_smollm2(captured):
+    from cape.internals.bottleneck import projection_bottleneck
+    from cape.internals.layers import layer_coupling, rep_dimensionality
+
+    lm, acts, _, _ = captured
+    for measure in ("contrast", "paper"):
+        lc = layer_coupling(acts, measure=measure, n_boot=100, n_perm=100)
+        assert lc.per_layer.shape == (30,) and np.isfinite(lc.per_layer).all()
+        assert np.ptp(lc.per_layer) > 1e-3
+        b = projection_bottleneck(acts, measure=measure, n_boot=100, n_perm=100)
+        assert b.vocab_size == 49152 and b.hidden_size == 576
+        assert all(np.isfinite([b.hidden, b.logits, b.gelu_hidden]))
+        assert b.pca_cosine[-1] == pytest.approx(b.hidden, abs=1e-6)
+    d = rep_dimensionality(acts, n_boot=20)
+    assert d.per_layer.shape == (30,) and np.all(d.per_layer >= 1) and np.ptp(d.per_layer) > 1
+
+
+def test_provenance_names_the_gguf_file(captured):
+    from cape.internals.loading import file_fingerprint
+
+    lm, _, info, _ = captured
+    assert lm.file_hash == file_fingerprint([smollm2_gguf()])
+    assert "SmolLM2-135M" in lm.model_id
+    assert info["reasoning"]["n_items"] == N_ITEMS
+
+
+def test_gguf_file_loads_directly(captured):
+    import torch
+
+    from cape.internals.loading import load_model
+
+    cached, _, _, _ = captured
+    lm = load_model(smollm2_gguf())
+    assert lm.model_type == "llama" and lm.file_hash == cached.file_hash
+    ids = lm.tokenizer("The capital of France is", return_tensors="pt")["input_ids"]
+    with torch.no_grad():
+        torch.testing.assert_close(lm.model(ids).logits, cached.model(ids).logits)
