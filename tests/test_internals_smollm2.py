@@ -78,7 +78,9 @@ def test_provenance_names_the_gguf_file(captured):
     assert info["reasoning"]["n_items"] == N_ITEMS
 
 
+@pytest.mark.slow
 def test_gguf_file_loads_directly(captured):
+    """Dequantising the GGUF file again (10-50 s) gives the cached model exactly."""
     import torch
 
     from cape.internals.loading import load_model
