@@ -77,13 +77,15 @@ def report(
     output: Path = typer.Option(Path("report.html"), "--output", "-o", help="HTML file to write."),
     scores: Optional[Path] = typer.Option(None, "--scores", help="Score file to analyse instead of the "
                                                                  "embedded cohort."),
+    results: Optional[Path] = typer.Option(None, "--results", help="Folder of `cape heads/layers -o` and "
+                                                                   "steering result files (adds Internals)."),
     seed: int = typer.Option(0, "--seed", help="Seed of every bootstrap."),
     json_: bool = typer.Option(False, "--json", help="Print what was written as JSON."),
 ) -> None:
     """Write a self-contained HTML report (figures + tables, Plotly inlined, opens offline)."""
     from ..report.html import build_report
 
-    res = build_report(output, _scores(scores), seed=seed)
+    res = build_report(output, _scores(scores), seed=seed, results_dir=results)
     if json_:
         emit_json(res)
         return

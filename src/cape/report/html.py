@@ -83,23 +83,141 @@ def _overview(ctx: dict) -> Section:
 
     t = ctx["table"]
     s = Section("overview", "Overview")
-    s.text(f"{t.n_models} models in {len(t.families)} families; benchmarks {', '.join(t.benchmarks)}.")
+    s.text(f"{t.n_models} models in {len(t.families)} families; benchmarks {', '.join(t.benchmarks)}. "
+           "Each trajectory is one family ordered by parameter count; marker size grows with log N.")
     s.figure(figures.phase_diagram(t), "Phase diagram")
     if _has("cape.diagnose"):
         res = ctx["diagnosis"]()
-        s.figure(figures.gamma_figure(res), "Coupling against scale")
+        pn = res.pooled_nc
+        if pn is not None:
+            s.text(f"Pooled N_c (shared quadratic with family offsets): {pn.summary()}; {res.pooled.message}.")
+        s.figure(figures.gamma_figure(res), "Local coupling against scale")
     return s
 
 
-def _data(ctx: dict) -> Section:
-    t = ctx["table"]
-    s = Section("data", "Data")
-    wide = t.wide(force=True).reset_index()
-    wide.insert(2, "params_B", (wide.pop("params") / 1e9).round(4))
-    s.table(wide, "Scores (one row per model, percent)")
-    srcs = (t.long.groupby("source", dropna=True)["model"].nunique().rename("models").reset_index()
-            .sort_values("models", ascending=False))
-    s.table(srcs, "Sources")
+def _families(ctx: dict) -> Section:
+    from ..dashboard import figures
+
+    res = ctx["diagnosis"]()
+    s = Section("families", "Families")
+    s.figure(figures.nc_forest_figure(res), "N_c per family with 95% CI")
+    s.table(figures.nc_table(res), "N_c table")
+    s.table(res.gamma_frame(), "Local coupling per interval")
+    return s
+
+
+def _eigen(ctx: dict) -> Section:
+    import pandas as pd
+
+    from ..dashboard import figures
+    from ..eigen import eigen_spectrum, phase_spectra
+
+    t, seed = ctx["table"], ctx["seed"]
+    spectra = {"all": eigen_spectrum(t, n_boot=1000, seed=seed)}
+    ps = phase_spectra(t, n_boot=1000, seed=seed)
+    spectra.update({k: ps.phases[k] for k in ("tax", "transition", "bonus") if k in ps.phases})
+    s = Section("eigen", "Eigenstructure")
+    s.text("Covariance participation ratio d_eff per phase (each model takes the phase of the interval ending at "
+           f"it; {len(ps.unassigned)} models unassigned), 95% bootstrap CI resampling models within families.")
+    s.figure(figures.deff_figure(spectra), "d_eff per phase")
+    s.figure(figures.spectrum_figure(spectra), "Spectra")
+    s.figure(figures.loadings_figure(spectra["all"], title="Loadings (all models)"), "Loadings")
+    s.table(pd.DataFrame([{"group": k, "n_models": e.n_models, "n_families": e.n_families, "d_eff": e.d_eff,
+                           "ci_low": e.d_eff_ci[0], "ci_high": e.d_eff_ci[1], "status": e.status}
+                          for k, e in spectra.items()]), "d_eff per phase")
+    return s
+
+
+def _dynamics(ctx: dict) -> Section:
+    import warnings
+
+    from ..dashboard import figures
+    from ..dynamics import cross_predict, discover, predict_scale
+
+    t, seed = ctx["table"], ctx["seed"]
+    s = Section("dynamics", "Dynamics")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        disc = discover(t, seed=seed)
+        s.text("Discovered on " + ", ".join(disc.families) + ": " + "; ".join(disc.equations()))
+        s.figure(figures.ode_terms_figure(disc), "Discovered ODE")
+        try:
+            h = cross_predict(t, holdout="Llama-2", seed=seed)
+        except Exception as e:  # noqa: BLE001 - a family missing from user data
+            s.text(f"Held-out prediction skipped: {e}")
+        else:
+            s.text(h.verdict)
+            s.figure(figures.holdout_errors_figure(h), "Held-out prediction against baselines")
+            s.figure(figures.holdout_prediction_figure(h, h.benchmarks[1] if len(h.benchmarks) > 1
+                                                       else h.benchmarks[0]), "Held-out family: observed vs predicted")
+            s.table(h.to_frame(), "Held-out errors")
+        if "Pythia" in t.families:
+            p = predict_scale("Pythia", 3e10, t, seed=seed)
+            s.figure(figures.scale_prediction_figure(p, t), "Pythia predicted at 30B")
+            s.table(p.to_frame(), "Pythia at 30B: predicted scores and intervals")
+    return s
+
+
+def _claims(ctx: dict) -> Section:
+    import pandas as pd
+
+    from ..claims import all_claims
+    from ..dashboard import figures
+
+    df = pd.DataFrame([c.to_dict() for c in all_claims()])
+    s = Section("claims", "Claims")
+    if df.empty:
+        s.text("No analysis module providing claims is installed.")
+        return s
+    counts = df["verdict"].value_counts()
+    s.text(", ".join(f"{counts.get(v, 0)} {v}" for v in ("reproduces", "differs", "not computable")) + ".")
+    s.figure(figures.claims_figure(df), "Verdicts")
+    cols = [c for c in ("id", "claim", "paper_value", "computed_value", "sound_value", "verdict", "reason")
+            if c in df.columns]
+    s.table(df[cols], "Paper claims against computation")
+    return s
+
+
+def _internals(ctx: dict) -> Section:
+    import pandas as pd
+
+    from ..dashboard import figures
+    from ..internals.results import read_result
+
+    folder = ctx.get("results_dir")
+    s = Section("internals", "Internals")
+    heads, layers, steer = [], [], []
+    for p in sorted(Path(folder).rglob("*.json")):
+        try:
+            d = read_result(p)
+        except Exception:  # noqa: BLE001 - not a result file
+            continue
+        if not isinstance(d, dict):
+            continue
+        d["_file"] = p.name
+        kind = d.get("kind") or d.get("analysis")
+        if kind == "heads":
+            heads.append(d)
+        elif kind == "layers":
+            layers.append(d)
+        elif {"sweep", "mc", "layers", "strength"} <= set(d):
+            steer.append(d)
+    s.text(f"{len(heads)} per-head, {len(layers)} per-layer and {len(steer)} steering result file(s) from {folder}.")
+    if heads:
+        s.table(pd.DataFrame([{"model": figures._model_label(p), "file": p["_file"], **(p.get("summary") or {})}
+                              for p in heads]), "Per-head summary")
+        for p in heads:
+            s.figure(figures.heads_heatmap(p), f"Per-head coupling: {figures._model_label(p)}")
+    if heads or layers:
+        s.figure(figures.layer_profiles_figure(layers, heads), "Per-layer coupling")
+    if layers:
+        s.figure(figures.drep_figure(layers), "d_rep per layer")
+        s.figure(figures.bottleneck_figure(layers), "Projection bottleneck")
+    if steer:
+        s.figure(figures.steering_mc_figure(steer), "Steering effect")
+        for ev in steer:
+            if ev.get("sweep"):
+                s.figure(figures.steering_sweep_figure(ev), f"Steering sweep: {figures._model_label(ev)}")
     return s
 
 
@@ -125,10 +243,27 @@ def _frontier(ctx: dict) -> Section:
     return s
 
 
+def _data(ctx: dict) -> Section:
+    t = ctx["table"]
+    s = Section("data", "Data")
+    wide = t.wide(force=True).reset_index()
+    wide.insert(2, "params_B", (wide.pop("params") / 1e9).round(4))
+    s.table(wide, "Scores (one row per model, percent)")
+    srcs = (t.long.groupby("source", dropna=True)["model"].nunique().rename("models").reset_index()
+            .sort_values("models", ascending=False))
+    s.table(srcs, "Sources")
+    return s
+
+
 #: Report sections in order: (key, title, required modules, builder).
 SECTIONS: tuple[tuple[str, str, tuple[str, ...], Callable[[dict], Section]], ...] = (
     ("overview", "Overview", (), _overview),
+    ("families", "Families", ("cape.diagnose",), _families),
+    ("eigen", "Eigenstructure", ("cape.eigen",), _eigen),
+    ("dynamics", "Dynamics", ("cape.dynamics",), _dynamics),
     ("frontier", "Frontier", ("cape.frontier",), _frontier),
+    ("internals", "Internals", ("cape.internals.results",), _internals),
+    ("claims", "Claims", ("cape.claims",), _claims),
     ("data", "Data", (), _data),
 )
 
@@ -215,13 +350,23 @@ def render_html(sections: list[Section], *, title: str, subtitle: str, skipped: 
             f"hover a point for model, family, source and shots.</footer></body></html>")
 
 
-def build_sections(table: ScoreTable | None = None, *, seed: int = 0,
-                   only: tuple[str, ...] | None = None) -> tuple[list[Section], list[str]]:
+def build_sections(table: ScoreTable | None = None, *, seed: int = 0, only: tuple[str, ...] | None = None,
+                   results_dir=None, workers: int | None = None) -> tuple[list[Section], list[str]]:
     """Build the report's sections (figures and tables) without writing anything.
+
+    Args:
+        table: scores (default: the embedded base cohort).
+        seed: seed of every bootstrap.
+        only: restrict to these section keys.
+        results_dir: a folder of internals / steering result files (the Internals section is left out without
+            one).
+        workers: processes building sections in parallel (forked; default: up to 4 on Linux, else 1). Every
+            section is computed exactly as in one process (same seeds), only concurrently.
 
     Returns:
         ``(sections, skipped_titles)``.
     """
+    embedded = table is None
     if table is None:
         from .. import data
 
@@ -232,24 +377,73 @@ def build_sections(table: ScoreTable | None = None, *, seed: int = 0,
         if "diagnosis" not in cache:
             from ..diagnose import diagnose
 
-            cache["diagnosis"] = diagnose(table, seed=seed)
+            cache["diagnosis"] = diagnose(None if embedded else table, seed=seed)
         return cache["diagnosis"]
 
-    ctx = {"table": table, "seed": seed, "diagnosis": diagnosis}
-    out, skipped = [], []
+    ctx = {"table": table, "seed": seed, "diagnosis": diagnosis, "results_dir": results_dir}
+    todo, skipped = [], []
     for key, title, requires, builder in SECTIONS:
         if only is not None and key not in only:
+            continue
+        if key == "internals" and results_dir is None:
             continue
         if not all(_has(m) for m in requires):
             skipped.append(title)
             continue
-        out.append(builder(ctx))
-    return out, skipped
+        todo.append(key)
+    if workers is None:
+        workers = _default_workers()
+    if workers <= 1 or len(todo) <= 1:
+        return [_BUILDERS[k](ctx) for k in todo], skipped
+    return _build_parallel(ctx, todo, workers), skipped
+
+
+_BUILDERS: dict[str, Callable[[dict], Section]] = {}
+_FORK_CTX: dict = {}
+#: Sections computed together in one worker (they share the diagnosis); the longest groups go first.
+_GROUPS = (("claims",), ("dynamics",), ("overview", "families"), ("frontier",), ("eigen", "internals", "data"))
+
+
+def _default_workers() -> int:
+    import multiprocessing
+    import os
+    import sys
+
+    if not sys.platform.startswith("linux") or "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def _run_group(keys: tuple[str, ...]) -> list[Section]:
+    return [_BUILDERS[k](_FORK_CTX) for k in keys]
+
+
+def _build_parallel(ctx: dict, todo: list[str], workers: int) -> list[Section]:
+    """Build sections in forked worker processes (the parent's imports and data are inherited, results come back
+    pickled), keeping the report's section order."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    groups = [tuple(k for k in g if k in todo) for g in _GROUPS]
+    groups = [g for g in groups if g]
+    groups += [(k,) for k in todo if not any(k in g for g in groups)]
+    _FORK_CTX.clear()
+    _FORK_CTX.update(ctx)
+    built: dict[str, Section] = {}
+    try:
+        with ProcessPoolExecutor(max_workers=min(workers, len(groups)),
+                                 mp_context=multiprocessing.get_context("fork")) as ex:
+            for g, secs in zip(groups, ex.map(_run_group, groups)):
+                built.update(zip(g, secs))
+    finally:
+        _FORK_CTX.clear()
+    return [built[k] for k in todo]
 
 
 def build_report(out_path, table: ScoreTable | None = None, *, seed: int = 0,
                  title: str = "CAPE report: capability coupling across model scale",
-                 only: tuple[str, ...] | None = None) -> ReportResult:
+                 only: tuple[str, ...] | None = None, results_dir=None,
+                 workers: int | None = None) -> ReportResult:
     """Write the self-contained HTML report atomically.
 
     Args:
@@ -258,6 +452,8 @@ def build_report(out_path, table: ScoreTable | None = None, *, seed: int = 0,
         seed: seed of every bootstrap in the analyses.
         title: page title.
         only: restrict to these section keys (default: all available).
+        results_dir: folder of ``cape heads/layers -o`` and steering result files (adds the Internals section).
+        workers: processes building sections in parallel (see :func:`build_sections`).
 
     Returns:
         :class:`ReportResult` (path, sections, counts, size, seconds).
@@ -268,7 +464,11 @@ def build_report(out_path, table: ScoreTable | None = None, *, seed: int = 0,
         True
     """
     t0 = time.perf_counter()
-    sections, skipped = build_sections(table, seed=seed, only=only)
+    if results_dir is not None and not Path(results_dir).is_dir():
+        from ..errors import DataError
+
+        raise DataError(f"{results_dir}: the results folder does not exist")
+    sections, skipped = build_sections(table, seed=seed, only=only, results_dir=results_dir, workers=workers)
     src = table.name if table is not None else "embedded base cohort"
     subtitle = f"Data: {src}. Seed {seed}. Generated {time.strftime('%Y-%m-%d %H:%M')}."
     page = render_html(sections, title=title, subtitle=subtitle, skipped=skipped)
@@ -278,3 +478,6 @@ def build_report(out_path, table: ScoreTable | None = None, *, seed: int = 0,
     return ReportResult(path=path, sections=tuple(s.title for s in sections), skipped=tuple(skipped),
                         n_figures=n_fig, n_tables=n_tab, bytes=len(page.encode("utf-8")),
                         seconds=time.perf_counter() - t0)
+
+
+_BUILDERS.update({key: builder for key, _, _, builder in SECTIONS})

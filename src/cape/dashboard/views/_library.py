@@ -155,3 +155,60 @@ def scale_prediction(table, family: str, params: float, benchmarks: tuple, n_mod
     from ...dynamics import predict_scale
 
     return _quiet(predict_scale, family, params, table, benchmarks=list(benchmarks), n_models=n_models, seed=seed)
+
+
+def _is_steering_eval(d: dict) -> bool:
+    return d.get("kind") in ("steer_eval", "steering_eval", "steering") or {"sweep", "mc", "layers",
+                                                                              "strength"} <= set(d)
+
+
+@st.cache_data(show_spinner="Reading result files…", max_entries=16)
+def internals_folder(folder: str, stamp: tuple = ()) -> dict:
+    """Result files under ``folder`` read with :func:`cape.internals.results.read_result`:
+    ``{"heads": [...], "layers": [...], "steering": [...], "other": [names], "errors": [messages]}``.
+    ``stamp`` (names and modification times) keys the cache so new files are picked up."""
+    from pathlib import Path
+
+    from ...internals.results import read_result
+
+    out = {"heads": [], "layers": [], "steering": [], "other": [], "errors": []}
+    for p in sorted(Path(folder).rglob("*.json")):
+        try:
+            d = read_result(p)
+        except Exception as e:  # a broken file is reported, not fatal
+            out["errors"].append(str(e))
+            continue
+        if not isinstance(d, dict):
+            out["other"].append(p.name)
+            continue
+        d["_file"] = p.name
+        kind = d.get("kind") or d.get("analysis")
+        if kind == "heads":
+            out["heads"].append(d)
+        elif kind == "layers":
+            out["layers"].append(d)
+        elif _is_steering_eval(d):
+            out["steering"].append(d)
+        else:
+            out["other"].append(p.name)
+    return out
+
+
+def folder_stamp(folder: str) -> tuple:
+    from pathlib import Path
+
+    try:
+        return tuple((str(p), p.stat().st_mtime_ns) for p in sorted(Path(folder).rglob("*.json")))
+    except OSError:
+        return ()
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def sanity(profiles: dict, units: dict | None = None) -> list:
+    """:func:`cape.internals.results.sanity_warnings` on per-layer profiles / per-unit values."""
+    import numpy as np
+
+    from ...internals.results import sanity_warnings
+
+    u = {k: np.asarray(v, dtype=float) for k, v in (units or {}).items()}
+    return sanity_warnings(profiles, u or None)

@@ -147,8 +147,9 @@ def _phase_banner(res) -> None:
             text += f" [{ci[0]:+.2f}, {ci[1]:+.2f}]"
     if ph.get("interval"):
         text += f" on {ph['interval']}"
-    box = {"tax": st.error, "transition": st.warning, "bonus": st.success}.get(label, st.info)
-    box(text)
+    color = {"tax": "red", "transition": "orange", "bonus": "green"}.get(label, "gray")
+    with st.container(key="phase-banner", border=True):
+        st.markdown(f":{color}-background[{text}]")
 
 
 def show_result(res, table) -> None:

@@ -10,25 +10,6 @@ from ..widgets import show_figure, show_table
 from . import _library
 
 
-def _fmt_n(v) -> str:
-    return figures.fmt_params(v) if pd.notna(v) else "—"
-
-
-def nc_table(res) -> pd.DataFrame:
-    """The diagnosis' N_c table made readable (sizes as 1.4B, CI as text) next to the raw numbers."""
-    df = res.nc_frame()
-    out = pd.DataFrame({
-        "family": df["family"], "models": df["n_models"],
-        "N_c": [_fmt_n(v) for v in df["N_c"]],
-        "95% CI": [f"[{_fmt_n(a)}, {_fmt_n(b)}]" for a, b in zip(df["ci_low"], df["ci_high"])],
-        "status": df["status"], "direction": df["direction"].fillna(""),
-        "r": df["r"].round(3), "r 95% CI": [f"[{a:+.2f}, {b:+.2f}]" if pd.notna(a) else "—"
-                                           for a, b in zip(df["r_ci_low"], df["r_ci_high"])],
-        "message": [f.message for f in res.families],
-    })
-    return out
-
-
 def render() -> None:
     st.title("Families")
     table = state.combined_table()
@@ -45,7 +26,7 @@ def render() -> None:
                "within a family; 'none' with direction 'above' means γ stays ≤ 0 over the measured sizes (a flip, "
                "if any, lies above the CI's lower end).")
     show_figure(figures.nc_forest_figure(res), "nc_per_family", data=res.nc_frame())
-    show_table(nc_table(res), "N_c table", column_config={
+    show_table(figures.nc_table(res), "N_c table", column_config={
         "message": st.column_config.TextColumn("message", width="large")})
     for m in res.messages:
         st.caption(m)
