@@ -164,7 +164,8 @@ def main() -> int:
     t0 = time.perf_counter()
     cf = coverage_study(n, flip=True, seed=0, n_boot=2000)
     cn = coverage_study(n, flip=False, seed=1, n_boot=2000)
-    print(f"simulated families (binomial noise, {n} with a planted N_c, {n} without; {time.perf_counter() - t0:.1f} s):")
+    dt = time.perf_counter() - t0
+    print(f"simulated families (binomial noise, {n} with a planted N_c, {n} without; {dt:.1f} s):")
     print(f"  95% CI covers the planted N_c: {100 * cf.coverage:.1f}% (two-sided CIs: "
           f"{100 * cf.coverage_when_bounded:.1f}% of {cf.n - cf.status.get('none', 0)}); statuses {cf.status}; "
           f"median two-sided CI width {cf.median_ci_decades:.2f} decades")

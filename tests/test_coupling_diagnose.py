@@ -78,10 +78,12 @@ def bad_table():
         ("Tie-1B", "Tie", 1e9, 40.0, 44.0), ("Tie-1B-v2", "Tie", 1e9, 41.0, 43.0), ("Tie-3B", "Tie", 3e9, 50.0, 41.0),
         ("Tie-9B", "Tie", 9e9, 60.0, 39.0),
         # constant TruthfulQA
-        ("Flat-1B", "Flat", 1e9, 40.0, 35.0), ("Flat-3B", "Flat", 3e9, 50.0, 35.0), ("Flat-9B", "Flat", 9e9, 60.0, 35.0),
+        ("Flat-1B", "Flat", 1e9, 40.0, 35.0), ("Flat-3B", "Flat", 3e9, 50.0, 35.0),
+        ("Flat-9B", "Flat", 9e9, 60.0, 35.0),
         # a good family
         ("Good-100M", "Good", 1e8, 28.0, 46.0), ("Good-400M", "Good", 4e8, 38.0, 42.0),
-        ("Good-1B", "Good", 1e9, 48.0, 39.0), ("Good-3B", "Good", 3e9, 58.0, 36.0), ("Good-10B", "Good", 1e10, 66.0, 34.0),
+        ("Good-1B", "Good", 1e9, 48.0, 39.0), ("Good-3B", "Good", 3e9, 58.0, 36.0),
+        ("Good-10B", "Good", 1e10, 66.0, 34.0),
     ]
     df = pd.DataFrame(rows, columns=["model", "family", "params", "HellaSwag", "TruthfulQA"])
     miss = pd.DataFrame({"model": ["NoTQA-1B", "NoTQA-7B"], "family": "NoTQA", "params": [1e9, 7e9],

@@ -146,7 +146,8 @@ def _ledger() -> list[Claim]:
          "147, not 142"),
         ("M14", "phase transfer matrix diagonal > 0.99", "computed from hand-typed eigenvectors (constant)"),
         ("M15", "PySR TQA_norm ~ HS_norm^2 / (log N)^2", "no data or code released"),
-        ("M18", "Qwen2.5-1.5B 3% cooperative heads, net 0.025; Qwen3-1.7B 0.830", "internal constants; needs the models"),
+        ("M18", "Qwen2.5-1.5B 3% cooperative heads, net 0.025; Qwen3-1.7B 0.830",
+         "internal constants; needs the models"),
         ("M19", "Qwen3-8B 0.741 vs Qwen2.5-7B 0.619", "internal constants from a different protocol (conflict with "
          "0.83 / 0.827)"),
         ("M20", "Qwen2.5-7B 99.7% cooperative, last layer 0.770", "internal constants"),

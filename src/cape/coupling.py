@@ -872,8 +872,8 @@ def paper_claims():
         out.append(Claim(cid, f"gamma(HS, {catalog.info(b).short}) positive at nearly every Pythia scale",
                          "positive at nearly every scale", f"{npos}/{len(gs)} steps positive" +
                          (f" (others {neg})" if neg else ""), "reproduces" if ok else "differs",
-                         "consecutive-size gamma on DS-PYTHIA8" + ("" if ok else
-                                                                   f"; {len(gs) - npos} of {len(gs)} steps are not positive")))
+                         "consecutive-size gamma on DS-PYTHIA8"
+                         + ("" if ok else f"; {len(gs) - npos} of {len(gs)} steps are not positive")))
     # M2: large models across families r > +0.78
     base = load_base()
     big = base.filter(family=["Llama-1", "Llama-2", "Llama-3", "Falcon", "OPT"], min_params=7e9)

@@ -76,8 +76,8 @@ def _power(n, E, A, alpha):
     return E + A * np.power(n, -alpha)
 
 
-def loss_power_law(params: Sequence[float], loss: Sequence[float], *, p0: tuple[float, float, float] = (1.5, 150.0,
-                                                                                                       0.24)) -> LossFit:
+def loss_power_law(params: Sequence[float], loss: Sequence[float], *,
+                   p0: tuple[float, float, float] = (1.5, 150.0, 0.24)) -> LossFit:
     """Fit ``L(N) = E + A N^-alpha`` and the loss collapse.
 
     Args:
@@ -209,7 +209,8 @@ def paper_claims():
           and abs(f.collapse_mean - 154) <= 0.5)
     out.append(Claim("M8", "loss-blindness: L(N) = E + A N^-alpha with R^2 = 0.9994; N^alpha (L - E) = 154 +- 2, "
                      "CV 0.8%", "R^2 0.9994; 154 +- 2; CV 0.8%",
-                     f"R^2 {f.r2:.5f}; {f.collapse_mean:.2f} +- {np.std(f.collapse):.2f}; CV {100 * f.collapse_cv:.2f}%",
+                     f"R^2 {f.r2:.5f}; {f.collapse_mean:.2f} +- {np.std(f.collapse):.2f}; "
+                     f"CV {100 * f.collapse_cv:.2f}%",
                      "reproduces" if ok else "differs",
                      "curve_fit on the Pythia validation losses (DS-LOSS8), p0 = (1.5, 150, 0.24); CV with ddof 0 "
                      f"({100 * f.collapse_cv_ddof1:.2f}% with ddof 1)"))
@@ -235,7 +236,8 @@ def paper_claims():
                      "OLS of log10 |grad| on log10 N over DS-GRAD6 (+- is the slope's SE)"))
     i1b = list(g.models).index("Pythia-1B") if "Pythia-1B" in list(g.models) else None
     dip = g.residual_pct[i1b] if i1b is not None else math.nan
-    out.append(Claim("M35", "gradient data: 6 models, r = 0.93, dip 37% below trend at 1B; Arrhenius C = 28 / 316 / 196",
+    out.append(Claim("M35", "gradient data: 6 models, r = 0.93, dip 37% below trend at 1B; Arrhenius C = 28 / 316 / "
+                     "196",
                      "r 0.93; dip 37%; C 28/316/196", f"r {g.r_loss:.3f}; dip {dip:.1f}%",
                      "reproduces" if abs(g.r_loss - 0.93) <= 0.005 and abs(dip + 37) <= 0.5 else "differs",
                      "r and the 1B dip reproduce on DS-GRAD6; the Arrhenius constants are hard-coded in the dashboard "

@@ -184,7 +184,8 @@ def _render(res) -> None:
     console.print()
     console.print("[bold]Pooled N_c[/] " + (f"({p.message})" if p.message else ""))
     if p.offsets is not None:
-        console.print(f"  sound: shared U shape with family offsets, family-stratified bootstrap: {_nc_line(p.offsets)}")
+        console.print("  sound: shared U shape with family offsets, family-stratified bootstrap: "
+                      + _nc_line(p.offsets))
     if p.paper is not None:
         console.print(f"  paper's procedure on the same families (pooled quadratic vertex, legacy seed 42): "
                       f"{_nc_line(p.paper)}")
