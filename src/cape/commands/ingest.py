@@ -85,17 +85,20 @@ def ingest(
 
     if units not in ("auto", "percent", "fraction"):
         raise DataError(f"--units must be auto, percent or fraction, not {units!r}")
-    mapping: dict = {}
+    from ..ingest.csv_generic import parse_mapping
+
+    raw: dict = {}
     if map_file is not None:
-        mapping = load_toml(map_file, "mapping file")
+        raw = load_toml(map_file, "mapping file")
+    mapping = parse_mapping(raw, where=map_file.as_posix() if map_file is not None else "mapping")
     cols = _pairs(col or [], "--col", "ROLE=COLUMN (e.g. model=Name)")
     if cols:
-        mapping = dict(mapping)
-        mapping.setdefault("columns", {})
-        mapping["columns"] = {**mapping["columns"], **cols}
+        extra = parse_mapping(cols, where="--col")
+        mapping.columns.update(extra.columns)
+        mapping.benchmarks.update(extra.benchmarks)
     fams = _family_map(family_map, family or [])
-    if map_file is not None and isinstance(mapping.get("families"), dict):
-        fams = {**{str(k): str(v) for k, v in mapping["families"].items()}, **fams}
+    if map_file is not None and isinstance(raw.get("families"), dict):
+        fams = {**{str(k): str(v) for k, v in raw["families"].items()}, **fams}
     if output is not None:
         if output.exists() and output.is_dir():
             raise DataError(f"{output.as_posix()}: -o names a folder; give a file name such as table.csv")
@@ -106,7 +109,7 @@ def ingest(
             if p.exists() and p.is_file() and os.path.realpath(p) == out_real:
                 raise DataError(f"{output.as_posix()}: -o is one of the input files; choose another output so the "
                                 "input is not overwritten")
-    table, report = read_any(inputs, mapping=mapping or None, params_unit=params_unit, family_overrides=fams or None,
+    table, report = read_any(inputs, mapping=mapping, params_unit=params_unit, family_overrides=fams or None,
                              units=units, all_metrics=all_metrics, keep_going=keep_going,
                              params_from_names=not no_name_params)
     if output is not None:

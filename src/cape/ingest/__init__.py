@@ -226,7 +226,7 @@ def read_any(paths, *, mapping=None, params_unit: str | None = None,
         >>> table, report = read_any("runs/")                                  # doctest: +SKIP
         >>> print(report.summary())                                            # doctest: +SKIP
     """
-    from .csv_generic import parse_mapping
+    from .csv_generic import Mapping, parse_mapping
 
     if units not in ("auto", "percent", "fraction"):
         raise DataError(f"--units must be auto, percent or fraction, not {units!r}")
@@ -234,7 +234,7 @@ def read_any(paths, *, mapping=None, params_unit: str | None = None,
         from .common import param_unit_factor
 
         param_unit_factor(params_unit, where="--params-unit")
-    mp = parse_mapping(mapping) if not hasattr(mapping, "columns") else mapping
+    mp = mapping if isinstance(mapping, Mapping) else parse_mapping(mapping)
     report = ReportBuilder()
     files = scan(paths, report)
     opts = {"mapping": mp, "units": units, "params_unit": params_unit, "all_metrics": all_metrics,

@@ -101,7 +101,7 @@ TEXT: dict[str, str] = {
     "conflict_scores/a.csv": "model,HellaSwag\nPythia-70M,27.3\n",
     "conflict_scores/b.csv": "model,HellaSwag\nPythia-70M,29.9\n",
     "map_syntax_error.toml": "[columns]\nmodel = \"Model\n",
-    "map_missing_column.toml": "[columns]\nmodel = \"Model name\"\n",
+    "map_missing_column.toml": "[columns]\nmodel = \"Nom du modele\"\n",
     "map_unknown_target.toml": "[benchmarks]\nHelaSwag = \"HellaSwag\"\n",
     "map_is_dir.toml/README.txt": "a folder given where a TOML file is expected\n",
     "family_map_bad_value.toml": "[families]\n\"pythia\" = 3\n",
