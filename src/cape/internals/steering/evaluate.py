@@ -262,6 +262,7 @@ def mc_logprobs(
     score: str = "mean",
     progress: Callable[[int], None] | None = None,
     _encoded: Any = None,
+    _checked: bool = False,
 ):
     """``(logp_true, logp_false)`` arrays for the items, unsteered or steered by ``vector``.
 
@@ -279,7 +280,9 @@ def mc_logprobs(
     if vector is None:
         s = score_completions(hf, enc, pad=pad, batch_size=batch_size, progress=progress, per_token=per_token)
     else:
-        with vector.apply(hf, strength, layers=layers, positions=positions, force=force) as h:
+        if not _checked:
+            vector.check_compatible(hf, force=force, identity=ident)
+        with vector._unchecked_patch(hf, strength, layers=layers, positions=positions) as h:
             s = score_completions(hf, enc, pad=pad, batch_size=batch_size, handle=h, positions=positions, progress=progress,
                                   per_token=per_token)
     return s[:n], s[n:]
@@ -325,13 +328,14 @@ def evaluate_mc(
     """Held-out two-choice truthfulness, unsteered vs steered (see the module docstring)."""
     if vector is None:
         raise SteeringError("evaluate_mc needs a steering vector")
-    hf, tokenizer, _ = unwrap_model(model, tokenizer)
+    hf, tokenizer, ident = unwrap_model(model, tokenizer)
+    vector.check_compatible(hf, force=force, identity=ident)
     items = items if isinstance(items, list) and (not items or isinstance(items[0], MCItem)) else load_mc_items(items)
     chat_on = use_chat(tokenizer, chat)
     enc = _encode_items(tokenizer, items, chat_on)
     base = mc_logprobs(hf, tokenizer, items, chat=chat_on, batch_size=batch_size, score=score, _encoded=enc)
     st = mc_logprobs(hf, tokenizer, items, vector=vector, strength=strength, layers=layers, positions=positions,
-                     chat=chat_on, batch_size=batch_size, force=force, score=score, _encoded=enc)
+                     chat=chat_on, batch_size=batch_size, force=force, score=score, _encoded=enc, _checked=True)
     return _mc_result(base, st, n_boot=n_boot, seed=seed)
 
 
@@ -376,11 +380,15 @@ def layer_strength_sweep(
     baseline: tuple | None = None,
     score: str = "mean",
     progress: Callable[[int], None] | None = None,
+    _checked: bool = False,
 ) -> list[SweepCell]:
     """Accuracy and margin gain on ``items`` for every (layer, strength) pair (each layer steered alone)."""
     import numpy as np
 
-    hf, tokenizer, _ = unwrap_model(model, tokenizer)
+    hf, tokenizer, ident = unwrap_model(model, tokenizer)
+    if not _checked:
+        vector.check_compatible(hf, force=force, identity=ident)
+        _checked = True
     chat_on = use_chat(tokenizer, chat)
     enc = _encode_items(tokenizer, items, chat_on)
     if baseline is None:
@@ -390,7 +398,8 @@ def layer_strength_sweep(
     for layer in layers:
         for s in strengths:
             st = mc_logprobs(hf, tokenizer, items, vector=vector, strength=s, layers=[layer], positions=positions,
-                             chat=chat_on, batch_size=batch_size, force=force, score=score, _encoded=enc)
+                             chat=chat_on, batch_size=batch_size, force=force, score=score, _encoded=enc,
+                             _checked=_checked)
             ms = st[0] - st[1]
             cells.append(SweepCell(layer=int(layer), strength=float(s), accuracy=float(np.mean(ms > 0)),
                                    margin=float(np.mean(ms)),
@@ -495,7 +504,7 @@ def evaluate_steering(
     base = mc_logprobs(hf, tokenizer, all_items, chat=mc_chat_on, batch_size=batch_size, score=score, _encoded=enc)
     report("mc", 1)
     st = mc_logprobs(hf, tokenizer, all_items, vector=vector, strength=strength, layers=main_layers,
-                     positions=positions, chat=mc_chat_on, batch_size=batch_size, force=True, score=score, _encoded=enc)
+                     positions=positions, chat=mc_chat_on, batch_size=batch_size, force=True, score=score, _encoded=enc, _checked=True)
     report("mc", 2)
     mc = _mc_result(base, st, n_boot=n_boot, seed=seed)
 
@@ -509,7 +518,7 @@ def evaluate_steering(
 
         cells = layer_strength_sweep(hf, tokenizer, vector, all_items, layers=sl, strengths=strengths,
                                      positions=positions, chat=mc_chat_on, batch_size=batch_size, force=True,
-                                     baseline=base, score=score, progress=tick)
+                                     baseline=base, score=score, progress=tick, _checked=True)
     rate, gens, n_changed = None, [], 0
     if prompt_list:
         done_g = [0]
@@ -518,9 +527,9 @@ def evaluate_steering(
             done_g[0] += k
             report("generation", done_g[0])
 
-        rate, gens = intervention_rate(hf, tokenizer, vector, prompt_list, strength=strength, layers=main_layers,
+        rate, gens = intervention_rate(model, tokenizer, vector, prompt_list, strength=strength, layers=main_layers,
                                        positions=positions, max_new_tokens=max_new_tokens,
-                                       batch_size=gen_batch_size, chat=chat_on, force=True, progress=tick_g)
+                                       batch_size=gen_batch_size, chat=chat_on, force=force, progress=tick_g)
         n_changed = sum(g.changed for g in gens)
     at_s = [c for c in cells if c.strength == strength]
     sweep_best = max(at_s, key=lambda c: c.margin_gain).layer if at_s else None

@@ -88,9 +88,10 @@ def _run_batches(
     return outs
 
 
-def _steering_ctx(model: Any, vector: Any, strength: float, layers: Any, positions: str, force: bool):
+def _steering_ctx(model: Any, vector: Any, strength: float, layers: Any, positions: str):
+    """A factory of steering contexts (the caller has already checked that the vector fits the model)."""
     def make():
-        return vector.apply(model, strength, layers=layers, positions=positions, force=force)
+        return vector._unchecked_patch(model, strength, layers=layers, positions=positions)
     return make
 
 
@@ -133,7 +134,8 @@ def generate(
     chat_on = use_chat(tokenizer, chat)
     if vector is not None:
         vector.check_compatible(hf, force=force, identity=ident)
-        run = _steering_ctx(hf, vector, strength, layers, positions, True)
+        vector.select_layers(layers)
+        run = _steering_ctx(hf, vector, strength, layers, positions)
     else:
         run = _no_ctx
     kw = _gen_kwargs(tokenizer, max_new_tokens, do_sample, temperature, top_p)
@@ -171,10 +173,11 @@ def compare_generations(
         raise SteeringError("no prompts to generate from")
     check_positions(positions)
     vector.check_compatible(hf, force=force, identity=ident)
+    vector.select_layers(layers)
     chat_on = use_chat(tokenizer, chat)
     kw = _gen_kwargs(tokenizer, max_new_tokens, do_sample, temperature, top_p)
     plain, steered = _run_batches(
-        hf, tokenizer, list(prompts), [_no_ctx, _steering_ctx(hf, vector, strength, layers, positions, True)],
+        hf, tokenizer, list(prompts), [_no_ctx, _steering_ctx(hf, vector, strength, layers, positions)],
         chat=chat_on, batch_size=batch_size, gen_kwargs=kw, seed=seed, progress=progress,
     )
     return [GenerationPair(p, u, s) for p, u, s in zip(prompts, plain, steered)]

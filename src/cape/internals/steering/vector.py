@@ -179,6 +179,11 @@ class SteeringVector:
         self.check_compatible(hf, force=force, identity=ident)
         return SteeringHandle(hf, self.deltas(strength, layers), positions)
 
+    def _unchecked_patch(self, model: Any, strength: float, *, layers: Any = None, positions: str = "all") -> SteeringHandle:
+        """:meth:`patch` without the compatibility check, for callers that have already run it."""
+        hf, _, _ = unwrap_model(model)
+        return SteeringHandle(hf, self.deltas(strength, layers), positions)
+
     @contextmanager
     def apply(
         self,
