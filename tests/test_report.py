@@ -48,8 +48,9 @@ def test_report_holds_the_dashboard_figures_and_tables(report):
 
     hrefs = re.findall(r'href="data:text/csv;base64,([^"]+)"', page)
     assert len(hrefs) == res.n_tables
-    first = base64.b64decode(hrefs[0]).decode()
-    assert first.splitlines()[0].startswith("model")
+    csvs = [base64.b64decode(h).decode() for h in hrefs]
+    scores = next(c for c in csvs if c.startswith("model,family,params_B,HellaSwag"))
+    assert len(scores.strip().splitlines()) == data.load_base().n_models + 1
 
 
 def test_report_numbers_come_from_the_library(report):

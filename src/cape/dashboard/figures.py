@@ -262,7 +262,7 @@ def lab_h_figure(rep, *, title: str | None = None) -> go.Figure:
                              text=hf.index.astype(str),
                              hovertemplate="<b>%{text}</b><br>h: %{y:+.1f}<extra></extra>"))
     fig.update_xaxes(categoryorder="array", categoryarray=list(lt.index.astype(str)))
-    return _layout(fig, title=title or "h-field per lab (mean ± SD over fitted models)", x="lab", y="h (points)")
+    return _layout(fig, title=title or "h per lab (mean ± SD)", x="lab", y="h (points)")
 
 
 def lab_trajectory_figure(rep, *, title: str | None = None) -> go.Figure:
@@ -283,7 +283,7 @@ def lab_trajectory_figure(rep, *, title: str | None = None) -> go.Figure:
             hovertemplate="<b>%{customdata[0]}</b><br>" + lab + "<br>%{x|%Y-%m-%d}<br>h: %{y:+.1f}"
                           "<br>dh: %{customdata[1]:+.1f}<extra></extra>"))
     fig.add_hline(y=0, line={"color": "#999", "width": 1})
-    return _layout(fig, title=title or "h trajectory per lab over release dates (rings: reallocation)",
+    return _layout(fig, title=title or "h per lab over release dates (rings: reallocation)",
                    x="release date", y="h (points)")
 
 
@@ -391,8 +391,8 @@ def doctor_gamma_figure(res, family_coupling=None, *, title: str | None = None) 
         y = float(g) if _finite(g) else 0.0
         err = {}
         if _finite(g) and _finite(ci[0]) and _finite(ci[1]):
-            err = {"type": "data", "symmetric": False, "array": [float(ci[1]) - y],
-                   "arrayminus": [y - float(ci[0])], "color": PHASE_COLORS.get(ph, "#555"), "thickness": 2}
+            err = {"type": "data", "symmetric": False, "array": [max(float(ci[1]) - y, 0.0)],
+                   "arrayminus": [max(y - float(ci[0]), 0.0)], "color": PHASE_COLORS.get(ph, "#555"), "thickness": 2}
         fig.add_trace(go.Scatter(
             x=[n_mid], y=[y], mode="markers", name=f"{c['lower']} → {c['upper']}",
             marker={"color": PHASE_COLORS.get(ph, "#555"), "size": 14, "symbol": "diamond",
@@ -436,16 +436,23 @@ def residuals_figure(res, *, title: str | None = None) -> go.Figure:
     """The model's residual from each reference trend with the trend's prediction-interval half-width."""
     rs = [r for r in res.residuals if _finite(r.get("value"))]
     fig = go.Figure(go.Bar(
-        x=[r["reference"] for r in rs], y=[float(r["value"]) for r in rs],
+        y=[_short(r["reference"], 60) for r in rs], x=[float(r["value"]) for r in rs], orientation="h",
         marker_color=["#1f77b4" if float(r["value"]) >= 0 else "#d62728" for r in rs],
-        error_y={"type": "data", "array": [float(r["pi_half"]) if _finite(r.get("pi_half")) else 0.0 for r in rs],
+        error_x={"type": "data", "array": [float(r["pi_half"]) if _finite(r.get("pi_half")) else 0.0 for r in rs],
                  "color": "#555", "thickness": 1.5},
         customdata=[[r.get("reading", ""), r.get("unit", "")] for r in rs],
-        hovertemplate="%{x}<br>residual %{y:+.2f} %{customdata[1]}<br>%{customdata[0]}<extra></extra>"))
-    fig.add_hline(y=0, line={"color": "#666", "width": 1})
+        hovertemplate="%{y}<br>residual %{x:+.2f} %{customdata[1]}<br>%{customdata[0]}<extra></extra>"))
+    fig.add_vline(x=0, line={"color": "#666", "width": 1})
+    fig.update_yaxes(autorange="reversed")
     unit = rs[0]["unit"] if rs else "points"
     return _layout(fig, title=title or "Residuals from reference trends (bars: 95% prediction interval)",
-                   x="", y=f"residual ({unit})", height=380)
+                   x=f"residual ({unit})", y="", height=120 + 45 * max(len(rs), 1))
+
+
+def legend_below(fig: go.Figure) -> go.Figure:
+    """Move the legend under the plot (for half-width charts)."""
+    fig.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.22, "xanchor": "left", "x": 0})
+    return fig
 
 
 def highlight_point(fig: go.Figure, x: float, y: float, label: str, *, b1: str = "x", b2: str = "y") -> go.Figure:
@@ -469,6 +476,20 @@ def gamma_frame(res) -> pd.DataFrame:
 def nc_frame(res) -> pd.DataFrame:
     """The diagnosis' N_c table (:meth:`cape.diagnose.DiagnosisResult.nc_frame`)."""
     return res.nc_frame()
+
+
+def nc_short(nc) -> str:
+    """An N_c result in a few characters for a metric tile: ``8.6B``, ``> 4.1B`` (no flip measured, the open side
+    of the CI), ``< 2B`` (cooperative throughout) or the status."""
+    if nc is None:
+        return "—"
+    if nc.estimate is not None:
+        return fmt_params(nc.estimate)
+    if nc.direction == "above" and nc.ci_low is not None:
+        return f"> {fmt_params(nc.ci_low)}"
+    if nc.direction == "below" and nc.ci_high is not None:
+        return f"< {fmt_params(nc.ci_high)}"
+    return nc.status
 
 
 def _nc_ends(nc, x_range):
@@ -511,6 +532,18 @@ def gamma_figure(res, *, families: Sequence[str] | None = None, pooled: bool = T
         if families is not None and f.family not in families:
             continue
         nc = f.nc
+        if (nc is not None and nc.status == "none" and families is not None and len(families) == 1
+                and (nc.ci_low is not None or nc.ci_high is not None)):
+            # one family without a flip: shade where a flip could still lie (the open side of its CI)
+            a, b = (nc.ci_low, x_range[1]) if nc.direction == "above" else (x_range[0], nc.ci_high)
+            if a is not None and b is not None:
+                fig.add_vrect(x0=a, x1=b, fillcolor=colors.get(f.family, "#555"), opacity=0.08, line_width=0,
+                              layer="below")
+                fig.add_annotation(x=math.log10(a if nc.direction == "above" else b), y=1.0, yref="paper",
+                                   xanchor="left" if nc.direction == "above" else "right", yanchor="bottom",
+                                   showarrow=False, font={"size": 11, "color": "#555"},
+                                   text=(f" no flip measured; N_c > {fmt_params(a)} if any" if nc.direction == "above"
+                                         else f"cooperative throughout; N_c < {fmt_params(b)} "))
         if nc is None or nc.estimate is None or nc.status not in ("observed", "extrapolated"):
             continue
         lo, hi = _nc_ends(nc, x_range)
@@ -608,8 +641,8 @@ def deff_figure(spectra: dict, *, title: str | None = None) -> go.Figure:
         names.append(k)
         ys.append(e.d_eff)
         a, b = e.d_eff_ci
-        lo.append(e.d_eff - a if a is not None else 0.0)
-        hi.append(b - e.d_eff if b is not None else 0.0)
+        lo.append(max(e.d_eff - a, 0.0) if a is not None else 0.0)
+        hi.append(max(b - e.d_eff, 0.0) if b is not None else 0.0)
         text.append(f"n = {e.n_models} models, {e.n_families} families; CI "
                     + (f"[{a:.3f}, {b:.3f}]" if a is not None and b is not None else "—"))
         cols.append(PHASE_COLORS.get(k, "#1f77b4"))
@@ -619,7 +652,7 @@ def deff_figure(spectra: dict, *, title: str | None = None) -> go.Figure:
                                customdata=text, hovertemplate="<b>%{x}</b><br>d_eff = %{y:.3f}<br>%{customdata}"
                                                               "<extra></extra>", showlegend=False))
     fig.add_hline(y=1, line={"color": "#999", "dash": "dot"})
-    return _layout(fig, title=title or "Effective dimension d_eff (participation ratio) with 95% bootstrap CI",
+    return _layout(fig, title=title or "d_eff per group (95% bootstrap CI)",
                    x="", y="d_eff", height=380)
 
 
@@ -634,7 +667,7 @@ def spectrum_figure(spectra: dict, *, title: str | None = None) -> go.Figure:
                                  line={"color": PHASE_COLORS.get(k, "#1f77b4")},
                                  hovertemplate="%{x}: %{y:.1%}<extra>" + k + "</extra>"))
     fig.update_yaxes(tickformat=".0%")
-    return _layout(fig, title=title or "Spectrum: share of variance per principal component", x="", y="explained",
+    return _layout(fig, title=title or "Share of variance per component", x="", y="explained",
                    height=380)
 
 
@@ -680,8 +713,8 @@ def holdout_errors_figure(h, *, title: str | None = None) -> go.Figure:
     err_hi, err_lo = [], []
     for m in h.methods:
         if m.mape_interval is not None and all(_finite(v) for v in m.mape_interval) and _finite(m.errors.overall_mape):
-            err_lo.append(m.errors.overall_mape - m.mape_interval[0])
-            err_hi.append(m.mape_interval[1] - m.errors.overall_mape)
+            err_lo.append(max(m.errors.overall_mape - m.mape_interval[0], 0.0))
+            err_hi.append(max(m.mape_interval[1] - m.errors.overall_mape, 0.0))
         else:
             err_lo.append(0.0)
             err_hi.append(0.0)
@@ -690,8 +723,7 @@ def holdout_errors_figure(h, *, title: str | None = None) -> go.Figure:
                            error_y={"type": "data", "symmetric": False, "array": err_hi, "arrayminus": err_lo},
                            customdata=[m.description for m in h.methods],
                            hovertemplate="<b>%{x}</b><br>MAPE %{y:.2f}%<br>%{customdata}<extra></extra>"))
-    return _layout(fig, title=title or f"Held-out {h.holdout}: error of each method (trained on "
-                                       f"{', '.join(h.train)}; red: sparse ODE with ensemble interval)",
+    return _layout(fig, title=title or f"Held-out {h.holdout}: error per method (red: sparse ODE)",
                    x="", y="MAPE (%)", height=380)
 
 
@@ -705,14 +737,14 @@ def holdout_prediction_figure(h, benchmark: str, *, title: str | None = None) ->
     for m in h.methods:
         err = None
         if m.lo is not None and m.hi is not None:
-            err = {"type": "data", "symmetric": False, "array": m.hi[:, j] - m.predictions[:, j],
-                   "arrayminus": m.predictions[:, j] - m.lo[:, j]}
+            err = {"type": "data", "symmetric": False, "array": np.maximum(m.hi[:, j] - m.predictions[:, j], 0),
+                   "arrayminus": np.maximum(m.predictions[:, j] - m.lo[:, j], 0)}
         fig.add_trace(go.Scatter(x=list(h.params), y=m.predictions[:, j], mode="lines+markers", name=m.label,
                                  line={"dash": "solid" if m.method == "sindy" else "dot",
                                        "color": "#d62728" if m.method == "sindy" else None},
                                  error_y=err, text=list(h.models),
                                  hovertemplate="%{text}<br>" + m.label + ": %{y:.1f}<extra></extra>"))
-    return _layout(fig, title=title or f"{h.holdout}: {benchmark}, observed vs predicted from {h.start_model}",
+    return _layout(fig, title=title or f"{h.holdout}: {benchmark}, observed vs predicted",
                    x="parameters N (log)", y=f"{benchmark} (%)", log_x=True)
 
 
@@ -730,8 +762,8 @@ def scale_prediction_figure(p, table, *, title: str | None = None) -> go.Figure:
             fig.add_trace(go.Scatter(
                 x=[p.start_params, p.params], y=[p.start_scores[j], p.predicted[j]], mode="lines+markers",
                 line={"color": col, "dash": "dash"}, marker={"symbol": ["circle", "diamond"], "size": [6, 14]},
-                error_y={"type": "data", "symmetric": False, "array": [0, p.hi[j] - p.predicted[j]],
-                         "arrayminus": [0, p.predicted[j] - p.lo[j]]},
+                error_y={"type": "data", "symmetric": False, "array": [0, max(p.hi[j] - p.predicted[j], 0.0)],
+                         "arrayminus": [0, max(p.predicted[j] - p.lo[j], 0.0)]},
                 legendgroup=b, showlegend=False,
                 hovertemplate=f"predicted {b} at {fmt_params(p.params)}: %{{y:.1f}} "
                               f"[{p.lo[j]:.1f}, {p.hi[j]:.1f}]<extra></extra>"))
@@ -766,7 +798,7 @@ def heads_heatmap(payload: dict, *, title: str | None = None) -> go.Figure:
         zmin=-1, zmax=1, colorscale="RdBu", customdata=cd, colorbar={"title": {"text": "coupling"}},
         hovertemplate="layer %{y}, %{x}: %{z:+.3f}" + (" [%{customdata[0]:+.2f}, %{customdata[1]:+.2f}]"
                                                       if cd is not None else "") + "<extra></extra>"))
-    fig.update_yaxes(autorange="reversed")
+    fig.update_yaxes(autorange="reversed", dtick=1)
     s = payload.get("summary") or {}
     sub = (f"{s.get('pct_cooperative', float('nan')):.0f}% cooperative, {s.get('n_competing', '—')} competing"
            if s else "")
@@ -825,12 +857,12 @@ def drep_figure(layers: Sequence[dict], *, title: str | None = None) -> go.Figur
         lab = _model_label(p)
         x = np.arange(len(y)) / max(len(y) - 1, 1)
         lo, hi = _arr1(d.get("ci_low")), _arr1(d.get("ci_high"))
-        err = ({"type": "data", "symmetric": False, "array": hi - y, "arrayminus": y - lo}
-               if len(lo) == len(y) and len(hi) == len(y) else None)
-        fig.add_trace(go.Scatter(x=x, y=y, mode="lines+markers", name=lab, line={"color": colors[lab]}, error_y=err,
+        if len(lo) == len(y) and len(hi) == len(y):  # the bootstrap CI as a band (it need not contain the point)
+            fig.add_trace(go.Scatter(x=np.r_[x, x[::-1]], y=np.r_[hi, lo[::-1]], fill="toself", line={"width": 0},
+                                     fillcolor=colors[lab], opacity=0.15, hoverinfo="skip", showlegend=False))
+        fig.add_trace(go.Scatter(x=x, y=y, mode="lines+markers", name=lab, line={"color": colors[lab]},
                                  hovertemplate=lab + "<br>d_rep %{y:.2f}<extra></extra>"))
-    return _layout(fig, title=title or "Representational dimensionality d_rep per layer", x="relative depth",
-                   y="d_rep")
+    return _layout(fig, title=title or "d_rep per layer (band: bootstrap CI)", x="relative depth", y="d_rep")
 
 
 def bottleneck_figure(layers: Sequence[dict], *, measure: str = "contrast", title: str | None = None) -> go.Figure:
@@ -844,12 +876,13 @@ def bottleneck_figure(layers: Sequence[dict], *, measure: str = "contrast", titl
             b = ((p.get("bottleneck") or {}).get(measure) or {}).get(sp) or {}
             c = b.get("cosine")
             ys.append(np.nan if c is None else float(c))
-            lo.append(ys[-1] - float(b["ci_low"]) if b.get("ci_low") is not None and c is not None else 0.0)
-            hi.append(float(b["ci_high"]) - ys[-1] if b.get("ci_high") is not None and c is not None else 0.0)
+            lo.append(max(ys[-1] - float(b["ci_low"]), 0.0) if b.get("ci_low") is not None and c is not None else 0.0)
+            hi.append(max(float(b["ci_high"]) - ys[-1], 0.0) if b.get("ci_high") is not None and c is not None
+                      else 0.0)
         fig.add_trace(go.Bar(x=labs, y=ys, name=sp, marker_color=col,
                              error_y={"type": "data", "symmetric": False, "array": hi, "arrayminus": lo}))
     fig.update_layout(barmode="group")
-    return _layout(fig, title=title or f"Projection bottleneck ({measure}): coupling by representation space",
+    return _layout(fig, title=title or f"Projection bottleneck ({measure})",
                    x="", y="coupling", height=380)
 
 
@@ -883,8 +916,8 @@ def steering_mc_figure(evals: Sequence[dict], *, title: str | None = None) -> go
         y = float(mc["margin_diff"])
         ci = mc.get("margin_diff_ci") or [y, y]
         ys.append(y)
-        lo.append(y - float(ci[0]))
-        hi.append(float(ci[1]) - y)
+        lo.append(max(y - float(ci[0]), 0.0))
+        hi.append(max(float(ci[1]) - y, 0.0))
         txt.append(f"{mc.get('verdict', '')}; accuracy {mc.get('accuracy_unsteered', float('nan')):.2f} → "
                    f"{mc.get('accuracy_steered', float('nan')):.2f}")
     fig = go.Figure(go.Bar(x=labs, y=ys, error_y={"type": "data", "symmetric": False, "array": hi, "arrayminus": lo},

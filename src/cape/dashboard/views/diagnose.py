@@ -152,6 +152,18 @@ def _phase_banner(res) -> None:
         st.markdown(f":{color}-background[{text}]")
 
 
+def _nc_short(cr: dict) -> str:
+    """N_c for a metric tile: the estimate, or the open side of its CI (``> 4.1B``) when there is no flip."""
+    if cr.get("nc") is not None:
+        return figures.fmt_params(cr["nc"])
+    lo, hi = (cr.get("ci") or (None, None))[:2]
+    if cr.get("direction") == "above" and lo is not None:
+        return f"> {figures.fmt_params(lo)}"
+    if cr.get("direction") == "below" and hi is not None:
+        return f"< {figures.fmt_params(hi)}"
+    return cr.get("status") or "—"
+
+
 def show_result(res, table) -> None:
     st.subheader(res.model)
     st.caption(f"{res.kind} model · family {res.family or '—'} · "
@@ -163,7 +175,7 @@ def show_result(res, table) -> None:
     cols[1].metric("γ", f"{ph['gamma']:+.2f}" if ph.get("gamma") is not None else "—")
     cr = res.critical or {}
     cols[2].metric("position vs N_c", cr.get("position") or "—", help=cr.get("method"))
-    cols[3].metric("family N_c", cr.get("summary") or "—")
+    cols[3].metric("family N_c", _nc_short(cr), help=cr.get("summary"))
     if cr.get("message"):
         st.caption(cr["message"])
 
@@ -195,10 +207,10 @@ def show_result(res, table) -> None:
                                         title=f"{res.family}: {b2} vs {b1}")
             if b1 in res.scores and b2 in res.scores:
                 figures.highlight_point(fig, res.scores[b1], res.scores[b2], res.model, b1=b1, b2=b2)
-            show_figure(fig, "doctor_phase_diagram")
+            show_figure(figures.legend_below(fig), "doctor_phase_diagram")
         with right:
             fc = _library.family_coupling(table, res.family, res.axes) if res.family else None
-            show_figure(figures.doctor_gamma_figure(res, fc), "doctor_gamma",
+            show_figure(figures.legend_below(figures.doctor_gamma_figure(res, fc)), "doctor_gamma",
                         data=pd.DataFrame([dict(c) for c in res.coupling]))
     show_figure(figures.phase_probability_figure(res), "doctor_phase_probabilities")
     if res.residuals:

@@ -17,11 +17,11 @@ def render() -> None:
     pn = res.pooled_nc
     c = st.columns(3)
     c[0].metric("families", len(res.families))
-    c[1].metric("pooled N_c (family offsets)", pn.summary() if pn is not None else "—",
-                help=res.pooled.message)
+    c[1].metric("pooled N_c (family offsets)", figures.nc_short(pn), help=pn.summary() if pn is not None else None)
     ph = res.pooled.paper_headline or res.pooled.paper
-    c[2].metric("paper procedure", ph.summary() if ph is not None else "—",
-                help="the paper's pooled quadratic-vertex bootstrap")
+    c[2].metric("paper procedure", figures.nc_short(ph), help=ph.summary() if ph is not None else None)
+    st.caption(f"Pooled N_c: {pn.summary() if pn is not None else '—'} ({res.pooled.message}); the paper's pooled "
+               f"quadratic-vertex bootstrap: {ph.summary() if ph is not None else '—'}.")
     st.caption("N_c is where the local coupling γ = ΔTruthfulQA/ΔHellaSwag turns from negative to positive "
                "within a family; 'none' with direction 'above' means γ stays ≤ 0 over the measured sizes (a flip, "
                "if any, lies above the CI's lower end).")
@@ -43,18 +43,22 @@ def render() -> None:
     c[1].metric("r(HS, TQA)", f"{r.r:+.3f}" if r is not None and r.r is not None else "—",
                 help=(f"95% CI [{r.ci_low:+.3f}, {r.ci_high:+.3f}], permutation p = {r.p_perm:.3g}"
                       if r is not None and r.ci_low is not None and r.p_perm is not None else None))
-    c[2].metric("N_c", fd.nc.summary() if fd.nc is not None else "—")
-    c[3].metric("phase path", " → ".join(fd.phase_path()) or "—")
-    st.caption(fd.message)
+    c[2].metric("N_c", figures.nc_short(fd.nc), help=fd.nc.summary() if fd.nc is not None else None)
+    path = fd.phase_path()
+    c[3].metric("tax / transition / bonus steps",
+                f"{path.count('tax')} / {path.count('transition')} / {path.count('bonus')}")
+    st.caption(f"N_c {fd.nc.summary() if fd.nc is not None else '—'}: {fd.message}. Phase path: "
+               + (" → ".join(path) or "—") + ".")
     for m in fd.messages:
         st.caption("note: " + m)
     left, right = st.columns(2)
     with left:
-        show_figure(figures.phase_diagram(table, families=[fam], uploaded=state.uploaded_models(),
-                                          title=f"{fam}: TruthfulQA vs HellaSwag"), "family_phase_diagram")
+        show_figure(figures.legend_below(figures.phase_diagram(table, families=[fam], uploaded=state.uploaded_models(),
+                                                               title=f"{fam}: TruthfulQA vs HellaSwag")),
+                    "family_phase_diagram")
     with right:
-        show_figure(figures.gamma_figure(res, families=[fam], pooled=False, title=f"{fam}: γ against N and N_c"),
-                    "family_gamma")
+        show_figure(figures.legend_below(figures.gamma_figure(res, families=[fam], pooled=False,
+                                                              title=f"{fam}: γ against N and N_c")), "family_gamma")
     if fd.coupling is not None:
         show_table(fd.coupling.to_frame(), f"{fam} intervals")
     w = _library.width(table, fam, res.pair)
