@@ -26,8 +26,11 @@ def register(app: typer.Typer) -> None:
 # ----------------------------------------------------------------------------------------------- helpers
 def _load(model: str, dtype: str, device: str, gguf_file: Optional[str], revision: Optional[str],
           trust_remote_code: bool, quiet: bool):
+    from transformers.utils import logging as hf_logging
+
     from ..internals.loading import load_model
 
+    hf_logging.disable_progress_bar()  # the command shows its own progress
     with _status(f"loading {model}", quiet):
         return load_model(model, dtype=dtype, device=device, gguf_file=gguf_file, revision=revision,
                           trust_remote_code=trust_remote_code)
@@ -35,7 +38,7 @@ def _load(model: str, dtype: str, device: str, gguf_file: Optional[str], revisio
 
 @contextmanager
 def _status(text: str, quiet: bool) -> Iterator[None]:
-    if quiet:
+    if quiet or not err_console.is_terminal:
         yield
         return
     with err_console.status(text):
@@ -44,8 +47,8 @@ def _status(text: str, quiet: bool) -> Iterator[None]:
 
 @contextmanager
 def _progress(quiet: bool) -> Iterator:
-    """A ``progress(stage, done, total)`` callback drawing one rich bar per stage on stderr."""
-    if quiet:
+    """A ``progress(stage, done, total)`` callback drawing one rich bar per stage on stderr (terminals only)."""
+    if quiet or not err_console.is_terminal:
         yield None
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
