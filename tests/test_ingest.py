@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import shutil
 import subprocess
 import sys
@@ -457,3 +456,12 @@ def test_cli_help_lists_options():
     assert p.returncode == 0
     for opt in ("--map", "--col", "--params-unit", "--family-map", "--family", "--units", "--json", "--output"):
         assert opt in p.stdout
+
+
+def test_from_wide_keeps_truthfulqa_variant_named_in_the_column():
+    # regression: ScoreTable.from_wide labelled a truthfulqa_mc1 column as the default mc2
+    wide = pd.DataFrame({"model": ["a-1b", "a-7b"], "params": [1e9, 7e9], "truthfulqa_mc1": [25.0, 22.0],
+                         "TruthfulQA_MC2": [40.0, 38.0]})
+    t = ScoreTable.from_wide(wide)
+    got = t.long.set_index(["model", "metric"])["score"].to_dict()
+    assert got == {("a-1b", "mc1"): 25.0, ("a-7b", "mc1"): 22.0, ("a-1b", "mc2"): 40.0, ("a-7b", "mc2"): 38.0}

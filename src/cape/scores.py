@@ -106,8 +106,11 @@ class ScoreTable:
         # an empty cell in a wide table means "not measured", not an error
         empty = long["score"].isna() | long["score"].astype(str).str.strip().isin(["", "-", "—"])
         long = long[~empty]
-        if metrics:
-            long["metric"] = long["benchmark"].map(lambda b: metrics.get(b))
+        # a column named for a TruthfulQA variant (truthfulqa_mc1, TruthfulQA_MC2) says its metric
+        named = {c: ("mc1" if "mc1" in str(c).lower() else "mc2") for c in bcols
+                 if catalog.canonical(str(c)) == "TruthfulQA" and ("mc1" in str(c).lower() or "mc2" in str(c).lower())}
+        if metrics or named:
+            long["metric"] = long["benchmark"].map(lambda b: (metrics or {}).get(b, named.get(b)))
         if shots:
             long["shots"] = long["benchmark"].map(lambda b: shots.get(b))
         if source is not None and "source" not in long.columns:

@@ -155,7 +155,8 @@ def _render(report, table, output) -> None:
     mixed = report.mixed_variants()
     for row in report.variants:
         b = escape(row["benchmark"]) + (" [yellow](mixed)[/]" if row["benchmark"] in mixed else "")
-        v.add_row(b, escape(str(row["metric"])), "—" if row["shots"] is None else str(row["shots"]), str(row["models"]))
+        shots = "—" if row["shots"] is None else str(row["shots"])
+        v.add_row(b, escape(str(row["metric"])), shots, str(row["models"]))
     console.print(v)
     if mixed:
         for b, ms in mixed.items():

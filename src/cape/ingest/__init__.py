@@ -31,7 +31,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from collections.abc import Iterable, Mapping as _MappingABC
@@ -130,7 +129,7 @@ def read_file(path: Path, rows: Rows, report: ReportBuilder, *, mapping=None, un
         DataError: the file is unreadable or malformed (one sentence naming the file, line or field).
         NothingUsable: the file is well formed but holds nothing CAPE can use.
     """
-    from . import csv_generic, epoch, leaderboard, lmeval
+    from . import csv_generic, leaderboard, lmeval
     from .common import decode_text, read_bytes, read_csv_table, read_parquet_table
 
     mp = mapping if isinstance(mapping, csv_generic.Mapping) else csv_generic.parse_mapping(mapping)
@@ -408,7 +407,6 @@ def _reconcile_models(rows: Rows, report: ReportBuilder, overrides, params_from_
     from ..families import infer_family
 
     c = rows.cols
-    n = len(rows)
     by_model: dict[str, list[int]] = {}
     for i, m in enumerate(c["model"]):
         by_model.setdefault(m, []).append(i)
@@ -459,7 +457,6 @@ def _reconcile_models(rows: Rows, report: ReportBuilder, overrides, params_from_
     if overrides:
         used = sum(1 for m in by_model if _override(m, overrides) is not None)
         report.note(f"family overrides applied to {used} model(s)")
-    del n
 
 
 def _to_table(rows: Rows, name: str):
@@ -473,19 +470,14 @@ def _to_table(rows: Rows, name: str):
 
 
 def _variants(table) -> list[dict]:
+    import pandas as pd
+
     df = table.long
     g = df.groupby(["benchmark", "metric", "shots"], dropna=False)["model"].nunique().reset_index()
     out = []
     order = {b: i for i, b in enumerate(table.benchmarks)}
     for r in g.itertuples(index=False):
-        shots = None if r.shots is None or r.shots is pd_na() or (isinstance(r.shots, float) and r.shots != r.shots) \
-            else int(r.shots)
+        shots = None if pd.isna(r.shots) else int(r.shots)
         out.append({"benchmark": r.benchmark, "metric": r.metric, "shots": shots, "models": int(r.model)})
     out.sort(key=lambda v: (order.get(v["benchmark"], 99), v["metric"], -1 if v["shots"] is None else v["shots"]))
     return out
-
-
-def pd_na():
-    import pandas as pd
-
-    return pd.NA

@@ -263,9 +263,9 @@ def read_parquet_table(path: Path) -> Table:
     """Read a Parquet file (needs pyarrow) into a :class:`Table` of strings."""
     name = display(path)
     read_bytes(path)[:0]  # same OS error messages as other files
-    try:
-        import pyarrow  # noqa: F401
-    except ImportError:
+    import importlib.util
+
+    if importlib.util.find_spec("pyarrow") is None:
         from ..errors import DependencyError
 
         raise DependencyError(f"{name}: reading Parquet needs pyarrow (pip install pyarrow), or export the "

@@ -531,6 +531,3 @@ def _read_long(table, roles, mp, rows, report, units, pu) -> int:
                  is_base=a["is_base"], recipe=a["recipe"], date=a["date"], file=name, loc=loc)
     return len(meta)
 
-
-def table_display_name(path: Path) -> str:
-    return display(path)

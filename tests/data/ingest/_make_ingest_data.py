@@ -108,7 +108,8 @@ def lmeval_blob(model_id: str, params: int | None, tasks: dict, *, date: float, 
             hib[t] = {"acc": True}
             configs[t] = {"task": t, "dataset_path": "hails/mmlu_no_train", "dataset_name": s, "num_fewshot": 5,
                           "metric_list": [{"metric": "acc", "aggregation": "mean", "higher_is_better": True}],
-                          "output_type": "multiple_choice", "tag": f"mmlu_{[c for c, v in CATS.items() if s in v][0]}_tasks"}
+                          "output_type": "multiple_choice",
+                          "tag": f"mmlu_{[c for c, v in CATS.items() if s in v][0]}_tasks"}
         if mmlu_group:
             tot = sum(N_ITEMS.values())
             gv = sum(subj_vals[s] * N_ITEMS[s] for s in MMLU_SUBJECTS) / tot
@@ -260,7 +261,8 @@ def v1_blob(model: str, sha: str, vals: dict, mmlu: float, *, seed: int, old_con
         res["harness|drop|3"] = {"em": 0.0012, "em_stderr": 0.0003, "f1": 0.0451, "f1_stderr": 0.0011}
         ver.update({"harness|winogrande|5": 0, "harness|gsm8k|5": 0, "harness|drop|3": 1})
     res["all"] = {"acc": 0.3, "acc_stderr": 0.03, "acc_norm": 0.31, "acc_norm_stderr": 0.03}
-    cfg = {"model_name": model, "model_sha": sha, "model_dtype": "torch.float16", "lighteval_sha": "0f318ecf002208468154899217b3ba7c6ae09374",
+    cfg = {"model_name": model, "model_sha": sha, "model_dtype": "torch.float16",
+           "lighteval_sha": "0f318ecf002208468154899217b3ba7c6ae09374",
            "num_few_shot_default": 0, "num_fewshot_seeds": 1, "override_batch_size": 1, "max_samples": None}
     if old_config:
         return {"config": cfg, "results": res, "versions": ver}
