@@ -238,3 +238,11 @@ def test_keep_going_still_fails_when_nothing_is_left(monkeypatch):
     monkeypatch.chdir(BAD)
     with pytest.raises(DataError, match="no scores read from"):
         read_any(["empty.csv", "truncated.json"], keep_going=True)
+
+
+def test_samples_jsonl_named_explicitly(capsys):
+    from cape.cli import main
+
+    f = next((GOOD / "lmeval").rglob("samples_*.jsonl"))
+    assert main(["ingest", str(f)]) == 2
+    assert "is a JSON Lines file" in capsys.readouterr().err

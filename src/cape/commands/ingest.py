@@ -54,8 +54,8 @@ def ingest(
                                                                        ".json records). Nothing is written on error."),
     json_: bool = typer.Option(False, "--json", help="Print the ingest report as JSON."),
     map_file: Optional[Path] = typer.Option(None, "--map", help="TOML column mapping for generic tables "
-                                                                "([columns], [benchmarks], [metrics], [shots], "
-                                                                "[defaults])."),
+                                                                "(\\[columns], \\[benchmarks], \\[metrics], "
+                                                                "\\[shots], \\[defaults])."),
     col: Optional[List[str]] = typer.Option(None, "--col", help="ROLE=COLUMN or BENCHMARK=COLUMN, e.g. "
                                                                 "--col model=Name --col HellaSwag=hs (repeatable)."),
     params_unit: Optional[str] = typer.Option(None, "--params-unit", help="Unit of the params column: raw, M or B "

@@ -141,6 +141,9 @@ def read_file(path: Path, rows: Rows, report: ReportBuilder, *, mapping=None, un
     if suffix == ".parquet":
         table = read_parquet_table(path)
         return _read_table(table, path, rows, report, mp, forced, units, params_unit, all_metrics)
+    if suffix == ".jsonl":
+        raise DataError(f"{name}: is a JSON Lines file (such as lm-eval's samples_*.jsonl), not a results file; give "
+                        "the results_*.json beside it")
     data = read_bytes(path)
     if not data.strip():
         raise DataError(f"{name}: is empty (expected a results JSON or a CSV with a header line)")
