@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
@@ -38,6 +39,11 @@ __all__ = [
 #: Where a steering vector is added: every position, prompt positions only, or the positions that produce
 #: generated tokens (the last prompt token and every generated token).
 POSITIONS = ("all", "prompt", "generated")
+
+
+#: Words that negate a statement; used to report how far a contrast set or an evaluation confounds truth with negation.
+NEGATION = re.compile(r"\b(no|not|never|cannot|can't|don't|doesn't|isn't|aren't|won't|nothing|none|without)\b",
+                      re.IGNORECASE)
 
 
 class SteeringError(CapeError):

@@ -20,7 +20,7 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Sequence
 
-from ._common import SteeringError, check_positions, check_strength, pad_id, unwrap_model, use_chat
+from ._common import NEGATION, SteeringError, check_positions, check_strength, pad_id, unwrap_model, use_chat
 from .datasets import MCItem, load_generation_prompts, load_mc_items
 from .forward import encode, score_completions
 from .generate import GenerationPair, compare_generations
@@ -37,7 +37,8 @@ __all__ = [
     "paired_bootstrap_ci",
 ]
 
-DEFAULT_SWEEP_STRENGTHS = (-0.5, 0.25, 0.5, 1.0)
+DEFAULT_SWEEP_STRENGTHS = (-0.25, 0.05, 0.1, 0.25, 0.5)
+
 SCORES = ("mean", "sum")
 
 
@@ -128,6 +129,9 @@ class SteeringEvaluation:
         quarter_layer: The paper's layer ``floor(L/4)``.
         validated_layer: The layer chosen on the training validation split (``None`` without a sweep).
         sweep_best_layer: The layer with the largest margin gain in this sweep at ``strength`` (in-sample).
+        negation_control: Margin gain by item group: a negation word (not, no, never, ...) in the true answer
+            only, in the false answer only, or in neither/both. A vector that merely pushes towards negation
+            gains on the first group and loses on the second.
         settings: Item/prompt sources, counts, seeds and decoding settings.
     """
 
@@ -144,6 +148,7 @@ class SteeringEvaluation:
     quarter_layer: int | None = None
     validated_layer: int | None = None
     sweep_best_layer: int | None = None
+    negation_control: tuple[dict, ...] = ()
     settings: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
@@ -161,6 +166,7 @@ class SteeringEvaluation:
             "quarter_layer": self.quarter_layer,
             "validated_layer": self.validated_layer,
             "sweep_best_layer": self.sweep_best_layer,
+            "negation_control": list(self.negation_control),
             "settings": self.settings,
         }
 
@@ -199,6 +205,13 @@ class SteeringEvaluation:
                 f"Verdict: {m.verdict}.",
                 "",
             ]
+            if self.negation_control:
+                out += ["Negation control (margin gain by where a negation word appears):", "",
+                        "| items | n | margin gain |", "|---|---|---|"]
+                for g in self.negation_control:
+                    mg = f"{g['margin_gain']:+.3f}" if g["n"] else "—"
+                    out.append(f"| {g['group']} | {g['n']} | {mg} |")
+                out.append("")
         if self.intervention_rate is not None:
             out += [f"Intervention rate (greedy steered output differs from greedy unsteered output): "
                     f"{self.n_changed}/{self.n_prompts} = {self.intervention_rate:.0%}.", ""]
@@ -410,6 +423,21 @@ def layer_strength_sweep(
     return cells
 
 
+def negation_control(items: Sequence[MCItem], margin_unsteered: Any, margin_steered: Any) -> list[dict]:
+    """Mean margin gain for items with a negation word in the true answer only, the false answer only, or neither/both."""
+    import numpy as np
+
+    gain = np.asarray(margin_steered, dtype=float) - np.asarray(margin_unsteered, dtype=float)
+    groups = {"negation in true answer only": [], "negation in false answer only": [], "neither or both": []}
+    for i, it in enumerate(items):
+        t, f = bool(NEGATION.search(it.true)), bool(NEGATION.search(it.false))
+        key = "negation in true answer only" if t and not f else "negation in false answer only" if f and not t \
+            else "neither or both"
+        groups[key].append(i)
+    return [{"group": k, "n": len(v), "margin_gain": float(gain[v].mean()) if v else float("nan")}
+            for k, v in groups.items()]
+
+
 def default_sweep_layers(vector: Any, k: int = 6) -> list[int]:
     """The quarter layer, the validated layer, the default layers and ``k`` evenly spaced available layers."""
     avail = list(vector.available_layers)
@@ -507,6 +535,7 @@ def evaluate_steering(
                      positions=positions, chat=mc_chat_on, batch_size=batch_size, force=True, score=score, _encoded=enc, _checked=True)
     report("mc", 2)
     mc = _mc_result(base, st, n_boot=n_boot, seed=seed)
+    negation = negation_control(all_items, (base[0] - base[1]), (st[0] - st[1]))
 
     cells: list[SweepCell] = []
     if sl:
@@ -547,6 +576,7 @@ def evaluate_steering(
         quarter_layer=vector.quarter_layer if vector.quarter_layer is not None else ident["num_layers"] // 4,
         validated_layer=vector.best_layer,
         sweep_best_layer=sweep_best,
+        negation_control=tuple(negation),
         settings={
             "items": "built-in held-out truthfulness items" if items is None else str(items) if not isinstance(items, list) else "user items",
             "n_items": len(all_items),

@@ -26,6 +26,7 @@ import time
 from typing import Any, Callable, Sequence
 
 from ._common import (
+    NEGATION,
     SteeringError,
     quarter_layer,
     resolve_layers,
@@ -266,6 +267,8 @@ def train_steering_vector(
         "train_set_hash": "sha256:" + sha256_json([p.to_dict() for p in plist]),
         "n_pairs": len(plist),
         "n_validation_pairs": n_val,
+        "negation_only_positive": sum(bool(NEGATION.search(p.positive)) and not NEGATION.search(p.negative) for p in plist),
+        "negation_only_negative": sum(bool(NEGATION.search(p.negative)) and not NEGATION.search(p.positive) for p in plist),
         "read": read,
         "chat_template": bool(chat_on),
         "quarter_layer": q,

@@ -245,6 +245,10 @@ class SteeringVector:
                          f"{best if best is not None else 'not swept'}")
         if p.get("n_pairs"):
             lines.append(f"  trained on {p['n_pairs']} pairs from {p.get('train_set', '?')} (sha256 {str(p.get('train_set_hash', ''))[:12]})")
+        npos, nneg = p.get("negation_only_positive"), p.get("negation_only_negative")
+        if npos is not None and p.get("n_pairs") and abs(npos - nneg) > 0.25 * p["n_pairs"]:
+            lines.append(f"  note: a negation word appears only in the positive side of {npos} pairs and only in the "
+                         f"negative side of {nneg}; the direction may partly encode negation")
         for layer in self.layers:
             st = self.norm_stats[layer]
             lines.append(f"  layer {layer}: mean residual norm {st['mean']:.3g} (sd {st.get('std', float('nan')):.3g})")
