@@ -5,6 +5,7 @@ torch and transformers are imported inside the command bodies only, so ``cape --
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, List, Optional
 
@@ -117,6 +118,7 @@ def _load(spec: str, *, dtype, device, device_map, trust, gguf_file, revision):
     from cape.internals.loading import load_model
 
     hf_logging.disable_progress_bar()  # the command shows its own progress
+    os.environ.setdefault("TQDM_DISABLE", "1")  # e.g. the GGUF dequantisation bar
     _precheck_architecture(spec, gguf_file, revision, trust)
     lm = load_model(
         spec,

@@ -8,7 +8,14 @@ Submodules (torch and transformers are imported only when a function that needs 
 * :mod:`~cape.internals.hooks`: one forward pass per batch capturing every head, every layer and the final state;
 * :mod:`~cape.internals.heads`: per-head coupling with bootstrap CIs and a label-permutation null;
 * :mod:`~cape.internals.layers`: per-layer residual-stream coupling and representational dimensionality;
-* :mod:`~cape.internals.bottleneck`: hidden vs logit space vs top-k principal directions.
+* :mod:`~cape.internals.bottleneck`: hidden vs logit space vs top-k principal directions;
+* :mod:`~cape.internals.measures`: the coupling measures (``contrast``, ``paper``), bootstrap and null;
+* :mod:`~cape.internals.analysis`: end-to-end runs with provenance; :mod:`~cape.internals.results`: files.
+
+Example:
+    >>> from cape.internals import load_model, analyze_heads      # doctest: +SKIP
+    >>> res = analyze_heads(load_model("EleutherAI/pythia-160m"))  # doctest: +SKIP
+    >>> print(res.summary())                                       # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -31,6 +38,19 @@ _EXPORTS = {
     "PromptSetError": "prompts",
     "load_contrast_set": "prompts",
     "contrast_set_hash": "prompts",
+    "capture": "hooks",
+    "capture_contrast": "hooks",
+    "unit_coupling": "measures",
+    "head_coupling": "heads",
+    "HeadCouplingResult": "heads",
+    "layer_coupling": "layers",
+    "rep_dimensionality": "layers",
+    "projection_bottleneck": "bottleneck",
+    "analyze_heads": "analysis",
+    "analyze_layers": "analysis",
+    "LayersReport": "analysis",
+    "Thresholds": "results",
+    "sanity_warnings": "results",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -188,7 +188,7 @@ def capture(
         if residual:
             registrations.append(lambda layer=layer, i=i: layer.register_forward_hook(block_hook(i)))
 
-    final_out = np.zeros((n, 0), dtype=np.float32) if final or logits else None
+    want_final = final or logits
     finals: list[tuple[np.ndarray, np.ndarray]] = []
     done = 0
     with attached_hooks(registrations), torch.inference_mode():
@@ -203,7 +203,7 @@ def capture(
             current["index"] = index
             current["last"] = torch.as_tensor(lengths[index] - 1, dtype=torch.long)
             out = decoder(input_ids=ids.to(device), attention_mask=mask.to(device), use_cache=False)
-            if final_out is not None:
+            if want_final:
                 hidden = out[0] if isinstance(out, tuple) else out.last_hidden_state
                 finals.append((index, gather(hidden)))
             done += len(index)
@@ -212,7 +212,7 @@ def capture(
 
     final_arr = None
     logit_arr = None
-    if final_out is not None:
+    if want_final:
         width = finals[0][1].shape[-1]
         final_arr = np.zeros((n, width), dtype=np.float32)
         for index, vals in finals:

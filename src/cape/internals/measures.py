@@ -46,7 +46,7 @@ __all__ = [
     "unit_coupling",
 ]
 
-_CHUNK_BYTES = 48 * 1024**2
+_CHUNK_BYTES = 16 * 1024**2
 
 
 def cosine_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:

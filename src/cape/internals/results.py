@@ -127,7 +127,11 @@ def early_mid_late(per_layer: Sequence[float]) -> tuple[float, float, float]:
 
 def model_slug(model_id: str) -> str:
     """A file-name-safe, readable and collision-resistant name for a model id."""
-    base = re.sub(r"[^A-Za-z0-9._-]+", "_", model_id.strip()).strip("._")[-80:] or "model"
+    text = model_id.strip()
+    path = Path(text).expanduser()
+    if text.startswith((".", "/", "~")) or path.exists():
+        text = path.name or text  # a local directory or file: its own name, not the whole path
+    base = re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._")[-80:] or "model"
     digest = hashlib.sha256(model_id.encode("utf-8")).hexdigest()[:8]
     return f"{base}-{digest}"
 
@@ -145,6 +149,9 @@ def _atomic_write_bytes(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; result files are ordinary files
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
