@@ -82,3 +82,13 @@ def test_clear_errors(tmp_path, monkeypatch):
     with pytest.raises(ModelLoadError, match="cape-no-such-org/no-such-model") as err:
         load_model("cape-no-such-org/no-such-model")
     assert isinstance(err.value, CapeError)
+
+
+def test_device_map_through_accelerate(tiny_dir):
+    pytest.importorskip("accelerate")
+    from cape.internals.hooks import capture
+
+    lm = load_model(tiny_dir, device_map="auto")
+    assert lm.device == "cpu"
+    acts = capture(lm.model, lm.tokenizer, ["Water boils at one hundred degrees."], logits=True)
+    assert acts.heads.shape == (1, 2, 4, 8) and acts.logits.shape[0] == 1
