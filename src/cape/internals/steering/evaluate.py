@@ -434,7 +434,7 @@ def negation_control(items: Sequence[MCItem], margin_unsteered: Any, margin_stee
         key = "negation in true answer only" if t and not f else "negation in false answer only" if f and not t \
             else "neither or both"
         groups[key].append(i)
-    return [{"group": k, "n": len(v), "margin_gain": float(gain[v].mean()) if v else float("nan")}
+    return [{"group": k, "n": len(v), "margin_gain": float(gain[v].mean()) if v else None}
             for k, v in groups.items()]
 
 
