@@ -137,7 +137,7 @@ def test_missing_folder_is_explained(tmp_path, monkeypatch):
 def test_report_includes_internals_section(results_dir, tmp_path):
     from cape.report.html import build_report
 
-    res = build_report(tmp_path / "r.html", results_dir=results_dir, only=("internals",), workers=1)
+    res = build_report(tmp_path / "r.html", results_dir=results_dir, only=("internals",))
     assert res.sections == ("Internals",)
     page = (tmp_path / "r.html").read_text()
     assert "Per-head coupling" in page and "Steering sweep" in page

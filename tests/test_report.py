@@ -110,3 +110,12 @@ def test_cli_dashboard_dry_run_binds_loopback(capsys):
 def test_cli_dashboard_rejects_bad_port(capsys):
     assert main(["dashboard", "--port", "70000", "--dry-run"]) == 2
     assert "70000" in capsys.readouterr().err
+
+
+def test_cli_report_only_some_sections(tmp_path, capsys):
+    out = tmp_path / "r.html"
+    assert main(["report", "-o", str(out), "--only", "overview,data", "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["sections"] == ["Overview", "Data"]
+    assert main(["report", "-o", str(out), "--only", "nonsense"]) == 2
+    assert "nonsense" in capsys.readouterr().err

@@ -79,13 +79,16 @@ def report(
                                                                  "embedded cohort."),
     results: Optional[Path] = typer.Option(None, "--results", help="Folder of `cape heads/layers -o` and "
                                                                    "steering result files (adds Internals)."),
+    only: Optional[str] = typer.Option(None, "--only", help="Comma-separated sections: overview, families, eigen, "
+                                                            "dynamics, frontier, internals, claims, data."),
     seed: int = typer.Option(0, "--seed", help="Seed of every bootstrap."),
     json_: bool = typer.Option(False, "--json", help="Print what was written as JSON."),
 ) -> None:
     """Write a self-contained HTML report (figures + tables, Plotly inlined, opens offline)."""
     from ..report.html import build_report
 
-    res = build_report(output, _scores(scores), seed=seed, results_dir=results)
+    sections = tuple(s.strip() for s in only.split(",") if s.strip()) if only else None
+    res = build_report(output, _scores(scores), seed=seed, results_dir=results, only=sections)
     if json_:
         emit_json(res)
         return

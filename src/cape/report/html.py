@@ -351,7 +351,7 @@ def render_html(sections: list[Section], *, title: str, subtitle: str, skipped: 
 
 
 def build_sections(table: ScoreTable | None = None, *, seed: int = 0, only: tuple[str, ...] | None = None,
-                   results_dir=None, workers: int | None = None) -> tuple[list[Section], list[str]]:
+                   results_dir=None) -> tuple[list[Section], list[str]]:
     """Build the report's sections (figures and tables) without writing anything.
 
     Args:
@@ -360,8 +360,6 @@ def build_sections(table: ScoreTable | None = None, *, seed: int = 0, only: tupl
         only: restrict to these section keys.
         results_dir: a folder of internals / steering result files (the Internals section is left out without
             one).
-        workers: processes building sections in parallel (forked; default: up to 4 on Linux, else 1). Every
-            section is computed exactly as in one process (same seeds), only concurrently.
 
     Returns:
         ``(sections, skipped_titles)``.
@@ -391,59 +389,15 @@ def build_sections(table: ScoreTable | None = None, *, seed: int = 0, only: tupl
             skipped.append(title)
             continue
         todo.append(key)
-    if workers is None:
-        workers = _default_workers()
-    if workers <= 1 or len(todo) <= 1:
-        return [_BUILDERS[k](ctx) for k in todo], skipped
-    return _build_parallel(ctx, todo, workers), skipped
+    return [_BUILDERS[k](ctx) for k in todo], skipped
 
 
 _BUILDERS: dict[str, Callable[[dict], Section]] = {}
-_FORK_CTX: dict = {}
-#: Sections computed together in one worker (they share the diagnosis); the longest groups go first.
-_GROUPS = (("claims",), ("dynamics",), ("overview", "families"), ("frontier",), ("eigen", "internals", "data"))
-
-
-def _default_workers() -> int:
-    import multiprocessing
-    import os
-    import sys
-
-    if not sys.platform.startswith("linux") or "fork" not in multiprocessing.get_all_start_methods():
-        return 1
-    return max(1, min(4, os.cpu_count() or 1))
-
-
-def _run_group(keys: tuple[str, ...]) -> list[Section]:
-    return [_BUILDERS[k](_FORK_CTX) for k in keys]
-
-
-def _build_parallel(ctx: dict, todo: list[str], workers: int) -> list[Section]:
-    """Build sections in forked worker processes (the parent's imports and data are inherited, results come back
-    pickled), keeping the report's section order."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    groups = [tuple(k for k in g if k in todo) for g in _GROUPS]
-    groups = [g for g in groups if g]
-    groups += [(k,) for k in todo if not any(k in g for g in groups)]
-    _FORK_CTX.clear()
-    _FORK_CTX.update(ctx)
-    built: dict[str, Section] = {}
-    try:
-        with ProcessPoolExecutor(max_workers=min(workers, len(groups)),
-                                 mp_context=multiprocessing.get_context("fork")) as ex:
-            for g, secs in zip(groups, ex.map(_run_group, groups)):
-                built.update(zip(g, secs))
-    finally:
-        _FORK_CTX.clear()
-    return [built[k] for k in todo]
 
 
 def build_report(out_path, table: ScoreTable | None = None, *, seed: int = 0,
                  title: str = "CAPE report: capability coupling across model scale",
-                 only: tuple[str, ...] | None = None, results_dir=None,
-                 workers: int | None = None) -> ReportResult:
+                 only: tuple[str, ...] | None = None, results_dir=None) -> ReportResult:
     """Write the self-contained HTML report atomically.
 
     Args:
@@ -453,7 +407,6 @@ def build_report(out_path, table: ScoreTable | None = None, *, seed: int = 0,
         title: page title.
         only: restrict to these section keys (default: all available).
         results_dir: folder of ``cape heads/layers -o`` and steering result files (adds the Internals section).
-        workers: processes building sections in parallel (see :func:`build_sections`).
 
     Returns:
         :class:`ReportResult` (path, sections, counts, size, seconds).
@@ -468,7 +421,13 @@ def build_report(out_path, table: ScoreTable | None = None, *, seed: int = 0,
         from ..errors import DataError
 
         raise DataError(f"{results_dir}: the results folder does not exist")
-    sections, skipped = build_sections(table, seed=seed, only=only, results_dir=results_dir, workers=workers)
+    if only is not None:
+        bad = [k for k in only if k not in _BUILDERS]
+        if bad:
+            from ..errors import DataError
+
+            raise DataError(f"unknown report section {bad[0]!r}; sections: {', '.join(_BUILDERS)}")
+    sections, skipped = build_sections(table, seed=seed, only=only, results_dir=results_dir)
     src = table.name if table is not None else "embedded base cohort"
     subtitle = f"Data: {src}. Seed {seed}. Generated {time.strftime('%Y-%m-%d %H:%M')}."
     page = render_html(sections, title=title, subtitle=subtitle, skipped=skipped)

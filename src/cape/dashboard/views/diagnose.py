@@ -133,6 +133,7 @@ def render() -> None:
 
 
 def _phase_banner(res) -> None:
+    """The verdict: phase, confidence, gamma with its interval, and the scores it was computed from."""
     ph = res.phase or {}
     label = ph.get("label") or "undetermined"
     conf = ph.get("confidence")
@@ -150,6 +151,7 @@ def _phase_banner(res) -> None:
     color = {"tax": "red", "transition": "orange", "bonus": "green"}.get(label, "gray")
     with st.container(key="phase-banner", border=True):
         st.markdown(f":{color}-background[{text}]")
+        st.caption("scores diagnosed: " + ", ".join(f"{b} {v:.1f}" for b, v in res.scores.items()))
 
 
 def _nc_short(cr: dict) -> str:

@@ -1,0 +1,191 @@
+"""Dashboard and report performance, each against a baseline measured in the same run.
+
+Figures printed:
+
+* first chart: seconds from launching ``cape dashboard``'s server to the first Plotly chart drawn in headless
+  Chromium (target < 5 s); baseline: a bare Streamlit app drawing one Plotly chart, launched the same way;
+* Diagnose update: seconds from pressing *Diagnose* to the new verdict on the page, warm, median of several
+  score changes (target < 1 s); baseline: the library call ``cape.advise.diagnose_model`` alone;
+* report: seconds to write ``cape report`` in a fresh process (target < 5 s); baseline: the same command
+  restricted to the phase diagram and the data table; and each section's own time.
+
+Needs Debian's ``chromium`` and the playwright package for the browser figures (skipped with a note otherwise).
+Usage: ``python benchmarks/bench_dashboard.py [--rounds N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+BARE_APP = """
+import plotly.graph_objects as go
+import streamlit as st
+st.title("bare")
+st.plotly_chart(go.Figure(go.Scatter(x=[1, 2, 3], y=[3, 1, 2])))
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve(cmd: list[str], port: int, log: Path) -> subprocess.Popen:
+    fh = open(log, "w")
+    return subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, cwd=tempfile.gettempdir())
+
+
+def wait_health(port: int, proc: subprocess.Popen, timeout: float = 120) -> None:
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < timeout:
+        if proc.poll() is not None:
+            raise RuntimeError("server exited")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError("server not healthy")
+
+
+def first_chart(ctx, cmd_for_port, title: str) -> tuple[float, float, subprocess.Popen, int, object]:
+    """Launch a server and load it in a new page; returns (seconds to health, seconds to first chart, ...)."""
+    port = free_port()
+    log = Path(tempfile.gettempdir()) / f"bench-dashboard-{port}.log"
+    t0 = time.perf_counter()
+    proc = serve(cmd_for_port(port), port, log)
+    wait_health(port, proc)
+    t_health = time.perf_counter() - t0
+    page = ctx.new_page()
+    page.set_default_timeout(120_000)
+    page.goto(f"http://127.0.0.1:{port}/")
+    page.wait_for_selector(".main-svg")
+    return t_health, time.perf_counter() - t0, proc, port, page
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def bench_browser(rounds: int) -> None:
+    from playwright.sync_api import sync_playwright
+
+    from cape.dashboard import streamlit_command
+
+    bare = Path(tempfile.mkdtemp()) / "bare_app.py"
+    bare.write_text(BARE_APP)
+
+    def bare_cmd(port):
+        cmd = streamlit_command(port=port)
+        cmd[4] = str(bare)  # same flags, the bare app instead of CAPE's
+        return cmd
+
+    with sync_playwright() as p:
+        ctx = p.chromium.launch_persistent_context(tempfile.mkdtemp(), executable_path=CHROMIUM, args=ARGS,
+                                                   headless=True, viewport={"width": 1400, "height": 1000})
+        h_b, t_b, proc_b, _, page_b = first_chart(ctx, bare_cmd, "bare")
+        page_b.close()
+        stop(proc_b)
+        h_c, t_c, proc, port, page = first_chart(ctx, lambda port: streamlit_command(port=port), "CAPE")
+        print(f"first chart after launch: CAPE dashboard {t_c:.2f} s (server healthy after {h_c:.2f} s); "
+              f"baseline bare Streamlit + Plotly app {t_b:.2f} s (healthy {h_b:.2f} s)   target < 5 s")
+        try:
+            page.goto(f"http://127.0.0.1:{port}/?view=diagnose")
+            page.wait_for_selector(".st-key-phase-banner")
+            times = []
+            for i in range(rounds):
+                tqa = 38.9 if i % 2 == 0 else 45.0
+                hs = 49.8 + 0.1 * i
+                page.get_by_label("HellaSwag", exact=True).fill(f"{hs:.1f}")
+                page.get_by_label("TruthfulQA", exact=True).fill(f"{tqa:.1f}")
+                want = [f"HellaSwag {hs:.1f}", f"TruthfulQA {tqa:.1f}"]
+                t0 = time.perf_counter()
+                page.get_by_role("button", name="Diagnose").click()
+                page.wait_for_function(
+                    "(want) => { const a = document.querySelector('.st-key-phase-banner');"
+                    " return a && want.every(w => a.innerText.includes(w)); }", arg=want)
+                times.append(time.perf_counter() - t0)
+            from cape.advise import diagnose_model
+
+            lib = []
+            for i in range(rounds):
+                t0 = time.perf_counter()
+                diagnose_model(family="Pythia", params=1e9, scores={"HS": 49.7 + 0.1 * i, "TQA": 38.9 + 0.3 * i})
+                lib.append(time.perf_counter() - t0)
+            print(f"Diagnose update (click to new verdict, {rounds} score changes): median "
+                  f"{statistics.median(times):.2f} s, max {max(times):.2f} s; baseline library call diagnose_model "
+                  f"median {statistics.median(lib):.2f} s   target < 1 s")
+        finally:
+            stop(proc)
+            ctx.close()
+
+
+def bench_report() -> None:
+    code = ("import sys,time; t=time.perf_counter(); from cape.report.html import build_report; "
+            "only=None if sys.argv[2] == 'all' else tuple(sys.argv[2].split(',')); "
+            "r=build_report(sys.argv[1], only=only); "
+            "print(f'{time.perf_counter()-t:.2f} {r.n_figures} {r.n_tables} {r.bytes}')")
+    out = Path(tempfile.mkdtemp()) / "report.html"
+    runs = (("every section", "all"),
+            ("baseline: phase diagram + data only", "overview,data"))
+    for label, only in runs:
+        t0 = time.perf_counter()
+        r = subprocess.run([sys.executable, "-W", "ignore", "-c", code, str(out), only], capture_output=True,
+                           text=True, env=dict(os.environ, PYTHONWARNINGS="ignore"))
+        wall = time.perf_counter() - t0
+        if r.returncode:
+            print(f"report ({label}) failed: {r.stderr.strip().splitlines()[-1] if r.stderr else r.returncode}")
+            return
+        inner, n_fig, n_tab, size = r.stdout.split()
+        print(f"report, {label}: {wall:.2f} s in a fresh process (build {float(inner):.2f} s), {n_fig} figures, "
+              f"{n_tab} tables, {int(size) / 1e6:.1f} MB   target < 5 s")
+    # where the time goes: each section alone, in this process (imports already paid by the previous sections)
+    from cape.report import html as H
+
+    parts = []
+    for key, _title, _req, _b in H.SECTIONS:
+        t0 = time.perf_counter()
+        H.build_sections(only=(key,))
+        parts.append(f"{key} {time.perf_counter() - t0:.2f}")
+    print("report sections (s, in order, one process): " + ", ".join(parts))
+
+
+def main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=6)
+    a = ap.parse_args(argv)
+    print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
+    if CHROMIUM is None:
+        print("chromium not installed: browser figures skipped (apt-get install chromium)")
+    else:
+        try:
+            import playwright  # noqa: F401
+        except ImportError:
+            print("playwright not installed: browser figures skipped")
+        else:
+            bench_browser(a.rounds)
+    bench_report()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
