@@ -220,3 +220,41 @@ def test_frontier_paper_line_option_changes_the_h_field():
     got = {x: y for t in spec["data"] for x, y in zip(t["x"], _arr(t["y"]))}
     assert got == pytest.approx(want.to_dict(), abs=1e-9)
     assert got != pytest.approx(default.to_dict(), abs=1e-9)
+
+
+def test_a_family_keeps_its_colour_in_every_figure():
+    t = data.load_base()
+    all_fams = figures.phase_diagram(t)
+    one = figures.phase_diagram(t, families=["Pythia"])
+    col = {tr.name: tr.line.color for tr in all_fams.data}
+    assert one.data[0].name == "Pythia" and one.data[0].line.color == col["Pythia"]
+    # a new family from an upload does not recolour the embedded ones
+    t2 = ScoreTable.concat([t, ScoreTable.from_wide(pd.DataFrame({
+        "model": ["aaa-1b"], "family": ["AAA"], "params": [1e9], "HellaSwag": [40.0], "TruthfulQA": [40.0]}))])
+    col2 = {tr.name: tr.line.color for tr in figures.phase_diagram(t2).data}
+    assert all(col2[f] == col[f] for f in col)
+
+
+def test_scores_file_replaces_the_embedded_cohort(tmp_path, monkeypatch):
+    pytest.importorskip("cape.ingest")
+    from cape.dashboard import SCORES_ENV
+
+    f = tmp_path / "mine.csv"
+    pd.DataFrame({"model": ["zz-1b", "zz-3b", "zz-7b"], "family": ["ZZ"] * 3, "params": [1e9, 3e9, 7e9],
+                  "HellaSwag": [40.0, 50.0, 60.0], "TruthfulQA": [41.0, 39.0, 40.0]}).to_csv(f, index=False)
+    monkeypatch.setenv(SCORES_ENV, str(f))
+    at = _app()
+    _no_errors(at)
+    assert _trace_names(_charts(at)[0]) == ["ZZ"]
+    assert at.caption[0].value.startswith("3 models in 1 family")
+
+
+def test_cli_dashboard_checks_the_scores_file_first(tmp_path, capsys):
+    from cape.cli import main
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("model,HellaSwag\nx,not-a-number\n")
+    rc = main(["dashboard", "--scores", str(bad), "--dry-run"])
+    assert rc != 0
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and "bad.csv" in err

@@ -37,6 +37,7 @@ def dashboard(
     """Start the interactive dashboard (Streamlit) on http://HOST:PORT; stop it with Ctrl-C."""
     import os
     import subprocess
+    import sys
 
     from ..dashboard import RESULTS_ENV, SCORES_ENV, streamlit_command
     from ..errors import DataError, DependencyError
@@ -65,7 +66,10 @@ def dashboard(
         if not json_:
             console.print(" ".join(cmd))
         return
-    try:
+    sys.stdout.flush()
+    if os.name == "posix":  # become the server: signals (Ctrl-C, SIGTERM) reach it directly, no orphan left
+        os.execve(cmd[0], cmd, env)
+    try:  # pragma: no cover - Windows
         rc = subprocess.call(cmd, env=env)
     except KeyboardInterrupt:
         rc = 0

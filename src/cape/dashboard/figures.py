@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Sequence
 
@@ -34,10 +35,32 @@ UPLOAD_SYMBOL = "star"
 HEIGHT = 460
 
 
-def family_colors(families: Iterable[str]) -> dict[str, str]:
-    """A stable colour per family: assigned in sorted-name order, so the same set gives the same colours."""
+@functools.lru_cache(maxsize=2)
+def _known(domain: str) -> tuple[str, ...]:
+    """The embedded families (or frontier labs), whose colours are fixed whatever subset a figure shows."""
+    try:
+        from .. import data
+
+        if domain == "lab":
+            return tuple(sorted(data.frontier_models()["lab"].astype(str).unique()))
+        if domain == "family":
+            return tuple(data.load_base().families)
+        return ()
+    except Exception:  # noqa: BLE001 - no embedded data: every name is "new"
+        return ()
+
+
+def family_colors(families: Iterable[str], *, domain: str = "family") -> dict[str, str]:
+    """A colour per family (``domain="lab"``: per frontier lab) that does not depend on which others are shown:
+    the embedded cohort's families have fixed colours; other names follow them in sorted order."""
     fams = sorted({str(f) for f in families if f is not None and not (isinstance(f, float) and math.isnan(f))})
-    return {f: PALETTE[i % len(PALETTE)] for i, f in enumerate(fams)}
+    known = _known(domain)
+    extra = [f for f in fams if f not in known]
+    out = {}
+    for f in fams:
+        i = known.index(f) if f in known else len(known) + extra.index(f)
+        out[f] = PALETTE[i % len(PALETTE)]
+    return out
 
 
 def plotly_config(name: str) -> dict:
@@ -129,12 +152,14 @@ def phase_diagram(table, *, b1: str = "HellaSwag", b2: str = "TruthfulQA", uploa
         g = g.sort_values("params", na_position="last")
         size = 7 + 11 * ((g["_logn"].fillna(lo) - lo) / max(hi - lo, 1e-9))
         sym = ["star" if m in up else "circle" for m in g.index]
+        size = np.where([m in up for m in g.index], size + 8, size)
+        edge = ["black" if m in up else "white" for m in g.index]
         cd = np.column_stack([g.index.astype(str), g["family"].astype(str), g["params_txt"], g["source"],
                               g["shots"]])
         fig.add_trace(go.Scatter(
             x=g[b1], y=g[b2], mode="lines+markers" if len(g) > 1 else "markers", name=str(fam),
             line={"color": colors[fam], "width": 1.6},
-            marker={"color": colors[fam], "size": size, "symbol": sym, "line": {"color": "white", "width": 0.8}},
+            marker={"color": colors[fam], "size": size, "symbol": sym, "line": {"color": edge, "width": 0.8}},
             customdata=cd, hovertemplate=hover_template(b1, b2), legendgroup=str(fam)))
     if highlight:
         fig.add_trace(go.Scatter(
@@ -197,7 +222,7 @@ def frontier_scatter(rep, *, sources: dict | None = None, title: str | None = No
         sources: optional ``{model: source text}`` for the hover.
     """
     cfg, c, hf = rep.config, rep.coupling, rep.h_field.table
-    colors = family_colors(hf["lab"].astype(str).unique())
+    colors = family_colors(hf["lab"].astype(str).unique(), domain="lab")
     xs = np.linspace(float(hf["x"].min()) - 2, float(hf["x"].max()) + 2, 120)
     half = c.prediction_halfwidth(xs)
     pred = c.predict(xs)
@@ -226,7 +251,7 @@ def frontier_scatter(rep, *, sources: dict | None = None, title: str | None = No
 def h_field_figure(rep, *, title: str | None = None) -> go.Figure:
     """h per model (points of y) with its prediction-interval half-width as error bar, sorted, coloured by lab."""
     hf = rep.h_field.table.sort_values("h")
-    colors = family_colors(hf["lab"].astype(str).unique())
+    colors = family_colors(hf["lab"].astype(str).unique(), domain="lab")
     fig = go.Figure()
     for lab, g in hf.groupby("lab", sort=True):
         lab = str(lab)
@@ -249,7 +274,7 @@ def lab_h_figure(rep, *, title: str | None = None) -> go.Figure:
     """Mean h per lab with its spread (SD), and each lab's models as points."""
     lt = rep.labs.table.sort_values("mean_h")
     hf = rep.h_field.table
-    colors = family_colors(hf["lab"].astype(str).unique())
+    colors = family_colors(hf["lab"].astype(str).unique(), domain="lab")
     fig = go.Figure()
     fig.add_trace(go.Bar(x=lt.index.astype(str), y=lt["mean_h"], name="mean h",
                          marker_color=[colors.get(str(lab), "#888") for lab in lt.index],
@@ -270,7 +295,7 @@ def lab_trajectory_figure(rep, *, title: str | None = None) -> go.Figure:
     tr = rep.labs.trajectory.copy()
     tr["when"] = pd.to_datetime(tr["date"].astype(str), errors="coerce", format="mixed")
     tr = tr.dropna(subset=["when"])
-    colors = family_colors(tr["lab"].astype(str).unique())
+    colors = family_colors(tr["lab"].astype(str).unique(), domain="lab")
     fig = go.Figure()
     for lab, g in tr.groupby("lab", sort=True):
         lab = str(lab)
@@ -813,7 +838,7 @@ def layer_profiles_figure(layers: Sequence[dict], heads: Sequence[dict] = (), *,
     per-layer means of ``heads`` files (dashed)."""
     fig = go.Figure()
     labels = [_model_label(p) for p in list(layers) + list(heads)]
-    colors = family_colors(labels)
+    colors = family_colors(labels, domain="model")
     for p in layers:
         lc = (p.get("layer_coupling") or {}).get(measure)
         if not lc:
@@ -848,7 +873,7 @@ def layer_profiles_figure(layers: Sequence[dict], heads: Sequence[dict] = (), *,
 def drep_figure(layers: Sequence[dict], *, title: str | None = None) -> go.Figure:
     """Representational dimensionality d_rep per layer for every ``layers`` file."""
     fig = go.Figure()
-    colors = family_colors([_model_label(p) for p in layers])
+    colors = family_colors([_model_label(p) for p in layers], domain="model")
     for p in layers:
         d = p.get("d_rep") or {}
         y = _arr1(d.get("per_layer"))

@@ -12,7 +12,8 @@ def render() -> None:
     st.title("Overview")
     table = state.combined_table()
     ups = state.uploaded_models()
-    st.caption(f"{table.n_models} models in {len(table.families)} families"
+    nf = len(table.families)
+    st.caption(f"{table.n_models} models in {nf} famil{'y' if nf == 1 else 'ies'}"
                + (f", {len(ups)} uploaded this session (stars)" if ups else "")
                + ". Hover a point for model, family, source and shots.")
     benches = [b for b in table.benchmarks]
