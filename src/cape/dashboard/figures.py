@@ -960,13 +960,25 @@ def _fmt_n(v) -> str:
     return fmt_params(v) if pd.notna(v) else "—"
 
 
+def _ci_text(nc) -> str:
+    """``[4.15B, ∞)``-style CI of an N_c result (``0`` / ``∞`` for an unbounded end, ``—`` when absent)."""
+    if nc is None or (nc.ci_low is None and nc.ci_high is None and not nc.ci_low_unbounded
+                      and not nc.ci_high_unbounded):
+        return "—"
+    lo = "0" if nc.ci_low_unbounded or (nc.ci_low is None and nc.ci_high is not None) else _fmt_n(nc.ci_low)
+    hi = "∞" if nc.ci_high_unbounded or (nc.ci_high is None and nc.ci_low is not None) else _fmt_n(nc.ci_high)
+    return f"[{lo}, {hi}{')' if hi == '∞' else ']'}"
+
+
 def nc_table(res) -> pd.DataFrame:
-    """The diagnosis' N_c table made readable (sizes as 1.4B, CI as text) next to the raw numbers."""
+    """The diagnosis' N_c table made readable: N_c (``> 4.2B`` when no flip is measured), its CI as text, status,
+    direction, r with its CI, and the family's message."""
     df = res.nc_frame()
     out = pd.DataFrame({
         "family": df["family"], "models": df["n_models"],
-        "N_c": [_fmt_n(v) for v in df["N_c"]],
-        "95% CI": [f"[{_fmt_n(a)}, {_fmt_n(b)}]" for a, b in zip(df["ci_low"], df["ci_high"])],
+        "N_c": [nc_short(f.nc) if f.nc is not None and f.nc.status != "insufficient" else "—"
+                for f in res.families],
+        "95% CI": [_ci_text(f.nc) for f in res.families],
         "status": df["status"], "direction": df["direction"].fillna(""),
         "r": df["r"].round(3), "r 95% CI": [f"[{a:+.2f}, {b:+.2f}]" if pd.notna(a) else "—"
                                            for a, b in zip(df["r_ci_low"], df["r_ci_high"])],

@@ -69,11 +69,12 @@ def _gamma_panel(ax, res, colors: dict) -> None:
         if np.isfinite(lo) and np.isfinite(hi):
             ax.axvspan(lo, hi, color="#999", alpha=0.18, lw=0)
         ax.axvline(pooled.estimate, color="#333", ls="--", lw=1.0)
-        ax.text(pooled.estimate, 0.97, r" pooled $N_c$", transform=ax.get_xaxis_transform(), va="top",
-                fontsize=7)
+        ax.text(pooled.estimate, 0.97, r" pooled $N_c$ " + pooled.summary().replace("(observed)", "").strip(),
+                transform=ax.get_xaxis_transform(), va="top", fontsize=7)
     for _, r in nc.iterrows():
         if np.isfinite(r.get("N_c", np.nan)) and r.get("status") == "observed":
             ax.axvline(r["N_c"], color=colors.get(r["family"], "#555"), ls=":", lw=0.9)
+    ax.axhspan(-0.1, 0.1, color="#bcbd22", alpha=0.12, lw=0)  # transition band |gamma| <= 0.1
     ax.axhline(0, color="black", lw=0.6)
     ax.set_xscale("log")
     ax.set_xlabel("parameters N")
