@@ -67,8 +67,10 @@ with st.sidebar:
 
 view = views.by_key(st.session_state["cape_view"])
 st.query_params["view"] = view.key
-mod = __import__(view.module, fromlist=["render"])
 try:
+    mod = __import__(view.module, fromlist=["render"])
     mod.render()
 except CapeError as e:  # a user-caused problem: one sentence, no traceback
     st.error(str(e))
+except ImportError as e:  # an installed module that cannot be imported (a missing optional dependency)
+    st.error(f"The {view.title} view cannot run on this installation: {e}")

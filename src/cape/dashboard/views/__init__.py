@@ -6,7 +6,6 @@ view never appears with invented numbers while its analysis is missing.
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 
 
@@ -39,21 +38,20 @@ VIEWS: tuple[ViewSpec, ...] = (
 )
 
 
-def _importable(name: str) -> bool:
+def _present(name: str) -> bool:
+    """Whether a module is installed, without importing it (so listing the views stays fast; the view imports
+    its library modules when it is shown)."""
+    import importlib.util
+
     try:
-        importlib.import_module(name)
-    except ImportError:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
         return False
-    return True
 
 
 def available() -> list[ViewSpec]:
-    """The views whose own module and required library modules import on this installation."""
-    out = []
-    for v in VIEWS:
-        if all(_importable(m) for m in (*v.requires, v.module)):
-            out.append(v)
-    return out
+    """The views whose own module and required library modules are installed."""
+    return [v for v in VIEWS if all(_present(m) for m in (*v.requires, v.module))]
 
 
 def by_key(key: str) -> ViewSpec | None:
