@@ -120,17 +120,15 @@ def hover_template(x: str, y: str, *, x_fmt: str = "%{x:.1f}", y_fmt: str = "%{y
 
 
 def phase_diagram(table, *, b1: str = "HellaSwag", b2: str = "TruthfulQA", uploaded: Iterable[str] = (),
-                  highlight: dict | None = None, families: Sequence[str] | None = None,
-                  title: str | None = None) -> go.Figure:
+                  families: Sequence[str] | None = None, title: str | None = None) -> go.Figure:
     """Phase diagram: ``b2`` against ``b1``, one trajectory per family ordered by parameter count (log N sets
     the marker size), so a falling line is a family paying an alignment tax as it scales.
 
     Args:
         table: the scores (:class:`~cape.scores.ScoreTable`).
         b1, b2: x and y benchmarks (canonical names or aliases).
-        uploaded: names of models that came from the user's files; drawn as stars on their family's colour.
-        highlight: optional ``{"model": str, "x": float, "y": float, "label": str}`` drawn as a large ring (the
-            model being diagnosed).
+        uploaded: names of models that came from the user's files; drawn as outlined stars in their family's
+            colour (a diagnosed model is ringed with :func:`highlight_point`).
         families: restrict to these families (default all).
         title: figure title.
 
@@ -161,38 +159,8 @@ def phase_diagram(table, *, b1: str = "HellaSwag", b2: str = "TruthfulQA", uploa
             line={"color": colors[fam], "width": 1.6},
             marker={"color": colors[fam], "size": size, "symbol": sym, "line": {"color": edge, "width": 0.8}},
             customdata=cd, hovertemplate=hover_template(b1, b2), legendgroup=str(fam)))
-    if highlight:
-        fig.add_trace(go.Scatter(
-            x=[highlight["x"]], y=[highlight["y"]], mode="markers+text", name=highlight.get("label", "your model"),
-            text=[highlight.get("label", highlight.get("model", "your model"))], textposition="top center",
-            marker={"size": 20, "symbol": "circle-open", "color": "black", "line": {"width": 3}},
-            hovertemplate=f"<b>{highlight.get('model', 'your model')}</b><br>{b1}: %{{x:.1f}}<br>"
-                          f"{b2}: %{{y:.1f}}<extra></extra>"))
     return _layout(fig, title=title or f"Phase diagram: {b2} vs {b1} (marker size = log N)",
                    x=f"{b1} (%)", y=f"{b2} (%)")
-
-
-def scores_vs_params(table, benchmark: str, *, uploaded: Iterable[str] = (), families: Sequence[str] | None = None,
-                     title: str | None = None) -> go.Figure:
-    """One benchmark against parameter count (log axis), one line per family."""
-    from .. import catalog
-
-    b = catalog.canonical(benchmark)
-    df = hover_frame(table, [b]).dropna(subset=["params"])
-    if families is not None:
-        df = df[df["family"].isin(list(families))]
-    colors = family_colors(df["family"].unique())
-    up = set(uploaded)
-    fig = go.Figure()
-    for fam, g in df.groupby("family", sort=True):
-        g = g.sort_values("params")
-        cd = np.column_stack([g.index.astype(str), g["family"].astype(str), g["params_txt"], g["source"],
-                              g["shots"]])
-        fig.add_trace(go.Scatter(
-            x=g["params"], y=g[b], mode="lines+markers", name=str(fam), line={"color": colors[fam]},
-            marker={"color": colors[fam], "size": 8, "symbol": ["star" if m in up else "circle" for m in g.index]},
-            customdata=cd, hovertemplate=hover_template("N", b, x_fmt="%{customdata[2]}")))
-    return _layout(fig, title=title or f"{b} vs parameter count", x="parameters N", y=f"{b} (%)", log_x=True)
 
 
 def figure_html(fig: go.Figure, *, name: str = "figure") -> str:
@@ -564,11 +532,12 @@ def gamma_figure(res, *, families: Sequence[str] | None = None, pooled: bool = T
             if a is not None and b is not None:
                 fig.add_vrect(x0=a, x1=b, fillcolor=colors.get(f.family, "#555"), opacity=0.08, line_width=0,
                               layer="below")
-                fig.add_annotation(x=math.log10(a if nc.direction == "above" else b), y=1.0, yref="paper",
-                                   xanchor="left" if nc.direction == "above" else "right", yanchor="bottom",
+                above = nc.direction == "above"
+                fig.add_annotation(x=0.99 if above else 0.01, xref="paper", y=1.0, yref="paper",
+                                   xanchor="right" if above else "left", yanchor="bottom",
                                    showarrow=False, font={"size": 11, "color": "#555"},
-                                   text=(f" no flip measured; N_c > {fmt_params(a)} if any" if nc.direction == "above"
-                                         else f"cooperative throughout; N_c < {fmt_params(b)} "))
+                                   text=(f"no flip measured: N_c > {fmt_params(a)}, if any" if above
+                                         else f"cooperative throughout: N_c < {fmt_params(b)}"))
         if nc is None or nc.estimate is None or nc.status not in ("observed", "extrapolated"):
             continue
         lo, hi = _nc_ends(nc, x_range)
