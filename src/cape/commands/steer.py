@@ -127,7 +127,7 @@ def train_cmd(
     method: str = typer.Option("mean_diff", "--method", help="mean_diff (CAA) or pca."),
     read: str = typer.Option("mean", "--read", help="Read the continuation tokens' mean or the last token."),
     batch_size: int = typer.Option(16, "--batch-size", help="Sequences per forward pass."),
-    sweep_strength: float = typer.Option(0.5, "--sweep-strength", help="Relative strength used in the layer sweep."),
+    sweep_strength: float = typer.Option(0.1, "--sweep-strength", help="Relative strength used in the layer sweep."),
     val_fraction: float = typer.Option(0.2, "--val-fraction", help="Share of pairs held out for the layer sweep."),
     chat: Optional[bool] = typer.Option(False, "--chat/--no-chat", help="Format contexts as chat user turns."),
     seed: int = typer.Option(0, "--seed", help="Seed of the validation split."),
@@ -180,7 +180,7 @@ def generate_cmd(
     vector: Path = typer.Option(..., "--vector", "-v", help="A vector written by 'cape steer train'."),
     prompt: Optional[List[str]] = typer.Option(None, "--prompt", "-p", help="A prompt (repeat for several)."),
     prompts_file: Optional[Path] = typer.Option(None, "--prompts-file", help="JSONL (prompt fields) or text, one per line."),
-    strength: float = typer.Option(0.5, "--strength", "-s", help="Multiple of the layer's mean residual norm."),
+    strength: float = typer.Option(0.1, "--strength", "-s", help="Multiple of the layer's mean residual norm."),
     layer: Optional[str] = typer.Option(None, "--layer", "-l", help="Layer(s) to steer: the vector's default, "
                                                                     "best, quarter, an index or a list."),
     positions: str = typer.Option("all", "--positions", help="all, prompt, or generated."),
@@ -237,7 +237,7 @@ def generate_cmd(
 def eval_cmd(
     model: str = typer.Argument(..., help=_MODEL_HELP),
     vector: Path = typer.Option(..., "--vector", "-v", help="A vector written by 'cape steer train'."),
-    strength: float = typer.Option(0.5, "--strength", "-s", help="Multiple of the layer's mean residual norm."),
+    strength: float = typer.Option(0.1, "--strength", "-s", help="Multiple of the layer's mean residual norm."),
     layer: Optional[str] = typer.Option(None, "--layer", "-l", help="Layer(s) to steer (default: the vector's)."),
     positions: str = typer.Option("all", "--positions", help="all, prompt, or generated."),
     items: Optional[Path] = typer.Option(None, "--items", help="Two-choice items JSONL (question/true/false); "
@@ -247,7 +247,7 @@ def eval_cmd(
     n_prompts: Optional[int] = typer.Option(None, "--n-prompts", help="Use the first N prompts (0: skip generation)."),
     max_new_tokens: int = typer.Option(30, "--max-new-tokens"),
     sweep_layers: str = typer.Option("default", "--sweep-layers", help="default, none, or layers (e.g. 2,7,15)."),
-    sweep_strengths: str = typer.Option("-0.5,0.25,0.5,1", "--sweep-strengths", help="Comma-separated strengths."),
+    sweep_strengths: str = typer.Option("-0.1,0.05,0.1,0.25,0.5", "--sweep-strengths", help="Comma-separated strengths."),
     score: str = typer.Option("mean", "--score", help="Answer score: mean log-prob per token, or sum."),
     batch_size: int = typer.Option(16, "--batch-size"),
     chat: Optional[bool] = typer.Option(None, "--chat/--no-chat", help="Chat template for generation prompts."),

@@ -37,7 +37,7 @@ __all__ = [
     "paired_bootstrap_ci",
 ]
 
-DEFAULT_SWEEP_STRENGTHS = (-0.25, 0.05, 0.1, 0.25, 0.5)
+DEFAULT_SWEEP_STRENGTHS = (-0.1, 0.05, 0.1, 0.25, 0.5)
 
 SCORES = ("mean", "sum")
 
@@ -68,6 +68,8 @@ class MCResult:
         margin_unsteered, margin_steered: Mean of log p(true) - log p(false) (nats).
         margin_diff, margin_diff_ci: Mean paired change in margin, with its bootstrap CI.
         accuracy_diff, accuracy_diff_ci: Change in accuracy (fraction), with its bootstrap CI.
+        logprob_unsteered, logprob_steered: Mean answer score (both answers): a fluency check. A large drop
+            means steering is breaking the model, and accuracy then drifts towards 50% whatever the direction.
         level: Confidence level of the intervals.
     """
 
@@ -80,6 +82,8 @@ class MCResult:
     margin_diff_ci: tuple[float, float]
     accuracy_diff: float
     accuracy_diff_ci: tuple[float, float]
+    logprob_unsteered: float = float("nan")
+    logprob_steered: float = float("nan")
     level: float = 0.95
 
     @property
@@ -109,6 +113,7 @@ class SweepCell:
     margin: float
     accuracy_gain: float
     margin_gain: float
+    logprob_change: float = float("nan")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -201,6 +206,8 @@ class SteeringEvaluation:
                 f"{m.accuracy_diff:+.3f} ({alo:+.3f}, {ahi:+.3f}) |",
                 f"| mean margin log p(true) - log p(false) | {m.margin_unsteered:.3f} | {m.margin_steered:.3f} | "
                 f"{m.margin_diff:+.3f} ({lo:+.3f}, {hi:+.3f}) |",
+                f"| mean answer log p (fluency check) | {m.logprob_unsteered:.3f} | {m.logprob_steered:.3f} | "
+                f"{m.logprob_steered - m.logprob_unsteered:+.3f} |",
                 "",
                 f"Verdict: {m.verdict}.",
                 "",
@@ -218,7 +225,7 @@ class SteeringEvaluation:
         if self.sweep:
             strengths = sorted({c.strength for c in self.sweep})
             layers = sorted({c.layer for c in self.sweep})
-            out += ["Margin gain (nats) by layer and strength; accuracy in brackets:", "",
+            out += ["Margin gain (nats) by layer and strength; accuracy and change in mean answer log p in brackets:", "",
                     "| layer | " + " | ".join(f"s={s:g}" for s in strengths) + " |",
                     "|---|" + "---|" * len(strengths)]
             for layer in layers:
@@ -231,7 +238,7 @@ class SteeringEvaluation:
                 cells = []
                 for s in strengths:
                     c = next((c for c in self.sweep if c.layer == layer and c.strength == s), None)
-                    cells.append(f"{c.margin_gain:+.3f} ({c.accuracy:.2f})" if c else "—")
+                    cells.append(f"{c.margin_gain:+.3f} ({c.accuracy:.2f}, {c.logprob_change:+.2f})" if c else "—")
                 out.append(f"| {label} | " + " | ".join(cells) + " |")
             out.append("")
             comp = self.layer_comparison()
@@ -318,6 +325,8 @@ def _mc_result(base: tuple, steered: tuple, *, n_boot: int, seed: int, level: fl
         margin_diff_ci=paired_bootstrap_ci(ms - mu, n_boot=n_boot, level=level, seed=seed),
         accuracy_diff=float(np.mean(acc_s - acc_u)),
         accuracy_diff_ci=paired_bootstrap_ci(acc_s - acc_u, n_boot=n_boot, level=level, seed=seed + 1),
+        logprob_unsteered=float(np.mean((base[0] + base[1]) / 2)),
+        logprob_steered=float(np.mean((steered[0] + steered[1]) / 2)),
         level=level,
     )
 
@@ -328,7 +337,7 @@ def evaluate_mc(
     vector: Any = None,
     items: Any = None,
     *,
-    strength: float = 0.5,
+    strength: float = 0.1,
     layers: Any = None,
     positions: str = "all",
     chat: Any = False,
@@ -358,7 +367,7 @@ def intervention_rate(
     vector: Any = None,
     prompts: Any = None,
     *,
-    strength: float = 0.5,
+    strength: float = 0.1,
     layers: Any = None,
     positions: str = "all",
     max_new_tokens: int = 30,
@@ -417,7 +426,8 @@ def layer_strength_sweep(
             cells.append(SweepCell(layer=int(layer), strength=float(s), accuracy=float(np.mean(ms > 0)),
                                    margin=float(np.mean(ms)),
                                    accuracy_gain=float(np.mean(ms > 0) - np.mean(mu > 0)),
-                                   margin_gain=float(np.mean(ms - mu))))
+                                   margin_gain=float(np.mean(ms - mu)),
+                                   logprob_change=float(np.mean((st[0] + st[1]) / 2 - (baseline[0] + baseline[1]) / 2))))
             if progress is not None:
                 progress(1)
     return cells
@@ -460,7 +470,7 @@ def evaluate_steering(
     *,
     items: Any = None,
     prompts: Any = None,
-    strength: float = 0.5,
+    strength: float = 0.1,
     layers: Any = None,
     positions: str = "all",
     n_items: int | None = None,

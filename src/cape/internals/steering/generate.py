@@ -107,7 +107,7 @@ def generate(
     prompts: Sequence[str] | str = (),
     *,
     vector: Any = None,
-    strength: float = 1.0,
+    strength: float = 0.1,
     layers: Any = None,
     positions: str = "all",
     max_new_tokens: int = 40,
@@ -119,8 +119,11 @@ def generate(
     seed: int = 0,
     force: bool = False,
     progress: Callable[[int], None] | None = None,
+    generate_kwargs: dict | None = None,
 ) -> list[str]:
     """Generate continuations (the new text only), steered by ``vector`` when given.
+
+    ``generate_kwargs`` are passed on to HF ``generate`` (e.g. ``min_new_tokens``, ``repetition_penalty``).
 
     Example:
         >>> generate(lm, prompts=["The moon landing was"], vector=vec, strength=0.5)   # doctest: +SKIP
@@ -138,7 +141,7 @@ def generate(
         run = _steering_ctx(hf, vector, strength, layers, positions)
     else:
         run = _no_ctx
-    kw = _gen_kwargs(tokenizer, max_new_tokens, do_sample, temperature, top_p)
+    kw = dict(_gen_kwargs(tokenizer, max_new_tokens, do_sample, temperature, top_p), **(generate_kwargs or {}))
     return _run_batches(hf, tokenizer, list(prompts), [run], chat=chat_on, batch_size=batch_size,
                         gen_kwargs=kw, seed=seed, progress=progress)[0]
 
@@ -149,7 +152,7 @@ def compare_generations(
     prompts: Sequence[str] | str = (),
     *,
     vector: Any,
-    strength: float = 1.0,
+    strength: float = 0.1,
     layers: Any = None,
     positions: str = "all",
     max_new_tokens: int = 40,
@@ -161,6 +164,7 @@ def compare_generations(
     seed: int = 0,
     force: bool = False,
     progress: Callable[[int], None] | None = None,
+    generate_kwargs: dict | None = None,
 ) -> list[GenerationPair]:
     """Generate each prompt unsteered and steered in the same batch layout and with the same seed.
 
@@ -175,7 +179,7 @@ def compare_generations(
     vector.check_compatible(hf, force=force, identity=ident)
     vector.select_layers(layers)
     chat_on = use_chat(tokenizer, chat)
-    kw = _gen_kwargs(tokenizer, max_new_tokens, do_sample, temperature, top_p)
+    kw = dict(_gen_kwargs(tokenizer, max_new_tokens, do_sample, temperature, top_p), **(generate_kwargs or {}))
     plain, steered = _run_batches(
         hf, tokenizer, list(prompts), [_no_ctx, _steering_ctx(hf, vector, strength, layers, positions)],
         chat=chat_on, batch_size=batch_size, gen_kwargs=kw, seed=seed, progress=progress,

@@ -140,7 +140,7 @@ def train_steering_vector(
     chat: Any = False,
     val_fraction: float = 0.2,
     sweep_layers: Any = None,
-    sweep_strength: float = 0.5,
+    sweep_strength: float = 0.1,
     seed: int = 0,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> SteeringVector:

