@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--new-tokens", type=int, default=32)
     ap.add_argument("--pairs", type=int, default=64)
     ap.add_argument("--strength", type=float, default=0.25)
@@ -50,6 +50,7 @@ def main(argv: list[str]) -> int:
 
     t0 = time.perf_counter()
     lm = smollm2()
+    torch.set_num_threads(args.threads)  # the test helper pins one thread; the benchmark uses --threads
     print(f"model: {lm.model_id}, {lm.n_params / 1e6:.1f} M parameters, loaded in {time.perf_counter() - t0:.1f} s; "
           f"torch threads: {torch.get_num_threads()}")
 
@@ -86,14 +87,21 @@ def main(argv: list[str]) -> int:
             times[name].append(time.perf_counter() - t0)
     tokens = n_new * len(prompts)
     tps = {k: tokens / statistics.median(v) for k, v in times.items()}
+    best = {k: tokens / min(v) for k, v in times.items()}
     ratio = tps["steered"] / tps["unsteered"]
-    print(f"\ngeneration, batch 8, {n_new} new tokens each (greedy, chat template), median of {args.repeats}:")
+    print(f"\ngeneration, batch 8, {n_new} new tokens each (greedy, chat template), {args.repeats} alternating runs:")
     for k in ("unsteered", "steered"):
-        print(f"  {k:10s} {tps[k]:7.1f} tokens/s   (runs: {', '.join(f'{t:.2f}' for t in times[k])} s)")
-    print(f"  steered / unsteered: {ratio:.1%} (target >= 95%); layer {vec.layers[0]}, strength {args.strength:g}")
+        print(f"  {k:10s} {tps[k]:7.1f} tokens/s median, {best[k]:7.1f} best   "
+              f"(runs: {', '.join(f'{t:.2f}' for t in times[k])} s)")
+    print(f"  steered / unsteered: {ratio:.1%} of median tokens/s, {best['steered'] / best['unsteered']:.1%} of best "
+          f"(target >= 95%); layer {vec.layers[0]}, strength {args.strength:g}, positions all")
 
     ok = speedup >= 5 and ratio >= 0.95
-    print(f"\ntargets met: {'yes' if ok else 'no'}")
+    print(f"\ntargets met: {'yes' if ok else 'no'} (training speedup {'met' if speedup >= 5 else 'missed'}, "
+          f"generation throughput {'met' if ratio >= 0.95 else 'missed'})")
+    if speedup < 5:
+        print("  note: on a small CPU the batched pass already runs at matrix-multiply throughput, and short (~10 token)\n"
+              "  prompts one at a time are only a few times less efficient there, so this ratio is bounded by the hardware.")
     return 0 if ok else 1
 
 

@@ -64,11 +64,25 @@ def encode_pairs(tokenizer: Any, pairs: Sequence[Any], chat: bool) -> tuple[list
     return pos, neg
 
 
-def _batches(n: int, lengths: Sequence[int], batch_size: int) -> list[list[int]]:
+def _batches(n: int, lengths: Sequence[int], batch_size: int, max_waste: float = 0.1) -> list[list[int]]:
+    """Batches of at most ``batch_size`` sequences, sorted by length; a batch is closed early when padding would
+    exceed ``max_waste`` of its real tokens (so long and short sequences are not padded together)."""
     if batch_size < 1:
         raise SteeringError(f"batch size must be at least 1 (got {batch_size})")
     order = sorted(range(n), key=lambda i: (lengths[i], i))
-    return [order[i: i + batch_size] for i in range(0, n, batch_size)]
+    out: list[list[int]] = []
+    cur: list[int] = []
+    real = 0
+    for i in order:
+        L = lengths[i]
+        if cur and (len(cur) >= batch_size or L * (len(cur) + 1) > (1.0 + max_waste) * (real + L)):
+            out.append(cur)
+            cur, real = [], 0
+        cur.append(i)
+        real += L
+    if cur:
+        out.append(cur)
+    return out
 
 
 class _Stop(Exception):
@@ -121,7 +135,6 @@ def record_activations(
     blocks = decoder_layers(model)
     deepest = layers[-1]
     n = len(encoded)
-    hidden = None
     acts: dict[int, Any] = {}
     norms: dict[int, list] = {layer: [] for layer in layers}
     current: dict[int, torch.Tensor] = {}
@@ -137,7 +150,7 @@ def record_activations(
 
     handles = [blocks[layer].register_forward_hook(make_hook(layer)) for layer in layers]
     try:
-        with torch.no_grad():
+        with torch.inference_mode():
             for batch in _batches(n, [len(e.ids) for e in encoded], batch_size):
                 ids, mask = pad_right([encoded[i].ids for i in batch], pad)
                 dev = _device(model)
@@ -146,31 +159,32 @@ def record_activations(
                     model(input_ids=ids.to(dev), attention_mask=mask.to(dev), use_cache=False)
                 except _Stop:
                     pass
-                lens = mask.sum(1)
+                lens = [len(encoded[i].ids) for i in batch]
+                real = mask.bool()
+                weights = torch.zeros(mask.shape, dtype=torch.float32)
+                for row, i in enumerate(batch):
+                    L, start = lens[row], encoded[i].prompt_len
+                    if read == "last":
+                        weights[row, L - 1] = 1.0
+                    else:
+                        weights[row, start:L] = 1.0 / (L - start)
+                counted = real.clone()
+                counted[:, 0] = False  # the first token's norm is often an outlier (attention sink)
+                rows = torch.tensor(batch)
                 for layer in layers:
-                    h = current[layer].float().cpu()
-                    if hidden is None:
-                        hidden = h.shape[-1]
+                    h = current[layer].float().cpu().masked_fill(~real[..., None], 0.0)
                     if layer not in acts:
-                        acts[layer] = np.zeros((n, h.shape[-1]), dtype=np.float32)
-                    tok_norm = h.norm(dim=-1)
-                    for row, i in enumerate(batch):
-                        L = int(lens[row])
-                        start = encoded[i].prompt_len
-                        if read == "last":
-                            acts[layer][i] = h[row, L - 1].numpy()
-                        else:
-                            acts[layer][i] = h[row, start:L].mean(0).numpy()
-                        if L > 1:
-                            norms[layer].append(tok_norm[row, 1:L].numpy())
+                        acts[layer] = torch.zeros((n, h.shape[-1]), dtype=torch.float32)
+                    acts[layer][rows] = torch.einsum("bt,btd->bd", weights, h)
+                    norms[layer].append(h.norm(dim=-1)[counted])
                 if progress is not None:
                     progress(len(batch))
     finally:
         for h in handles:
             h.remove()
     return Recording(
-        acts=acts,
-        norms={k: (np.concatenate(v) if v else np.zeros(0, dtype=np.float32)) for k, v in norms.items()},
+        acts={k: v.numpy() for k, v in acts.items()},
+        norms={k: (torch.cat(v).numpy() if v else np.zeros(0, dtype=np.float32)) for k, v in norms.items()},
     )
 
 
