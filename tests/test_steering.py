@@ -395,3 +395,35 @@ def test_evaluate_mc_on_a_tiny_model(trained):
     assert lo <= res.margin_diff <= hi
     sums = evaluate_mc(model, tok, vec, items, strength=1.0, n_boot=200, score="sum")
     assert sums.margin_unsteered != res.margin_unsteered
+
+
+def test_batches_limit_padding_and_keep_every_index():
+    from cape.internals.steering.forward import _batches
+
+    lengths = [3, 30, 4, 5, 29, 3, 31, 6, 4, 28]
+    batches = _batches(len(lengths), lengths, batch_size=4)
+    assert sorted(i for b in batches for i in b) == list(range(len(lengths)))
+    for b in batches:
+        real = sum(lengths[i] for i in b)
+        assert len(b) <= 4 and (len(b) == 1 or max(lengths[i] for i in b) * len(b) <= 1.1 * real)
+    assert [len(b) for b in _batches(5, [7] * 5, batch_size=2)] == [2, 2, 1]
+
+
+def test_paired_bootstrap_ci_is_seeded():
+    from cape.internals.steering import paired_bootstrap_ci
+
+    d = np.linspace(-1, 2, 40)
+    a = paired_bootstrap_ci(d, n_boot=500, seed=1)
+    assert a == paired_bootstrap_ci(d, n_boot=500, seed=1)
+    assert a[0] < d.mean() < a[1]
+    assert paired_bootstrap_ci([0.0, 0.0, 0.0]) == (0.0, 0.0)
+
+
+def test_negation_control_groups():
+    from cape.internals.steering.datasets import MCItem
+    from cape.internals.steering.evaluate import negation_control
+
+    items = [MCItem("q?", "It is not so.", "It is so.", "a"), MCItem("q?", "It is so.", "It never is.", "b"),
+             MCItem("q?", "Red.", "Blue.", "c")]
+    groups = negation_control(items, [0.0, 0.0, 0.0], [1.0, -1.0, 0.5])
+    assert [(g["n"], g["margin_gain"]) for g in groups] == [(1, 1.0), (1, -1.0), (1, 0.5)]

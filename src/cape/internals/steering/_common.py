@@ -11,7 +11,7 @@ import re
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
-from cape.errors import CapeError, DataError
+from cape.errors import CapeError
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -326,7 +326,3 @@ def require_torch() -> None:
         raise DependencyError(
             f"steering needs the 'internals' extra (torch, transformers): pip install 'cape[internals]' ({e.name} is missing)"
         ) from None
-
-
-def _data_error(path: Any, line: int, msg: str) -> DataError:
-    return DataError(f"{path}, line {line}: {msg}")
