@@ -244,7 +244,7 @@ class SteeringVector:
             lines.append(f"  quarter-depth layer (paper): {p['quarter_layer']}; best validated layer: "
                          f"{best if best is not None else 'not swept'}")
         if p.get("n_pairs"):
-            lines.append(f"  trained on {p['n_pairs']} pairs from {p.get('train_set', '?')} (sha256 {str(p.get('train_set_hash', ''))[:12]})")
+            lines.append(f"  trained on {p['n_pairs']} pairs from {p.get('train_set', '?')} ({str(p.get('train_set_hash', ''))[:19]})")
         npos, nneg = p.get("negation_only_positive"), p.get("negation_only_negative")
         if npos is not None and p.get("n_pairs") and abs(npos - nneg) > 0.25 * p["n_pairs"]:
             lines.append(f"  note: a negation word appears only in the positive side of {npos} pairs and only in the "
