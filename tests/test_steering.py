@@ -427,3 +427,18 @@ def test_negation_control_groups():
              MCItem("q?", "Red.", "Blue.", "c")]
     groups = negation_control(items, [0.0, 0.0, 0.0], [1.0, -1.0, 0.5])
     assert [(g["n"], g["margin_gain"]) for g in groups] == [(1, 1.0), (1, -1.0), (1, 0.5)]
+
+
+def test_same_weight_files_under_another_path_are_accepted(trained):
+    model, tok, vec = trained["qwen3"]
+    prov = dict(vec.provenance, model_id="/old/place/model", file_hash="sha256:abc")
+    moved = SteeringVector(vec.directions, vec.norm_stats, vec.layers, provenance=prov)
+
+    class Loaded:
+        def __init__(self, file_hash):
+            self.model, self.tokenizer, self.model_id = model, tok, "/new/place/model"
+            self.revision, self.file_hash = None, file_hash
+
+    assert moved.check_compatible(Loaded("sha256:abc")) == []
+    with pytest.raises(SteeringCompatibilityError, match="file hash"):
+        moved.check_compatible(Loaded("sha256:def"))

@@ -121,7 +121,8 @@ class SteeringVector:
 
         A hidden-size mismatch can never be forced. A different model identity (id, revision or file hash,
         architecture, layer count, or weights fingerprint where names are unknown) raises unless ``force``;
-        forced mismatches are returned (and warned about).
+        forced mismatches are returned (and warned about). Equal file hashes identify the same weights even
+        when the model was loaded from another path (another model id).
         """
         if identity is None:
             model, _, identity = unwrap_model(model)
@@ -134,7 +135,9 @@ class SteeringVector:
             )
         problems = []
         a, b = prov.get("model_id"), identity.get("model_id")
-        if a and b and a != b:
+        fa, fb = prov.get("file_hash"), identity.get("file_hash")
+        same_file = bool(fa and fb and fa == fb)  # the same weight files, loaded from another place
+        if a and b and a != b and not same_file:
             problems.append(f"model id {b!r} differs from the vector's {a!r}")
         for key in ("revision", "file_hash"):
             a2, b2 = prov.get(key), identity.get(key)
