@@ -16,7 +16,7 @@ family (never from its parameter count alone):
 * the d_eff context of its phase in the cohort;
 * recommendations from documented rules (:data:`RULES`), thresholds in :class:`DoctorConfig`.
 
-Rules (docs/doctor.md has the full text):
+Rules (the README, "Diagnose one model", has the full text):
 
 ==================  ===========================================================================================
 ``curation``        tax phase, below the family's N_c, and curated-data families (recipe ``curated``) of
@@ -58,7 +58,7 @@ PHASES = ("tax", "transition", "bonus")
 # ---------------------------------------------------------------------------------------------- configuration
 @dataclass(frozen=True)
 class DoctorConfig:
-    """Thresholds of the doctor's rules (docs/doctor.md). Load from TOML with :meth:`from_toml`.
+    """Thresholds of the doctor's rules (README, "Diagnose one model"). Load from TOML with :meth:`from_toml`.
 
     Attributes:
         b1, b2: the benchmark pair; gamma = dB2 / dB1 (default HellaSwag, TruthfulQA).

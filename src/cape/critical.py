@@ -16,7 +16,7 @@ Three estimators, each a small strategy object registered in :data:`ESTIMATORS` 
     Why the balanced split and not "the last sign change" (the persistent-flip rule of METHODS-SPEC 2.5):
     with realistic benchmark noise a family crossing once shows spurious extra sign changes; taking the
     last one biases N_c upward (+0.2 decades in simulation, 95% CIs covering 89%), the balanced split is
-    unbiased (CIs covering 96-97%, see ``docs/coupling.md``).
+    unbiased (CIs covering 96-97%, see the README, "Coupling diagnosis").
 
     95% CI: parametric bootstrap of the benchmark noise (``bootstrap="noise"``, default): every score is
     redrawn as ``score + se * z`` with its own standard error (the stderr given with the data, otherwise the

@@ -60,7 +60,7 @@ SUBSETS = ("core", "extended", "post-cutoff", "added")
 # ---------------------------------------------------------------------------------------------- configuration
 @dataclass(frozen=True)
 class FrontierConfig:
-    """Choices behind a frontier report (all documented in docs/frontier.md).
+    """Choices behind a frontier report (all documented in the README, "Frontier diagnostics").
 
     Attributes:
         x: the older axis (abscissa of the population line), canonical benchmark name or alias.

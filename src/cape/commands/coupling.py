@@ -96,8 +96,9 @@ def diagnose_cmd(
                                                                "both."),
     json_: bool = typer.Option(False, "--json", help="Print the diagnosis as JSON (sizes in raw parameters)."),
 ) -> None:
-    """Coupling diagnosis per family: r with CI, gamma per interval, phase path, N_c with CI and status; then the
-    pooled N_c (family offsets) and the paper's own procedure."""
+    """Coupling diagnosis per family: r with CI, gamma per interval, phase path, N_c with CI and status.
+
+    Then the pooled N_c (family offsets) and the paper's own procedure."""
     from ..diagnose import diagnose
     from ..errors import DataError
 
