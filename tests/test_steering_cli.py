@@ -118,3 +118,20 @@ def test_help_is_fast_and_imports_no_torch():
     assert res.returncode == 0, res.stderr
     for cmd in ("train", "generate", "eval"):
         assert cmd in res.stdout
+
+
+def test_eval_output_folder_is_read_by_the_dashboard(model_dir, vector, tmp_path, capsys):
+    out = tmp_path / "results"
+    rc, _, _ = _run(capsys, ["steer", "eval", str(model_dir), "--vector", str(vector), "--n-items", "6",
+                             "--n-prompts", "0", "--n-boot", "100", "--sweep-layers", "none", "--strength", "1",
+                             "-o", str(out)])
+    assert rc == 0
+    files = list(out.glob("*.steer_eval.json"))
+    assert len(files) == 1
+    d = json.loads(files[0].read_text())
+    assert d["kind"] == "steer_eval" and d["mc"]["n"] == 6
+    pytest.importorskip("streamlit")
+    from cape.dashboard.views._library import internals_folder
+
+    found = internals_folder(str(out))
+    assert len(found["steering"]) == 1 and not found["errors"]

@@ -254,6 +254,8 @@ def eval_cmd(
     n_boot: int = typer.Option(2000, "--n-boot", help="Bootstrap resamples."),
     seed: int = typer.Option(0, "--seed"),
     markdown: Optional[Path] = typer.Option(None, "--markdown", help="Also write the tables as Markdown."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Also write the result as "
+                                          "DIR/<model>.steer_eval.json (the dashboard's Internals view reads it)."),
     fail_if_no_gain: bool = typer.Option(False, "--fail-if-no-gain",
                                          help="Exit with status 1 unless the margin gain's CI lies above 0."),
     force: bool = _force,
@@ -281,6 +283,15 @@ def eval_cmd(
         from ..scores import write_atomic
 
         write_atomic(markdown, ev.markdown())
+    if output is not None:
+        from ..internals.results import SCHEMA_VERSION, model_slug
+        from ..scores import write_atomic
+        from ._common import to_json
+
+        path = Path(output) / f"{model_slug(lm.model_id)}.steer_eval.json"
+        write_atomic(path, to_json({"schema": SCHEMA_VERSION, "kind": "steer_eval", **ev.to_dict()}))
+        if not json_:
+            console.print(f"wrote {path}")
     if json_:
         emit_json(ev)
     else:
