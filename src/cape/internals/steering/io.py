@@ -14,12 +14,11 @@ Nothing is ever unpickled: safetensors stores raw little-endian arrays and a JSO
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from cape.errors import DataError, NotFoundError
+from cape.scores import write_atomic
 
 from .vector import SteeringVector
 
@@ -35,7 +34,7 @@ def save_steering_vector(vector: SteeringVector, path: Any) -> Path:
         >>> save_steering_vector(vec, "truth.safetensors")   # doctest: +SKIP
     """
     import torch
-    from safetensors.torch import save_file
+    from safetensors.torch import save
 
     path = Path(path)
     if path.parent and not path.parent.exists():
@@ -49,18 +48,7 @@ def save_steering_vector(vector: SteeringVector, path: Any) -> Path:
         "norm_stats": json.dumps({str(k): v for k, v in sorted(vector.norm_stats.items())}, sort_keys=True),
         "provenance": json.dumps(vector.provenance, sort_keys=True, default=str),
     }
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=str(path.parent or "."))
-    os.close(fd)
-    try:
-        save_file(tensors, tmp, metadata=meta)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return path
+    return write_atomic(path, save(tensors, metadata=meta))
 
 
 def read_metadata(path: Any) -> dict:
