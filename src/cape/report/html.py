@@ -412,7 +412,7 @@ def build_report(out_path, table: ScoreTable | None = None, *, seed: int = 0,
         :class:`ReportResult` (path, sections, counts, size, seconds).
 
     Example:
-        >>> r = build_report("/tmp/cape-report.html")    # doctest: +SKIP
+        >>> r = build_report("report.html")    # doctest: +SKIP
         >>> r.n_figures > 0                               # doctest: +SKIP
         True
     """
