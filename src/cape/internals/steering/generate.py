@@ -101,6 +101,23 @@ def _no_ctx():
     return nullcontext()
 
 
+def _prepare(model, tokenizer, prompts, vector, layers, positions, force, chat, max_new_tokens, do_sample,
+             temperature, top_p, generate_kwargs):
+    """Checks and settings shared by :func:`generate` and :func:`compare_generations`: the unwrapped model and
+    tokenizer, the prompt list, whether to use the chat template, and the ``generate`` keyword arguments."""
+    hf, tokenizer, ident = unwrap_model(model, tokenizer)
+    if isinstance(prompts, str):
+        prompts = [prompts]
+    if not prompts:
+        raise SteeringError("no prompts to generate from")
+    check_positions(positions)
+    if vector is not None:
+        vector.check_compatible(hf, force=force, identity=ident)
+        vector.select_layers(layers)
+    kw = dict(_gen_kwargs(tokenizer, max_new_tokens, do_sample, temperature, top_p), **(generate_kwargs or {}))
+    return hf, tokenizer, list(prompts), use_chat(tokenizer, chat), kw
+
+
 def generate(
     model: Any,
     tokenizer: Any = None,
@@ -128,21 +145,11 @@ def generate(
     Example:
         >>> generate(lm, prompts=["The moon landing was"], vector=vec, strength=0.5)   # doctest: +SKIP
     """
-    hf, tokenizer, ident = unwrap_model(model, tokenizer)
-    if isinstance(prompts, str):
-        prompts = [prompts]
-    if not prompts:
-        raise SteeringError("no prompts to generate from")
-    check_positions(positions)
-    chat_on = use_chat(tokenizer, chat)
-    if vector is not None:
-        vector.check_compatible(hf, force=force, identity=ident)
-        vector.select_layers(layers)
-        run = _steering_ctx(hf, vector, strength, layers, positions)
-    else:
-        run = _no_ctx
-    kw = dict(_gen_kwargs(tokenizer, max_new_tokens, do_sample, temperature, top_p), **(generate_kwargs or {}))
-    return _run_batches(hf, tokenizer, list(prompts), [run], chat=chat_on, batch_size=batch_size,
+    hf, tokenizer, prompts, chat_on, kw = _prepare(model, tokenizer, prompts, vector, layers, positions, force,
+                                                   chat, max_new_tokens, do_sample, temperature, top_p,
+                                                   generate_kwargs)
+    run = _no_ctx if vector is None else _steering_ctx(hf, vector, strength, layers, positions)
+    return _run_batches(hf, tokenizer, prompts, [run], chat=chat_on, batch_size=batch_size,
                         gen_kwargs=kw, seed=seed, progress=progress)[0]
 
 
@@ -170,18 +177,11 @@ def compare_generations(
 
     With greedy decoding (the default) and ``strength=0`` the two texts are identical for every prompt.
     """
-    hf, tokenizer, ident = unwrap_model(model, tokenizer)
-    if isinstance(prompts, str):
-        prompts = [prompts]
-    if not prompts:
-        raise SteeringError("no prompts to generate from")
-    check_positions(positions)
-    vector.check_compatible(hf, force=force, identity=ident)
-    vector.select_layers(layers)
-    chat_on = use_chat(tokenizer, chat)
-    kw = dict(_gen_kwargs(tokenizer, max_new_tokens, do_sample, temperature, top_p), **(generate_kwargs or {}))
+    hf, tokenizer, prompts, chat_on, kw = _prepare(model, tokenizer, prompts, vector, layers, positions, force,
+                                                   chat, max_new_tokens, do_sample, temperature, top_p,
+                                                   generate_kwargs)
     plain, steered = _run_batches(
-        hf, tokenizer, list(prompts), [_no_ctx, _steering_ctx(hf, vector, strength, layers, positions)],
+        hf, tokenizer, prompts, [_no_ctx, _steering_ctx(hf, vector, strength, layers, positions)],
         chat=chat_on, batch_size=batch_size, gen_kwargs=kw, seed=seed, progress=progress,
     )
     return [GenerationPair(p, u, s) for p, u, s in zip(prompts, plain, steered)]
