@@ -180,7 +180,7 @@ class SteeringVector:
         """
         hf, _, ident = unwrap_model(model)
         self.check_compatible(hf, force=force, identity=ident)
-        return SteeringHandle(hf, self.deltas(strength, layers), positions)
+        return self._unchecked_patch(hf, strength, layers=layers, positions=positions)
 
     def _unchecked_patch(self, model: Any, strength: float, *, layers: Any = None, positions: str = "all") -> SteeringHandle:
         """:meth:`patch` without the compatibility check, for callers that have already run it."""
