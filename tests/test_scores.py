@@ -171,3 +171,12 @@ def test_infer_family(name, fam):
 
 def test_infer_family_overrides():
     assert infer_family("mycorp/widget-7b", overrides={"mycorp/widget": "Widget"}) == "Widget"
+
+
+def test_fraction_flag_is_set_for_every_units_mode_and_kept_by_filters():
+    pct = ScoreTable.from_wide(_wide(), units="percent")
+    assert pct.converted_from_fraction is False
+    frac = ScoreTable.from_wide(_wide(HellaSwag=[0.31, 0.49, 0.70, 0.60, 0.80],
+                                      TruthfulQA=[0.44, 0.39, 0.36, 0.42, 0.48]), units="fraction")
+    assert frac.converted_from_fraction is True
+    assert frac.filter(family="A").converted_from_fraction is True

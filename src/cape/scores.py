@@ -76,6 +76,8 @@ class ScoreTable:
     def __init__(self, data: pd.DataFrame, *, units: str = "auto", name: str = "scores",
                  infer_family: bool = True):
         self.name = name
+        #: True when the scores were read as 0-1 fractions and converted to percent
+        self.converted_from_fraction = False
         self._df = self._validate(pd.DataFrame(data).copy(), units=units, infer_family=infer_family)
 
     # ------------------------------------------------------------------ construction
@@ -238,6 +240,7 @@ class ScoreTable:
                 i = df.index[s.gt(1.0)][0]
                 raise DataError(f"{self.name}: {_fmt_row(df, i)} has score {s.loc[i]:g} but units were declared "
                                 "as fractions (0-1)")
+            self.converted_from_fraction = True
             return s * 100.0
         # auto: decide per benchmark, then require one convention for the table
         kinds = {}
@@ -260,7 +263,6 @@ class ScoreTable:
         if kinds and next(iter(kinds.values())) == "fraction":
             self.converted_from_fraction = True
             return s * 100.0
-        self.converted_from_fraction = False
         return s
 
     # ------------------------------------------------------------------ views
@@ -362,6 +364,7 @@ class ScoreTable:
     def _derive(self, df: pd.DataFrame, name: str | None = None) -> ScoreTable:
         new = object.__new__(ScoreTable)
         new.name = name or self.name
+        new.converted_from_fraction = self.converted_from_fraction
         new._df = df.reset_index(drop=True)
         return new
 
