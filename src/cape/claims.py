@@ -184,24 +184,16 @@ def _ledger() -> list[Claim]:
 
 
 def all_claims(providers: tuple[str, ...] = PROVIDERS, *, ledger: bool = True) -> list[Claim]:
-    """Collect the claims of every provider module that exists and defines ``paper_claims()``, then the
+    """Collect the claims of every provider module (each defines ``paper_claims()``), then the
     ledger of arithmetic checks and not-computable items (:func:`_ledger`) for ids no provider covers.
     A claim id appears once: the first provider to define it wins."""
     out: list[Claim] = []
     seen: set[str] = set()
     for name in providers:
-        try:
-            mod = importlib.import_module(name)
-        except ModuleNotFoundError as e:
-            if e.name == name:
-                continue
-            raise
-        fn = getattr(mod, "paper_claims", None)
-        if fn is not None:
-            for c in fn():
-                if c.id not in seen:
-                    seen.add(c.id)
-                    out.append(c)
+        for c in importlib.import_module(name).paper_claims():
+            if c.id not in seen:
+                seen.add(c.id)
+                out.append(c)
     if ledger:
         for c in _ledger():
             if c.id not in seen:

@@ -26,13 +26,7 @@ app = typer.Typer(
 COMMAND_MODULES = ("coupling", "dynamics", "frontier", "data", "ingest", "internals", "steer", "report")
 
 for _name in COMMAND_MODULES:
-    try:
-        _mod = importlib.import_module(f"cape.commands.{_name}")
-    except ModuleNotFoundError as _e:  # a command module not written yet
-        if _e.name != f"cape.commands.{_name}":
-            raise
-        continue
-    _mod.register(app)
+    importlib.import_module(f"cape.commands.{_name}").register(app)
 
 
 def main(argv: list[str] | None = None) -> int:
