@@ -62,8 +62,8 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from .coupling import (DEFAULT_PAIR, MIN_DELTA, _f, family_arrays, gamma_steps, percentile_ci, resolve_pair,
-                       score_frame)
+from .coupling import (DEFAULT_PAIR, MIN_DELTA, _f, family_arrays, family_seed, gamma_steps, percentile_ci,
+                       resolve_pair, score_frame)
 from .errors import AnalysisError, DataError
 
 HORIZON = 1.0  # decades beyond the measured range that an extrapolated N_c may lie
@@ -732,7 +732,9 @@ def critical_scale(table, method: str = "crossing", *, family: str | None = None
     if bootstrap is not None:
         kw["bootstrap"] = bootstrap
     if method == "crossing":
-        return est.estimate(family_data(table, family, pair), **kw)
+        fd = family_data(table, family, pair)
+        kw["seed"] = family_seed(seed, fd.family)  # the family's own stream: same numbers in every command
+        return est.estimate(fd, **kw)
     if method == "paper":
         pdata = pooled_data(table, pair, families=families, min_models=1, order="input")
     else:

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .coupling import (DEFAULT_PAIR, MIN_DELTA, FamilyCoupling, PopulationCoupling, local_coupling, phase_scheme,
-                       population_r, resolve_pair, score_frame)
+                       family_seed, population_r, resolve_pair, score_frame, size_order)
 from .critical import (NcResult, PaperQuadraticVertex, PooledOffsets, WithinFamilyCrossing, family_data,
                        pooled_data)
 from .errors import AnalysisError, NotFoundError
@@ -91,6 +91,7 @@ class FamilyDiagnosis:
             "size_range": list(self.size_range) if self.size_range else None,
             "r": r.r if r else None, "r_ci": [r.ci_low, r.ci_high] if r else [None, None],
             "r_p": r.p if r else None, "r_p_perm": r.p_perm if r else None, "r_status": r.status if r else None,
+            "r_ci_method": r.ci_method if r else None, "r_p_perm_method": r.p_perm_method if r else None,
             "intervals": [iv.to_dict() for iv in self.coupling.intervals] if self.coupling else [],
             "phase_path": self.phase_path(),
             "model_phases": dict(self.coupling.model_phases) if self.coupling else {},
@@ -269,9 +270,9 @@ def diagnose(table=None, pair: Sequence[str] | str = DEFAULT_PAIR, *, families: 
         fams = sorted(all_fams, key=str.lower)
     crossing = WithinFamilyCrossing(min_delta=min_delta)
     out = []
-    for i, fam in enumerate(fams):
+    for fam in fams:
         out.append(_one_family(frame, fam, B1, B2, crossing, n_boot=n_boot,
-                               seed=None if seed is None else seed + i, level=level, min_delta=min_delta, scheme=sch,
+                               seed=family_seed(seed, fam), level=level, min_delta=min_delta, scheme=sch,
                                bootstrap=bootstrap, with_width=width))
     pooled = _pooled(table, frame, fams if pooled_families is None else list(pooled_families), B1, B2,
                      n_boot=n_boot, seed=seed, level=level, headline=headline,
@@ -301,7 +302,7 @@ def _one_family(frame, fam: str, b1: str, b2: str, crossing: WithinFamilyCrossin
     if have.empty:
         return FamilyDiagnosis(fam, "missing_benchmark", f"no model of {fam} has both {b1} and {b2} "
                                f"({n_all} model(s) in the table)", (), (), None, None, None, tuple(msgs))
-    have = have.sort_values("params", kind="stable")
+    have = have.iloc[size_order(have["params"].to_numpy(float), have.index)]
     models = tuple(str(m) for m in have.index)
     params = tuple(float(p) for p in have["params"])
     coupling = None

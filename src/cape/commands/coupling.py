@@ -144,7 +144,7 @@ def _render(res) -> None:
         r = f.r
         head = f"[bold]{f.family}[/]  {f.n_models} model{'s' if f.n_models != 1 else ''}, {_sizes(f)}"
         if r is not None and r.r is not None:
-            pp = f", permutation p {r.p_perm:.1g}" if r.p_perm is not None else ""
+            pp = (f", permutation p {r.p_perm:.2g} ({r.p_perm_method})" if r.p_perm is not None else "")
             head += f"   r({s1},{s2}) = {r.r:+.3f} [{fmt(r.ci_low, 2)}, {fmt(r.ci_high, 2)}]{pp}"
         console.print(head)
         if f.coupling and f.coupling.intervals:
