@@ -40,3 +40,9 @@ class DependencyError(CapeError, ImportError):
     """An optional dependency (an extra) is not installed."""
 
     exit_code = 4
+
+
+class HubUnavailableError(CapeError, ConnectionError):
+    """The Hugging Face Hub (or the endpoint in ``HF_ENDPOINT``) could not be reached and nothing usable is cached."""
+
+    exit_code = 5
