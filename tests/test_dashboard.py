@@ -258,3 +258,21 @@ def test_cli_dashboard_checks_the_scores_file_first(tmp_path, capsys):
     assert rc != 0
     err = capsys.readouterr().err
     assert err.startswith("error:") and "bad.csv" in err
+
+
+def test_cli_dashboard_binds_loopback_unless_remote_is_allowed(capsys):
+    import json
+
+    from cape.cli import main
+
+    for host in ("0.0.0.0", "192.0.2.7", "myhost.example"):
+        assert main(["dashboard", "--host", host, "--dry-run"]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error:") and host in err and "--allow-remote" in err
+    for host in ("127.0.0.1", "127.0.0.2", "localhost", "::1"):
+        assert main(["dashboard", "--host", host, "--dry-run", "--json"]) == 0
+        assert capsys.readouterr().err == ""
+    assert main(["dashboard", "--host", "0.0.0.0", "--allow-remote", "--dry-run", "--json"]) == 0
+    captured = capsys.readouterr()
+    assert "warning:" in captured.err and "upload" in captured.err
+    assert json.loads(captured.out)["url"] == "http://0.0.0.0:8501"

@@ -146,6 +146,9 @@ def test_stderr_falls_back_to_binomial():
 
 def test_to_csv_roundtrip(tmp_path):
     t = ScoreTable.from_wide(_wide())
+    with pytest.raises(DataError, match="does not exist"):  # the writer never invents folders
+        t.to_csv(tmp_path / "out" / "t.csv")
+    (tmp_path / "out").mkdir()
     p = t.to_csv(tmp_path / "out" / "t.csv")
     back = ScoreTable(pd.read_csv(p))
     pd.testing.assert_frame_equal(back.wide(), t.wide())

@@ -434,20 +434,12 @@ def _to_bool(v):
 
 
 def write_atomic(path: Path, text: str | bytes) -> Path:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and rename it into place, so a
-    failure never leaves a half-written file or clobbers the old one."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    mode = "wb" if isinstance(text, bytes) else "w"
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, mode) as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return path
+    """Write ``text`` to ``path`` through :func:`cape._output.write_output`: atomically, never over an input
+    of this run, a folder or a special file, through symbolic links, keeping an existing file's mode.
+
+    Raises:
+        DataError: the output would harm an input or a special file, or cannot be written.
+    """
+    from ._output import write_output
+
+    return write_output(path, text)

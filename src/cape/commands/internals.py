@@ -138,7 +138,7 @@ def _done(json_path: Path, settings: dict, dtype: str) -> dict | None:
 
     if not settings_match(json_path, settings):
         return None
-    payload = read_result(json_path)
+    payload = read_result(json_path, as_input=False)  # a finished result, which --force may recompute
     if dtype != "auto" and payload.get("provenance", {}).get("dtype") != dtype:
         return None
     return payload

@@ -25,16 +25,34 @@ def _scores(path: Optional[Path]):
     return table
 
 
+def _is_loopback(host: str) -> bool:
+    """Whether ``host`` names this machine only (127.0.0.0/8, ::1 or localhost)."""
+    import ipaddress
+
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def dashboard(
     port: int = typer.Option(8501, "--port", "-p", help="Port to serve on."),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (default: this machine only)."),
     scores: Optional[Path] = typer.Option(None, "--scores", help="Score file replacing the embedded cohort."),
     results: Optional[Path] = typer.Option(None, "--results",
                                            help="Folder of `cape heads/layers/steer -o` result files."),
+    allow_remote: bool = typer.Option(False, "--allow-remote",
+                                      help="Allow a --host other than loopback (the app accepts uploads)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the server command instead of starting it."),
     json_: bool = typer.Option(False, "--json", help="Print the URL and server command as JSON."),
 ) -> None:
-    """Start the interactive dashboard (Streamlit) on http://HOST:PORT; stop it with Ctrl-C."""
+    """Start the interactive dashboard (Streamlit) on http://HOST:PORT; stop it with Ctrl-C.
+
+    It binds to 127.0.0.1 (this machine only). Another address starts only with --allow-remote, since anyone
+    who reaches the port can upload files to the app.
+    """
     import os
     import subprocess
     import sys
@@ -48,6 +66,12 @@ def dashboard(
         raise DependencyError("the dashboard needs the [dashboard] extra: pip install 'cape[dashboard]'") from e
     if not 0 < port < 65536:
         raise DataError(f"--port {port} is not a TCP port (1-65535)")
+    if not _is_loopback(host):
+        if not allow_remote:
+            raise DataError(f"--host {host} is not a loopback address; the dashboard accepts uploads, so binding "
+                            "it to other machines needs --allow-remote")
+        print(f"warning: --host {host} exposes the dashboard (and its upload box) to every machine that can "
+              "reach this one", file=sys.stderr)
     env = dict(os.environ)
     if scores is not None:
         _scores(scores)  # fail here, with one sentence, rather than inside the app

@@ -288,6 +288,7 @@ def eval_cmd(
         from ..scores import write_atomic
         from ._common import to_json
 
+        Path(output).mkdir(parents=True, exist_ok=True)  # -o names a results folder, created on demand
         path = Path(output) / f"{model_slug(lm.model_id)}.steer_eval.json"
         write_atomic(path, to_json({"schema": SCHEMA_VERSION, "kind": "steer_eval", **ev.to_dict()}))
         if not json_:

@@ -106,6 +106,10 @@ def scan(paths: Iterable[str | os.PathLike] | str | os.PathLike, report: ReportB
                 out.append((path, True))
     if not out:
         raise DataError("no input files given")
+    from .._output import note_input
+
+    for f, _ in out:
+        note_input(f)
     return out
 
 

@@ -7,14 +7,11 @@ whose ``settings`` match what it would compute skips the model (resume, or split
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import math
-import os
 import platform
 import re
-import tempfile
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -144,19 +141,11 @@ def result_paths(out_dir: str | Path, model_id: str, kind: str) -> tuple[Path, P
 
 
 def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write one result file through the project's single safe writer; the results folder is created."""
+    from cape._output import write_output
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; result files are ordinary files
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    write_output(path, data)
 
 
 def write_result(result: Any, out_dir: str | Path, kind: str) -> list[Path]:
@@ -180,9 +169,19 @@ def write_result(result: Any, out_dir: str | Path, kind: str) -> list[Path]:
     return written
 
 
-def read_result(path: str | Path) -> dict[str, Any]:
-    """The JSON payload of a result file."""
+def read_result(path: str | Path, *, as_input: bool = True) -> dict[str, Any]:
+    """The JSON payload of a result file.
+
+    Args:
+        path: the result file.
+        as_input: record the file as an input of this run, so that no output overwrites it (a sweep that
+            reads a result only to decide whether to recompute it passes ``False``).
+    """
+    from cape._output import note_input
+
     path = Path(path)
+    if as_input:
+        note_input(path)
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
@@ -195,7 +194,7 @@ def settings_match(path: str | Path, settings: dict[str, Any]) -> bool:
     if not path.is_file():
         return False
     try:
-        payload = read_result(path)
+        payload = read_result(path, as_input=False)
     except ResultFileError:
         return False
     stored = payload.get("provenance", {}).get("settings")

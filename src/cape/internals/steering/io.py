@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from cape.errors import DataError, NotFoundError
+from cape._output import note_input
 from cape.scores import write_atomic
 
 from .vector import SteeringVector
@@ -58,6 +59,7 @@ def read_metadata(path: Any) -> dict:
     path = Path(path)
     if not path.exists():
         raise NotFoundError(f"steering vector file {path} does not exist")
+    note_input(path)
     try:
         with safe_open(str(path), framework="pt") as f:
             meta = dict(f.metadata() or {})
