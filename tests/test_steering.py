@@ -442,3 +442,52 @@ def test_same_weight_files_under_another_path_are_accepted(trained):
     assert moved.check_compatible(Loaded("sha256:abc")) == []
     with pytest.raises(SteeringCompatibilityError, match="file hash"):
         moved.check_compatible(Loaded("sha256:def"))
+
+
+def _tamper(src, dst, *, tensors=None, meta=None):
+    """Rewrite a saved vector with some tensors or metadata fields replaced (as a hand-edited file would be)."""
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+
+    with safe_open(str(src), framework="pt") as f:
+        old_meta = dict(f.metadata())
+        old = {k: f.get_tensor(k) for k in f.keys()}
+    save_file({**old, **(tensors or {})}, str(dst), metadata={**old_meta, **(meta or {})})
+
+
+def test_bad_vectors_are_refused_at_load(trained, tmp_path):
+    import json
+
+    _, _, vec = trained[TINY_ARCHS[0]]
+    good = tmp_path / "good.safetensors"
+    vec.save(good)
+    layer = sorted(vec.directions)[0]
+    d = vec.directions[layer].clone()
+    nan_dir = d.clone()
+    nan_dir[0] = float("nan")
+    stats = {str(k): dict(v) for k, v in vec.norm_stats.items()}
+    stats[str(layer)]["mean"] = float("nan")
+    cases = {
+        "nan_direction": ({f"direction.{layer}": nan_dir}, None, "non-finite"),
+        "inf_direction": ({f"direction.{layer}": d.clone().fill_(float("inf"))}, None, "non-finite"),
+        "int_direction": ({f"direction.{layer}": d.to(torch.int32)}, None, "floating point"),
+        "nan_norm": (None, {"norm_stats": json.dumps(stats).replace("NaN", "NaN")}, "not a finite number"),
+        "text_hidden_size": (None, {"hidden_size": "abc"}, "hidden_size"),
+        "list_norm_stats": (None, {"norm_stats": "[]"}, "norm_stats"),
+        "layers_not_ints": (None, {"layers": '["a"]'}, "layers"),
+    }
+    for name, (tensors, meta, words) in cases.items():
+        bad = tmp_path / f"{name}.safetensors"
+        _tamper(good, bad, tensors=tensors, meta=meta)
+        with pytest.raises(DataError, match=words):
+            load_steering_vector(bad)
+
+
+def test_strength_zero_is_exact_even_for_a_non_finite_direction(trained):
+    model, tok, vec = trained[TINY_ARCHS[0]]
+    layer = sorted(vec.directions)[0]
+    delta = vec.delta(layer, 0.0)
+    assert torch.equal(delta, torch.zeros_like(delta))
+    with pytest.raises(SteeringError, match="non-finite"):
+        SteeringVector(directions={layer: torch.full_like(vec.directions[layer], float("nan"))},
+                       norm_stats=vec.norm_stats, layers=(layer,))

@@ -97,11 +97,19 @@ def load_steering_vector(path: Any) -> SteeringVector:
         except ValueError:
             raise DataError(f"{path}: tensor name {name!r} does not end in a layer number") from None
         directions[layer] = t
-    hs = int(meta.get("hidden_size", -1))
+    try:
+        hs = int(meta.get("hidden_size", -1))
+    except (TypeError, ValueError):
+        raise DataError(f"{path}: metadata field 'hidden_size' is {meta.get('hidden_size')!r}, not an integer") from None
     for layer, t in directions.items():
         if t.ndim != 1 or int(t.shape[0]) != hs:
             raise DataError(f"{path}: direction.{layer} has shape {tuple(t.shape)}, expected ({hs},)")
-    norm_stats = {int(k): v for k, v in meta["norm_stats"].items()}
+    try:
+        norm_stats = {int(k): dict(v) for k, v in meta["norm_stats"].items()}
+    except (AttributeError, TypeError, ValueError):
+        raise DataError(f"{path}: metadata field 'norm_stats' is not a mapping of layer numbers to statistics") from None
+    if not isinstance(meta["layers"], list) or not all(isinstance(x, int) for x in meta["layers"]):
+        raise DataError(f"{path}: metadata field 'layers' is not a list of layer numbers")
     try:
         return SteeringVector(
             directions=directions,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -65,6 +67,27 @@ class SteeringVector:
         for layer in self.directions:
             if layer not in self.norm_stats or "mean" not in self.norm_stats[layer]:
                 raise SteeringError(f"layer {layer} has no residual-norm statistics")
+        self._check_values()
+
+    def _check_values(self) -> None:
+        """Refuse directions that are not floating point or hold NaN/inf, and non-finite norm statistics:
+        either would silently turn every steered logit into NaN."""
+        import torch
+
+        for layer, v in sorted(self.directions.items()):
+            if not torch.is_floating_point(v):
+                raise SteeringError(f"direction of layer {layer} has dtype {str(v.dtype).replace('torch.', '')}; "
+                                    "a steering direction must be floating point")
+            if not bool(torch.isfinite(v).all()):
+                raise SteeringError(f"direction of layer {layer} holds non-finite values (NaN or inf)")
+        for layer, st in sorted(self.norm_stats.items()):
+            for key, value in st.items():
+                try:
+                    ok = math.isfinite(float(value))
+                except (TypeError, ValueError):
+                    ok = False
+                if not ok:
+                    raise SteeringError(f"norm statistic {key!r} of layer {layer} is {value!r}, not a finite number")
 
     # ------------------------------------------------------------------ facts
     @property
@@ -110,6 +133,8 @@ class SteeringVector:
     def delta(self, layer: int, strength: float) -> "torch.Tensor":
         """The vector added at ``layer``: ``strength * mean residual norm * unit direction``."""
         s = check_strength(strength)
+        if s == 0.0:  # exactly nothing, whatever the vector holds
+            return self.directions[layer].new_zeros(self.directions[layer].shape)
         return self.directions[layer] * (s * float(self.norm_stats[layer]["mean"]))
 
     def deltas(self, strength: float, layers: Any = None) -> dict[int, "torch.Tensor"]:
