@@ -18,7 +18,9 @@ import hashlib
 import json
 import threading
 import time
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 
@@ -177,3 +179,40 @@ class StubHub:
         if method == "GET" and path in self.truncate:
             return self._send(h, 200, body[: len(body) // 2], headers, method)
         self._send(h, 200, body, headers, method)
+
+
+# ---------------------------------------------------------------------------------------------- test setup
+DATA = Path(__file__).parent / "data" / "hub"
+CONTENTS = "open-llm-leaderboard/contents"
+V1 = "open-llm-leaderboard-old/results"
+PARQUET = "data/train-00000-of-00001.parquet"
+
+
+def v2_files() -> dict:
+    return {PARQUET: (DATA / "contents" / PARQUET).read_bytes(), "README.md": b"# contents\n"}
+
+
+def v1_files() -> dict:
+    root = DATA / "results"
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*.json"))}
+
+
+@contextmanager
+def serving(monkeypatch, tmp_path):
+    """A stub Hub with the leaderboard datasets; HF_ENDPOINT points at it and HF_HOME at ``tmp_path/hf``."""
+    import huggingface_hub.constants as hc
+
+    stub = StubHub()
+    stub.add("dataset", CONTENTS, v2_files())
+    stub.add("dataset", V1, v1_files())
+    monkeypatch.setattr(hc, "HF_HUB_OFFLINE", False)
+    for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", "HF_TOKEN"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("HF_ENDPOINT", stub.url)
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    monkeypatch.setenv("CAPE_HUB_TIMEOUT", "2")
+    monkeypatch.setenv("CAPE_HUB_RETRIES", "1")
+    try:
+        yield stub
+    finally:
+        stub.close()

@@ -10,44 +10,18 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from hubstub import StubHub  # noqa: E402
+from hubstub import CONTENTS, DATA, PARQUET, V1, serving, v2_files  # noqa: E402
 
 from cape.errors import DataError, HubUnavailableError, NotFoundError  # noqa: E402
 from cape.hub import sources  # noqa: E402
 from cape.hub.client import HubSettings  # noqa: E402
 
-DATA = Path(__file__).parent / "data" / "hub"
-CONTENTS = "open-llm-leaderboard/contents"
-V1 = "open-llm-leaderboard-old/results"
-PARQUET = "data/train-00000-of-00001.parquet"
-
-
-def v2_files() -> dict:
-    return {PARQUET: (DATA / "contents" / PARQUET).read_bytes(), "README.md": b"# contents\n"}
-
-
-def v1_files() -> dict:
-    root = DATA / "results"
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*.json"))}
 
 
 @pytest.fixture
 def hub(monkeypatch, tmp_path):
-    """A stub Hub with the leaderboard datasets; HF_ENDPOINT and the cache point at it and at tmp_path."""
-    import huggingface_hub.constants as hc
-
-    stub = StubHub()
-    stub.add("dataset", CONTENTS, v2_files())
-    stub.add("dataset", V1, v1_files())
-    monkeypatch.setattr(hc, "HF_HUB_OFFLINE", False)
-    for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", "HF_TOKEN"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("HF_ENDPOINT", stub.url)
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
-    monkeypatch.setenv("CAPE_HUB_TIMEOUT", "2")
-    monkeypatch.setenv("CAPE_HUB_RETRIES", "1")
-    yield stub
-    stub.close()
+    with serving(monkeypatch, tmp_path) as stub:
+        yield stub
 
 
 def settings(**kw) -> HubSettings:

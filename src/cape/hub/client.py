@@ -156,7 +156,7 @@ def _translate(e: BaseException, settings: HubSettings, what: str) -> Exception:
         return NotFoundError(f"{what}: no such repository on {settings.endpoint} (or it is private or gated: log in "
                              "with `hf auth login` or set HF_TOKEN)")
     if isinstance(e, (errs.RemoteEntryNotFoundError, errs.EntryNotFoundError)):
-        return NotFoundError(f"{what}: no such file in the repository")
+        return NotFoundError(f"{what}: not in the repository")
     if isinstance(e, errs.OfflineModeIsEnabled):
         return HubUnavailableError(f"{what}: HF_HUB_OFFLINE is set, so the Hub was not asked")
     if isinstance(e, errs.HfHubHTTPError) and getattr(e, "response", None) is not None:

@@ -1,0 +1,143 @@
+"""``cape fetch leaderboard`` and ``cape fetch results``: public score tables from the Hugging Face Hub."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from ._common import console, emit_json, err_console
+
+fetch_app = typer.Typer(help="Fetch public score tables from the Hugging Face Hub into its cache (offline-first: "
+                             "with no network the cached copy is used, and its date stated).",
+                        no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(fetch_app, name="fetch")
+
+
+_TIMEOUT_HELP = "Seconds to wait for the Hub (default 10, or CAPE_HUB_TIMEOUT)."
+_CACHE_HELP = "The huggingface_hub cache folder (default: HF_HUB_CACHE, else HF_HOME/hub)."
+_OFFLINE_HELP = "Use the cache only, never the network (same as HF_HUB_OFFLINE=1)."
+
+
+def _settings(cache_dir, timeout, offline):
+    from ..hub import HubSettings
+
+    return HubSettings.from_env(cache_dir=cache_dir, timeout=timeout, offline=True if offline else None)
+
+
+def _check_output(output: Optional[Path]) -> None:
+    from .._output import check_output, check_suffix
+
+    if output is not None:
+        check_suffix(output, (".csv", ".json"))
+        check_output(output)
+
+
+def _write(table, output: Path) -> None:
+    from .._output import write_output
+    from ._common import to_json
+
+    if output.suffix.lower() == ".json":
+        write_output(output, to_json(table.to_records()) + "\n")
+    else:
+        write_output(output, table.long.to_csv(index=False))
+
+
+def _summary(snap, table, report) -> dict:
+    d = snap.to_dict()
+    d.update({"rows": len(table), "models": table.n_models, "benchmarks": table.benchmarks,
+              "dropped": len(getattr(report, "dropped", []) or []), "notes": list(getattr(report, "notes", []) or [])})
+    return d
+
+
+def _say(snap, table, what: str) -> None:
+    where = f"{'dataset ' if snap.repo_type == 'dataset' else ''}{snap.repo_id}"
+    state = "cached copy" if snap.from_cache else "fetched"
+    console.print(f"[bold]{what}[/]: {len(table)} scores, {table.n_models} models, benchmarks "
+                  f"{', '.join(table.benchmarks)}")
+    console.print(f"  {state}: {where} at commit {snap.sha[:7]} ({snap.date}); {len(snap.files)} file"
+                  f"{'s' if len(snap.files) != 1 else ''}")
+    if snap.message:
+        err_console.print(f"[yellow]note:[/] {snap.message}")
+
+
+@fetch_app.command("leaderboard")
+def leaderboard_cmd(
+    version: str = typer.Option("v2", "--version", help="v2 (the contents table) or v1 (the archived per-model "
+                                                        "results; name organisations with --org)."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Also write the scores as a tidy table "
+                                                                       "(.csv or .json), a source on every row."),
+    org: Optional[List[str]] = typer.Option(None, "--org", help="v1: organisation (EleutherAI) or model "
+                                                                "(EleutherAI/pythia-1b) to fetch; repeatable."),
+    repo: Optional[str] = typer.Option(None, "--repo", help="Dataset to fetch instead of the default "
+                                                           "(open-llm-leaderboard/contents for v2, "
+                                                           "open-llm-leaderboard-old/results for v1)."),
+    revision: str = typer.Option("main", "--revision", help="Branch, tag or commit of the dataset."),
+    all_metrics: bool = typer.Option(False, "--all-metrics", help="Keep every metric variant (v2: raw beside "
+                                                                  "normalized)."),
+    cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help=_CACHE_HELP),
+    timeout: Optional[float] = typer.Option(None, "--timeout", help=_TIMEOUT_HELP),
+    offline: bool = typer.Option(False, "--offline", help=_OFFLINE_HELP),
+    json_: bool = typer.Option(False, "--json", help="Print what was fetched as JSON."),
+) -> None:
+    """Download the Open LLM Leaderboard into the Hub cache and say what it holds (rows, date, commit)."""
+    from ..hub import fetch_leaderboard, read_snapshot
+
+    _check_output(output)
+    s = _settings(cache_dir, timeout, offline)
+    if not (json_ or s.offline):
+        err_console.print(f"[dim]asking {s.endpoint} (timeout {s.timeout:g} s) ...[/]")
+    snap = fetch_leaderboard(version, repo_id=repo, revision=revision, orgs=org or [], settings=s)
+    table, report = read_snapshot(snap, all_metrics=all_metrics, keep_going=version == "v1")
+    if output is not None:
+        _write(table, output)
+    if json_:
+        d = _summary(snap, table, report)
+        d["output"] = output.as_posix() if output is not None else None
+        emit_json(d)
+        return
+    _say(snap, table, f"Open LLM Leaderboard {version}")
+    if output is not None:
+        console.print(f"  wrote {len(table)} scores to {output.as_posix()}")
+
+
+@fetch_app.command("results")
+def results_cmd(
+    model: str = typer.Argument(..., help="The model, ORG/NAME as on the Hub (e.g. EleutherAI/pythia-1b)."),
+    source: str = typer.Option("all", "--source", help="v1 (the archived leaderboard results), model (lm-eval "
+                                                       "results*.json in the model's repository) or all."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Also write the scores (.csv or .json)."),
+    revision: str = typer.Option("main", "--revision", help="Revision of the model repository."),
+    v1_repo: Optional[str] = typer.Option(None, "--v1-repo", help="Dataset of the archived v1 results (default "
+                                                                  "open-llm-leaderboard-old/results)."),
+    cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help=_CACHE_HELP),
+    timeout: Optional[float] = typer.Option(None, "--timeout", help=_TIMEOUT_HELP),
+    offline: bool = typer.Option(False, "--offline", help=_OFFLINE_HELP),
+    json_: bool = typer.Option(False, "--json", help="Print what was fetched as JSON."),
+) -> None:
+    """Get a model's published result files (archived leaderboard v1 results, lm-eval files in its repository)
+    into the Hub cache and read them."""
+    from ..hub import fetch_results, read_snapshot
+    from ..scores import ScoreTable
+
+    _check_output(output)
+    s = _settings(cache_dir, timeout, offline)
+    if not (json_ or s.offline):
+        err_console.print(f"[dim]asking {s.endpoint} (timeout {s.timeout:g} s) ...[/]")
+    snaps = fetch_results(model, source=source, revision=revision, v1_repo=v1_repo, settings=s)
+    read = [(snap, *read_snapshot(snap, keep_going=True)) for snap in snaps]
+    table = read[0][1] if len(read) == 1 else ScoreTable.concat([t for _, t, _ in read], name=model)
+    if output is not None:
+        _write(table, output)
+    if json_:
+        emit_json({"model": model, "rows": len(table), "sources": [_summary(sn, t, r) for sn, t, r in read],
+                   "output": output.as_posix() if output is not None else None})
+        return
+    for snap, t, _r in read:
+        _say(snap, t, model)
+    if output is not None:
+        console.print(f"wrote {len(table)} scores to {output.as_posix()}")
