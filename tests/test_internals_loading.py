@@ -92,3 +92,49 @@ def test_device_map_through_accelerate(tiny_dir):
     assert lm.device == "cpu"
     acts = capture(lm.model, lm.tokenizer, ["Water boils at one hundred degrees."], logits=True)
     assert acts.heads.shape == (1, 2, 4, 8) and acts.logits.shape[0] == 1
+
+
+def _pickle_checkpoint(model, tok, path):
+    """A checkpoint folder whose weights exist only as ``pytorch_model.bin`` (as older hub repos ship)."""
+    model.save_pretrained(path)
+    tok.save_pretrained(path)
+    for f in path.glob("*.safetensors"):
+        f.unlink()
+    torch.save(model.state_dict(), path / "pytorch_model.bin")
+    return path
+
+
+def test_pickle_only_checkpoints_are_refused_unless_allowed(tiny_dir, tmp_path):
+    import shutil
+    import time
+
+    model, tok = tiny_model("llama")
+    pkl = _pickle_checkpoint(model, tok, tmp_path / "pkl")
+    assert not list(pkl.glob("*.safetensors")) and list(pkl.glob("*.bin"))
+    with pytest.raises(ModelLoadError, match=r"only in pickle format \(pytorch_model\.bin\).*--allow-pickle-weights"):
+        load_model(pkl)
+    lm = load_model(pkl, allow_pickle_weights=True)
+    ids = torch.tensor([[1, 2, 3]])
+    with torch.no_grad():
+        torch.testing.assert_close(lm.model(ids).logits, model(ids).logits)
+    # a folder holding both formats is read from safetensors
+    both = tmp_path / "both"
+    shutil.copytree(tiny_dir, both)
+    shutil.copy(pkl / "pytorch_model.bin", both / "pytorch_model.bin")
+    assert load_model(both).n_params == lm.n_params
+    # a mistyped local path fails at once, with no hub lookup
+    t0 = time.perf_counter()
+    for spec in ("./no-such-dir", "models/nope/x", "weights.safetensors", "a b"):
+        with pytest.raises(ModelLoadError, match="no such file or directory"):
+            load_model(spec)
+    assert time.perf_counter() - t0 < 5
+
+
+def test_cli_names_the_pickle_option(tmp_path, capsys):
+    from cape.cli import main
+
+    model, tok = tiny_model("llama")
+    pkl = _pickle_checkpoint(model, tok, tmp_path / "pkl")
+    assert main(["heads", str(pkl), "--json"]) != 0
+    err = capsys.readouterr().err
+    assert "--allow-pickle-weights" in err and "weights_only" not in err and "Traceback" not in err

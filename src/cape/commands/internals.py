@@ -44,6 +44,8 @@ _SEED = typer.Option(0, "--seed", help="Seed of the bootstrap and permutation nu
 _NBOOT = typer.Option(1000, "--n-boot", help="Bootstrap resamples over items (0 to skip).")
 _NPERM = typer.Option(1000, "--n-perm", help="Label permutations for the null (0 to skip).")
 _TRUST = typer.Option(False, "--trust-remote-code", help="Allow code shipped with a checkpoint to run (off by default).")
+_PICKLE = typer.Option(False, "--allow-pickle-weights",
+                       help="Accept a checkpoint whose weights are only pickle files (pytorch_model.bin).")
 _REASONING = typer.Option("reasoning", "--reasoning", help="Reasoning contrast set: 'reasoning' or a JSONL file.")
 _TRUTH = typer.Option("truthfulness", "--truthfulness", help="Truthfulness contrast set: 'truthfulness' or a JSONL file.")
 _BATCH = typer.Option(16, "--batch-size", help="Texts per forward pass.")
@@ -111,7 +113,7 @@ def _setup_threads(threads: int | None) -> None:
         torch.set_num_threads(threads)
 
 
-def _load(spec: str, *, dtype, device, device_map, trust, gguf_file, revision):
+def _load(spec: str, *, dtype, device, device_map, trust, gguf_file, revision, allow_pickle=False):
     from transformers.utils import logging as hf_logging
 
     from cape.internals.adapters import get_adapter
@@ -128,6 +130,7 @@ def _load(spec: str, *, dtype, device, device_map, trust, gguf_file, revision):
         trust_remote_code=trust,
         gguf_file=gguf_file,
         revision=revision,
+        allow_pickle_weights=allow_pickle,
     )
     get_adapter(lm.model)
     return lm
@@ -169,6 +172,7 @@ def heads_cmd(
     max_length: int = _MAXLEN,
     threads: Optional[int] = _THREADS,
     trust_remote_code: bool = _TRUST,
+    allow_pickle_weights: bool = _PICKLE,
     force: bool = _FORCE,
 ) -> None:
     """Per-head coupling of reasoning and truthfulness for every layer and head of each model."""
@@ -198,7 +202,7 @@ def heads_cmd(
                     continue
             task = progress.add_task(f"loading {spec}", total=None)
             lm = _load(spec, dtype=dtype, device=device, device_map=device_map, trust=trust_remote_code,
-                       gguf_file=gguf_file, revision=revision)
+                       allow_pickle=allow_pickle_weights, gguf_file=gguf_file, revision=revision)
             progress.update(task, description=f"heads {spec}", total=2 * (len(r_items) + len(t_items)), completed=0)
             res = analyze_heads(
                 lm, reasoning=r_items, truthfulness=t_items, measure=measure, representation=representation,
@@ -276,6 +280,7 @@ def layers_cmd(
     max_length: int = _MAXLEN,
     threads: Optional[int] = _THREADS,
     trust_remote_code: bool = _TRUST,
+    allow_pickle_weights: bool = _PICKLE,
     force: bool = _FORCE,
 ) -> None:
     """Per-layer residual coupling (contrast and paper measures), the projection bottleneck and d_rep."""
@@ -301,7 +306,7 @@ def layers_cmd(
                     continue
             task = progress.add_task(f"loading {spec}", total=None)
             lm = _load(spec, dtype=dtype, device=device, device_map=device_map, trust=trust_remote_code,
-                       gguf_file=gguf_file, revision=revision)
+                       allow_pickle=allow_pickle_weights, gguf_file=gguf_file, revision=revision)
             progress.update(task, description=f"layers {spec}", total=2 * (len(r_items) + len(t_items)), completed=0)
             rep = analyze_layers(
                 lm, reasoning=r_items, truthfulness=t_items, n_boot=n_boot, n_perm=n_perm, drep_boot=drep_boot,

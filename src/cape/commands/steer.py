@@ -25,7 +25,7 @@ def register(app: typer.Typer) -> None:
 
 # ----------------------------------------------------------------------------------------------- helpers
 def _load(model: str, dtype: str, device: str, gguf_file: Optional[str], revision: Optional[str],
-          trust_remote_code: bool, quiet: bool):
+          trust_remote_code: bool, quiet: bool, allow_pickle_weights: bool = False):
     from transformers.utils import logging as hf_logging
 
     from ..internals.loading import load_model
@@ -33,7 +33,7 @@ def _load(model: str, dtype: str, device: str, gguf_file: Optional[str], revisio
     hf_logging.disable_progress_bar()  # the command shows its own progress
     with _status(f"loading {model}", quiet):
         return load_model(model, dtype=dtype, device=device, gguf_file=gguf_file, revision=revision,
-                          trust_remote_code=trust_remote_code)
+                          trust_remote_code=trust_remote_code, allow_pickle_weights=allow_pickle_weights)
 
 
 @contextmanager
@@ -109,6 +109,8 @@ _device = typer.Option("cpu", "--device", help="Device, e.g. cpu or cuda.")
 _gguf = typer.Option(None, "--gguf-file", help="GGUF file name inside the model directory.")
 _rev = typer.Option(None, "--revision", help="Hub revision (branch, tag or commit).")
 _trc = typer.Option(False, "--trust-remote-code", help="Allow code shipped with the checkpoint to run.")
+_pkl = typer.Option(False, "--allow-pickle-weights",
+                    help="Accept a checkpoint whose weights are only pickle files (pytorch_model.bin).")
 _json = typer.Option(False, "--json", help="Print the result as JSON on stdout.")
 _force = typer.Option(False, "--force", help="Apply the vector even if it was trained on another model.")
 
@@ -132,7 +134,7 @@ def train_cmd(
     chat: Optional[bool] = typer.Option(False, "--chat/--no-chat", help="Format contexts as chat user turns."),
     seed: int = typer.Option(0, "--seed", help="Seed of the validation split."),
     dtype: str = _dtype, device: str = _device, gguf_file: Optional[str] = _gguf, revision: Optional[str] = _rev,
-    trust_remote_code: bool = _trc, json_: bool = _json,
+    trust_remote_code: bool = _trc, allow_pickle_weights: bool = _pkl, json_: bool = _json,
 ) -> None:
     """Train a steering vector from contrast pairs and save it with its provenance."""
     from ..internals.steering import train_steering_vector
@@ -143,7 +145,7 @@ def train_cmd(
         from ..errors import DataError
 
         raise DataError(f"{output}: the output file must end in .safetensors")
-    lm = _load(model, dtype, device, gguf_file, revision, trust_remote_code, json_)
+    lm = _load(model, dtype, device, gguf_file, revision, trust_remote_code, json_, allow_pickle_weights)
     with _progress(json_) as cb:
         vec = train_steering_vector(lm, pairs=pairs, layers=layers, method=method, read=read, select=select,
                                     batch_size=batch_size, chat=chat, val_fraction=val_fraction,
@@ -193,7 +195,7 @@ def generate_cmd(
     seed: int = typer.Option(0, "--seed"),
     force: bool = _force,
     dtype: str = _dtype, device: str = _device, gguf_file: Optional[str] = _gguf, revision: Optional[str] = _rev,
-    trust_remote_code: bool = _trc, json_: bool = _json,
+    trust_remote_code: bool = _trc, allow_pickle_weights: bool = _pkl, json_: bool = _json,
 ) -> None:
     """Generate each prompt without and with steering, side by side."""
     from ..internals.steering import SteeringError, SteeringVector, compare_generations, load_generation_prompts
@@ -206,7 +208,7 @@ def generate_cmd(
     if not prompts:
         raise SteeringError("give at least one --prompt or a --prompts-file")
     vec = SteeringVector.load(vector)
-    lm = _load(model, dtype, device, gguf_file, revision, trust_remote_code, json_)
+    lm = _load(model, dtype, device, gguf_file, revision, trust_remote_code, json_, allow_pickle_weights)
     layers = _layer_arg(layer)
     with _progress(json_) as cb:
         pairs = compare_generations(lm, prompts=prompts, vector=vec, strength=strength, layers=layers,
@@ -260,7 +262,7 @@ def eval_cmd(
                                          help="Exit with status 1 unless the margin gain's CI lies above 0."),
     force: bool = _force,
     dtype: str = _dtype, device: str = _device, gguf_file: Optional[str] = _gguf, revision: Optional[str] = _rev,
-    trust_remote_code: bool = _trc, json_: bool = _json,
+    trust_remote_code: bool = _trc, allow_pickle_weights: bool = _pkl, json_: bool = _json,
 ) -> None:
     """Measure a vector: held-out truthfulness (with bootstrap CI), intervention rate, layer x strength sweep."""
     from ..internals.steering import SteeringVector, evaluate_steering
@@ -268,7 +270,7 @@ def eval_cmd(
 
     require_torch()
     vec = SteeringVector.load(vector)
-    lm = _load(model, dtype, device, gguf_file, revision, trust_remote_code, json_)
+    lm = _load(model, dtype, device, gguf_file, revision, trust_remote_code, json_, allow_pickle_weights)
     sl = sweep_layers.strip().lower()
     sweep_arg = "default" if sl == "default" else None if sl in ("none", "") else sweep_layers
     with _progress(json_) as cb:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -140,10 +141,32 @@ def resolve_spec(spec: str | Path, gguf_file: str | None = None) -> tuple[str, s
                 f"{spec}: several GGUF files ({', '.join(ggufs)}); choose one with gguf_file / --gguf-file."
             )
         raise ModelLoadError(f"{spec}: the directory has neither a config.json nor a .gguf file.")
-    looks_like_path = str(spec).startswith((".", "/", "~")) or str(spec).count("/") > 1 or str(spec).endswith(".gguf")
-    if looks_like_path:
-        raise ModelLoadError(f"{spec}: no such file or directory.")
+    if not is_hub_id(str(spec)):
+        raise ModelLoadError(f"{spec}: no such file or directory (and not a hub id of the form org/name).")
     return str(spec), gguf_file, False
+
+
+_HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}(/[A-Za-z0-9][A-Za-z0-9_.-]{0,95})?$")
+_WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".gguf", ".ckpt", ".json")
+
+
+def is_hub_id(spec: str) -> bool:
+    """Whether ``spec`` has the form of a Hugging Face hub id (``name`` or ``org/name``) rather than a path.
+
+    Example:
+        >>> is_hub_id("EleutherAI/pythia-70m"), is_hub_id("./models/pythia"), is_hub_id("a/b/c")
+        (True, False, False)
+    """
+    if not _HUB_ID.match(spec) or ".." in spec or spec.endswith(".") or spec.lower().endswith(_WEIGHT_SUFFIXES):
+        return False
+    return True
+
+
+def _pickle_only(directory: Path) -> list[str]:
+    """The pickle-format weight files of a model folder that has no safetensors weights (else empty)."""
+    if any(directory.glob("*.safetensors")):
+        return []
+    return sorted(p.name for p in directory.iterdir() if p.suffix in {".bin", ".pt", ".pth", ".ckpt"})
 
 
 def _torch_dtype(dtype: str) -> Any:
@@ -163,6 +186,7 @@ def load_model(
     trust_remote_code: bool = False,
     gguf_file: str | None = None,
     revision: str | None = None,
+    allow_pickle_weights: bool = False,
 ) -> LoadedModel:
     """Load a causal language model and its tokenizer.
 
@@ -177,6 +201,9 @@ def load_model(
         trust_remote_code: Allow code shipped with the checkpoint to run. Off unless asked.
         gguf_file: The GGUF file name inside ``spec`` (when ``spec`` is a directory with several).
         revision: Hub revision (branch, tag or commit).
+        allow_pickle_weights: Accept checkpoints whose weights exist only as pickle files
+            (``pytorch_model.bin``). Off by default: only safetensors (or GGUF) weights are read, since
+            unpickling runs code from the file.
 
     Returns:
         A :class:`LoadedModel` in eval mode.
@@ -205,12 +232,21 @@ def load_model(
         except ImportError as exc:  # pragma: no cover
             raise DependencyError("device_map needs the accelerate package: pip install accelerate.") from exc
 
+    if is_local and gguf_name is None and not allow_pickle_weights:
+        pickles = _pickle_only(Path(location))
+        if pickles:
+            raise ModelLoadError(
+                f"{spec}: its weights are only in pickle format ({', '.join(pickles)}); convert them to "
+                "safetensors, or pass --allow-pickle-weights (allow_pickle_weights=True) if you trust the file."
+            )
     common: dict[str, Any] = {"trust_remote_code": bool(trust_remote_code)}
     if gguf_name is not None:
         common["gguf_file"] = gguf_name
     if revision is not None and not is_local:
         common["revision"] = revision
     model_kwargs: dict[str, Any] = {"dtype": torch_dtype}
+    if gguf_name is None and not allow_pickle_weights:
+        model_kwargs["use_safetensors"] = True
     if device_map is not None:
         model_kwargs["device_map"] = device_map
 
@@ -232,6 +268,8 @@ def load_model(
     except (OSError, ValueError, KeyError) as exc:
         where = "local directory" if is_local else "hub id (not in the local cache and not reachable)"
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if "weights_only" in first or "pickle" in first.lower():  # never relay advice to unpickle unsafely
+            first = "its weights could not be read safely"
         raise ModelLoadError(f"Could not load {spec} as a causal language model from a {where}: {first}") from exc
 
     if device_map is None and device:
