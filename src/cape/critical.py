@@ -62,8 +62,10 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from . import _memory
+from ._memory import check_memory, chunk_rows, row_slices
 from .coupling import (DEFAULT_PAIR, MIN_DELTA, _f, family_arrays, family_seed, gamma_steps, percentile_ci,
-                       resolve_pair, score_frame)
+                       resolve_pair, score_frame, size_order)
 from .errors import AnalysisError, DataError
 
 HORIZON = 1.0  # decades beyond the measured range that an extrapolated N_c may lie
@@ -454,29 +456,50 @@ def pooled_data(table, pair: Sequence[str] | str = DEFAULT_PAIR, *, families: Se
     b1, b2 = resolve_pair(pair)
     frame = table if _is_score_frame(table, (b1, b2)) else score_frame(table, (b1, b2))
     fams = list(families) if families is not None else list(dict.fromkeys(frame["family"].dropna().astype(str)))
-    keep_f, idx, models, logn, y, se = [], [], [], [], [], []
+    keep_f, blocks = [], []
+    cols = _pooled_columns(frame, b1, b2)
+    groups = frame.groupby(frame["family"].astype(str), sort=False).indices  # positions, split once
+    names = np.asarray(frame.index.astype(str), dtype=object)
     for f in fams:
-        try:
-            fd = family_data(frame, f, (b1, b2))
-        except AnalysisError:
+        pos = _usable_sorted(cols, names, groups.get(str(f)))
+        if pos.size < min_models or np.unique(cols[0][pos]).size < 2:
             continue
-        if len(fd.models) < min_models or len(set(fd.params)) < 2:
-            continue
-        fi = len(keep_f)
-        keep_f.append(fd.family)
-        idx += [fi] * len(fd.models)
-        models += list(fd.models)
-        logn += list(fd.logn)
-        y += list(fd.scores[:, 1])
-        se += list(fd.se[:, 1])
-    pdata = PooledData(tuple(keep_f), np.array(idx, int), tuple(models), np.array(logn), np.array(y),
-                       np.array(se))
+        keep_f.append(str(f))
+        blocks.append(pos)
+    allpos = np.concatenate(blocks) if blocks else np.zeros(0, int)
+    idx = np.repeat(np.arange(len(blocks)), [b.size for b in blocks]).astype(int)
+    models = [str(names[i]) for i in allpos]
+    pdata = PooledData(tuple(keep_f), idx, tuple(models), np.log10(cols[0][allpos]), cols[1][allpos],
+                       cols[2][allpos])
     if order == "input" and models:
         pos = {m: i for i, m in enumerate(frame.index.astype(str))}
         o = np.argsort([pos[m] for m in models], kind="stable")
         pdata = PooledData(pdata.families, pdata.fam_idx[o], tuple(models[i] for i in o), pdata.logn[o],
                            pdata.y[o], pdata.se[o])
     return pdata
+
+
+def _pooled_columns(frame, b1: str, b2: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(params, B2, se(B2), usable)`` arrays of a score frame (usable: size, B1 and B2 present), a missing
+    error replaced by the binomial one."""
+    params = frame["params"].to_numpy(dtype=float)
+    y = frame[b2].to_numpy(dtype=float)
+    se = frame[f"se:{b2}"].to_numpy(dtype=float).copy()
+    usable = np.isfinite(params) & np.isfinite(y) & np.isfinite(frame[b1].to_numpy(dtype=float))
+    fill = usable & ~np.isfinite(se)
+    if fill.any():
+        from . import catalog
+
+        se[fill] = [catalog.binomial_stderr(v, b2) for v in y[fill]]
+    return params, y, se, usable
+
+
+def _usable_sorted(cols, names, pos) -> np.ndarray:
+    """A family's usable row positions in :func:`cape.coupling.size_order` (size, then name)."""
+    if pos is None:
+        return np.zeros(0, int)
+    pos = pos[cols[3][pos]]
+    return pos[size_order(cols[0][pos], names[pos])]
 
 
 def _families_of(table) -> list[str]:
@@ -504,11 +527,13 @@ def _demeaned_vertex(x, y, w, fam_idx, center):
         return v - np.repeat(mean_f, counts, axis=1)
 
     q_, x_, y_ = dm(q), dm(xc), dm(y)
-    a11 = (w * q_ * q_).sum(1)
-    a12 = (w * q_ * x_).sum(1)
-    a22 = (w * x_ * x_).sum(1)
-    r1 = (w * q_ * y_).sum(1)
-    r2 = (w * x_ * y_).sum(1)
+    sums = [(w * q_ * q_).sum(1), (w * q_ * x_).sum(1), (w * x_ * x_).sum(1), (w * q_ * y_).sum(1),
+            (w * x_ * y_).sum(1)]
+    return _vertex_from_sums(*sums, center)
+
+
+def _vertex_from_sums(a11, a12, a22, r1, r2, center):
+    """Vertex ``x*`` and curvature ``b2`` from the demeaned normal-equation sums (one value per replicate)."""
     det = a11 * a22 - a12 ** 2
     ok = det > 1e-10 * np.maximum(a11 * a22, 1e-300)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -548,16 +573,7 @@ class PooledOffsets:
         rng = np.random.default_rng(seed)
         reps = np.empty(0)
         if n_boot > 0:
-            if bootstrap in ("models", "both"):
-                idx = _stratified_indices(pdata.fam_idx, n_boot, rng)
-            else:
-                idx = np.broadcast_to(np.arange(n), (n_boot, n))
-            X = pdata.logn[idx]
-            Y = pdata.y[idx]
-            if bootstrap in ("noise", "both"):
-                Y = Y + rng.standard_normal(Y.shape) * pdata.se[idx]
-            W = w[idx]
-            reps, b2r = _demeaned_vertex(X, Y, W, pdata.fam_idx, center)  # strata keep positions
+            reps, b2r = _pooled_replicates(pdata, w, center, n_boot, rng, bootstrap)
             reps = np.where(np.isnan(reps) & (b2r <= 0), np.inf, reps)  # no U shape: no vertex (flip) at all
             reps = np.where(reps > hi_r + self.horizon, np.inf, reps)
             reps = np.where(reps < lo_r - self.horizon, -np.inf, reps)
@@ -590,6 +606,77 @@ class PooledOffsets:
                         message=f"shared U-shape vertex over {F} families with their own offsets", **common)
 
 
+def _family_runs(fam_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First position and length of each family's block (``fam_idx`` grouped, non-decreasing)."""
+    starts = np.flatnonzero(np.r_[True, fam_idx[1:] != fam_idx[:-1]])
+    return starts, np.diff(np.r_[starts, fam_idx.size])
+
+
+def _demeaned_sums(X, Y, W) -> np.ndarray:
+    """The five demeaned normal-equation sums of blocks of one family each: ``(G, k, B)`` -> ``(5, B)``
+    (models on axis 1, replicates last and contiguous, so every sum adds whole rows)."""
+    sw = W.sum(1, keepdims=True)
+
+    def dm(v):
+        return v - (W * v).sum(1, keepdims=True) / sw
+
+    q = X * X
+    wq, wx = W * dm(q), W * dm(X)  # sum w (u - u_f)(v - v_f) = sum w (u - u_f) v: only two demeaned
+    return np.stack([(wq * q).sum((0, 1)), (wq * X).sum((0, 1)), (wx * X).sum((0, 1)),
+                     (wq * Y).sum((0, 1)), (wx * Y).sum((0, 1))])
+
+
+#: float64 arrays of one bootstrap cell alive at once in the pooled replicates (sizes the chunks)
+_CELL_ARRAYS = 12
+
+
+def _pooled_replicates(pdata: PooledData, w: np.ndarray, center: float, n_boot: int, rng: np.random.Generator,
+                       bootstrap: str) -> tuple[np.ndarray, np.ndarray]:
+    """Replicate vertices and curvatures of the pooled fit with family offsets, in bounded memory.
+
+    ``models``: each family's resample is reduced to its five demeaned sums before the next family is drawn
+    (families of equal size drawn together, rows chunked when one family is large); ``noise``: row chunks;
+    ``both``: the within-family draws kept as small integers, then row chunks. The random stream is the one
+    of a single ``(n_boot, n)`` block, so the replicates equal the unchunked computation's.
+    """
+    n = pdata.y.size
+    x = pdata.logn - center
+    starts, counts = _family_runs(pdata.fam_idx)
+    if bootstrap == "models":
+        acc = np.zeros((5, n_boot))
+        F, i = len(starts), 0
+        while i < F:
+            k, j = int(counts[i]), i
+            while j < F and counts[j] == k:
+                j += 1
+            rows = chunk_rows(n_boot, k * 8 * _CELL_ARRAYS)
+            per = max(1, _memory.CHUNK_BYTES // (n_boot * k * 8 * _CELL_ARRAYS)) if rows == n_boot else 1
+            for g0 in range(i, j, per):
+                g1 = min(j, g0 + per)
+                for sl in row_slices(n_boot, rows):
+                    draw = rng.integers(0, k, size=(g1 - g0, sl.stop - sl.start, k))  # the stream's order
+                    pos = starts[g0:g1, None, None] + draw.transpose(0, 2, 1)
+                    acc[:, sl] += _demeaned_sums(x[pos], pdata.y[pos], w[pos])
+            i = j
+        return _vertex_from_sums(*acc, center)
+    loc = None
+    if bootstrap == "both":  # every family's draws come before the noise in the stream: keep them, compactly
+        dt = np.min_scalar_type(int(counts.max()))
+        check_memory(n_boot * n * dt.itemsize + _memory.CHUNK_BYTES, f"the pooled bootstrap ({n_boot} resamples x {n} "
+                     "models, models and noise)", "the number of resamples (--n-boot)")
+        loc = np.empty((n_boot, n), dtype=dt)
+        for s0, k in zip(starts, counts):
+            loc[:, s0:s0 + k] = rng.integers(0, k, size=(n_boot, k))
+    first = np.repeat(starts, counts)
+    reps, b2 = np.empty(n_boot), np.empty(n_boot)
+    for sl in row_slices(n_boot, chunk_rows(n_boot, n * 8 * _CELL_ARRAYS)):
+        c = sl.stop - sl.start
+        idx = np.broadcast_to(np.arange(n), (c, n)) if loc is None else first + loc[sl]
+        Y = pdata.y[idx] + rng.standard_normal((c, n)) * pdata.se[idx]
+        reps[sl], b2[sl] = _demeaned_vertex(pdata.logn[idx], Y, w[idx], pdata.fam_idx, center)
+    return reps, b2
+
+
 def _stratified_indices(fam_idx: np.ndarray, n_boot: int, rng: np.random.Generator) -> np.ndarray:
     """Resample positions within each family (family counts and positions kept): ``(n_boot, n)``."""
     n = fam_idx.size
@@ -618,10 +705,18 @@ class PaperQuadraticVertex:
     def replicate_vertices(self, logn: np.ndarray, y: np.ndarray, n_boot: int) -> tuple[np.ndarray, np.ndarray]:
         """Vertices ``x*`` and curvatures ``a`` of every legacy-stream resample (vectorised)."""
         n = logn.size
-        idx = np.random.RandomState(self.seed).randint(0, n, size=(n_boot, n))  # == n_boot x choice(n, n)
+        rs = np.random.RandomState(self.seed)
         center = float(np.mean(logn))
-        X = logn[idx] - center
-        Y = y[idx]
+        xs, a_s = np.empty(n_boot), np.empty(n_boot)
+        for sl in row_slices(n_boot, chunk_rows(n_boot, n * 8 * 8)):  # same stream as one (n_boot, n) block
+            idx = rs.randint(0, n, size=(sl.stop - sl.start, n))  # == rows of n_boot x choice(n, n)
+            xs[sl], a_s[sl] = self._chunk_vertices(logn[idx] - center, y[idx], center)
+        return xs, a_s
+
+    @staticmethod
+    def _chunk_vertices(X: np.ndarray, Y: np.ndarray, center: float) -> tuple[np.ndarray, np.ndarray]:
+        """Vertices and curvatures of the quadratic fits of the rows of ``X`` (centred) and ``Y``."""
+        n_boot, n = X.shape
         X2 = X * X
         s0 = float(n)
         s1, s2, s3, s4 = X.sum(1), X2.sum(1), (X2 * X).sum(1), (X2 * X2).sum(1)

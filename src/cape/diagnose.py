@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._memory import check_memory
 from .coupling import (DEFAULT_PAIR, MIN_DELTA, FamilyCoupling, PopulationCoupling, local_coupling, phase_scheme,
                        family_seed, population_r, resolve_pair, score_frame, size_order)
 from .critical import (NcResult, PaperQuadraticVertex, PooledOffsets, WithinFamilyCrossing, family_data,
@@ -269,9 +270,11 @@ def diagnose(table=None, pair: Sequence[str] | str = DEFAULT_PAIR, *, families: 
     else:
         fams = sorted(all_fams, key=str.lower)
     crossing = WithinFamilyCrossing(min_delta=min_delta)
+    groups = _family_frames(frame)
+    _check_memory(groups, fams, n_boot)
     out = []
     for fam in fams:
-        out.append(_one_family(frame, fam, B1, B2, crossing, n_boot=n_boot,
+        out.append(_one_family(groups.get(fam, frame.iloc[:0]), fam, B1, B2, crossing, n_boot=n_boot,
                                seed=family_seed(seed, fam), level=level, min_delta=min_delta, scheme=sch,
                                bootstrap=bootstrap, with_width=width))
     pooled = _pooled(table, frame, fams if pooled_families is None else list(pooled_families), B1, B2,
@@ -286,10 +289,31 @@ def diagnose(table=None, pair: Sequence[str] | str = DEFAULT_PAIR, *, families: 
                            tuple(out), pooled, tuple(msgs))
 
 
-def _one_family(frame, fam: str, b1: str, b2: str, crossing: WithinFamilyCrossing, *, n_boot: int,
+#: float64 arrays of ``n_boot x models`` one family's bootstraps hold at once (N_c noise replicates, r)
+_FAMILY_ARRAYS = 16
+
+
+def _family_frames(frame) -> dict:
+    """Each family's rows (input order), split once: slicing per family would cost O(families) each."""
+    fam = frame["family"]
+    keys = fam.astype(str).where(fam.notna(), None)
+    return {str(k): g for k, g in frame.groupby(keys, sort=False, dropna=True)}
+
+
+def _check_memory(groups: dict, fams: Sequence[str], n_boot: int) -> None:
+    """Refuse before starting when the largest family's bootstrap arrays would not fit in memory."""
+    if not fams or n_boot <= 0:
+        return
+    big = max(fams, key=lambda f: len(groups.get(f, ())))
+    k = len(groups.get(big, ()))
+    check_memory(n_boot * k * 8 * _FAMILY_ARRAYS, f"the bootstraps of family {big!r} ({n_boot} resamples x {k} "
+                 "models)", "the number of resamples (--n-boot)")
+
+
+def _one_family(sub, fam: str, b1: str, b2: str, crossing: WithinFamilyCrossing, *, n_boot: int,
                 seed: int | None, level: float, min_delta: float, scheme, bootstrap: str,
                 with_width: bool = True) -> FamilyDiagnosis:
-    sub = frame[frame["family"].astype(str) == fam]
+    """Diagnosis of one family from its rows ``sub`` of the score frame."""
     n_all = len(sub)
     have = sub.dropna(subset=[b1, b2, "params"])
     msgs: list[str] = []

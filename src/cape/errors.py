@@ -46,3 +46,8 @@ class HubUnavailableError(CapeError, ConnectionError):
     """The Hugging Face Hub (or the endpoint in ``HF_ENDPOINT``) could not be reached and nothing usable is cached."""
 
     exit_code = 5
+
+
+class MemoryBudgetError(CapeError, MemoryError):
+    """A computation would need more memory than the machine has free (the message names the option that
+    lowers it)."""
