@@ -15,7 +15,7 @@ import pytest
 
 from cape.errors import DataError, NotFoundError
 from cape.ingest import read_any
-from cape.ingest.common import (CellError, LazyObject, load_json, params_from_name, parse_params, parse_score,
+from cape.ingest.common import (CellError, load_json, params_from_name, parse_params, parse_score,
                                 timestamp_from_name)
 from cape.ingest.csv_generic import parse_bench_header, parse_mapping
 from cape.scores import ScoreTable
@@ -221,19 +221,17 @@ def test_lmeval_chat_revision_legacy_and_params():
     assert np.isnan(one(t2, "HuggingFaceTB/SmolLM2-135M", "TruthfulQA")["params"])
 
 
-def test_lazy_json_matches_full_parse():
+def test_json_is_parsed_as_json():
     for f in sorted(Path("lmeval").rglob("results*.json")):
         data = f.read_bytes()
-        lazy = load_json(data, f.name)
-        full = json.loads(data)
-        assert isinstance(lazy, LazyObject) == data.startswith(b"{\n")
-        assert set(lazy.keys()) == set(full)
-        for k in full:
-            assert lazy.get(k) == full[k], k
-    # minified and oddly indented objects take the full parse
+        assert load_json(data, f.name) == json.loads(data)
+    # a nested "results" written at the top level's indentation is still nested
+    tricky = b'{\n  "config": {\n  "results": {"hellaswag": {"acc,none": 0.99}}\n  },\n  "results": {"hellaswag": {"acc,none": 0.30}}\n}'
+    assert load_json(tricky, "x")["results"]["hellaswag"]["acc,none"] == 0.30
+    # malformed JSON anywhere, even in a section no reader uses, is refused with its location
+    with pytest.raises(DataError, match="line 2"):
+        load_json(b'{\n  "configs": {oops},\n  "results": {}\n}', "x")
     assert load_json(b'{"results": {"a": 1}}', "x") == {"results": {"a": 1}}
-    assert load_json(b'{\n    "results": {\n        "a": 1\n    }\n}', "x")["results"] == {"a": 1}
-    # a key with an escaped quote: full parse, same answer
     assert load_json(b'{\n  "re\\"s": 1,\n  "b": 2\n}', "x") == {'re"s': 1, "b": 2}
 
 

@@ -209,3 +209,35 @@ def test_report_refuses_to_overwrite_its_scores(tmp_path):
 def test_api_error_is_a_cape_error(tmp_path):
     with pytest.raises(CapeError):
         write_output(tmp_path / "missing" / "x.csv", "y")
+
+
+# ---------------------------------------------------------------------------------- what readers refuse
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
+def test_readers_never_hang_on_a_fifo_or_read_a_device(tmp_path):
+    from cape.ingest import read_any
+
+    d = tmp_path / "d"
+    d.mkdir()
+    shutil.copy(DATA / "wide_basic.csv", d / "a.csv")
+    os.mkfifo(d / "f.csv")
+    table, report = read_any([d])  # the FIFO found by scanning is skipped, with a note
+    assert table.n_models > 0
+    assert any("not a regular file" in n.message for n in report.notes)
+    with pytest.raises(DataError, match=r"f\.csv: is not a regular file"):
+        read_any([d / "f.csv"])
+    with pytest.raises(DataError, match="not a regular file"):
+        read_any(["/dev/zero"])
+
+
+def test_readers_refuse_files_over_the_size_limit(tmp_path, monkeypatch):
+    from cape.ingest import read_any
+
+    f = tmp_path / "big.csv"
+    shutil.copy(DATA / "wide_basic.csv", f)
+    monkeypatch.setenv("CAPE_MAX_INPUT_BYTES", "100")
+    with pytest.raises(DataError, match=r"big\.csv: is .* over the .* limit.*CAPE_MAX_INPUT_BYTES"):
+        read_any([f])
+    monkeypatch.setenv("CAPE_MAX_INPUT_BYTES", "lots")
+    with pytest.raises(DataError, match="CAPE_MAX_INPUT_BYTES"):
+        read_any([f])

@@ -83,7 +83,9 @@ def scan(paths: Iterable[str | os.PathLike] | str | os.PathLike, report: ReportB
                     if f.startswith("."):
                         continue
                     suf = os.path.splitext(f)[1].lower()
-                    if suf in SCAN_SUFFIXES:
+                    if suf in SCAN_SUFFIXES and not _is_regular(Path(root, f)):
+                        skipped["(not a regular file)"] = skipped.get("(not a regular file)", 0) + 1
+                    elif suf in SCAN_SUFFIXES:
                         found.append(Path(root, f))
                     else:
                         skipped[suf or "(none)"] = skipped.get(suf or "(none)", 0) + 1
@@ -111,6 +113,16 @@ def scan(paths: Iterable[str | os.PathLike] | str | os.PathLike, report: ReportB
     for f, _ in out:
         note_input(f)
     return out
+
+
+def _is_regular(path: Path) -> bool:
+    """A regular file (following links); FIFOs, devices and sockets found in a folder are skipped, not read."""
+    import stat
+
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return True  # let the reader report the OS error with its sentence
 
 
 def _walk_error(e: OSError) -> None:
