@@ -94,6 +94,9 @@ def diagnose_cmd(
                                                           "(+-0.3), or LOWER,UPPER."),
     bootstrap: str = typer.Option("noise", "--bootstrap", help="Within-family N_c resampling: noise, intervals, "
                                                                "both."),
+    hub: Optional[str] = typer.Option(None, "--hub", help="Diagnose ORG/MODEL from the Hugging Face Hub: its "
+                                                          "family across sizes from the Open LLM Leaderboard "
+                                                          "(cached, offline-first; see cape fetch)."),
     json_: bool = typer.Option(False, "--json", help="Print the diagnosis as JSON (sizes in raw parameters)."),
 ) -> None:
     """Coupling diagnosis per family: r with CI, gamma per interval, phase path, N_c with CI and status.
@@ -104,8 +107,16 @@ def diagnose_cmd(
 
     paths = list(files or []) + list(scores or [])
     table = None
+    if hub is not None and paths:
+        raise DataError("--hub and score files are two sources of scores; give one of them")
     if paths:
         table, _report = _read_scores(paths)
+    hub_fam = None
+    if hub is not None:
+        from ._hub import hub_family
+
+        hub_fam = hub_family(hub, pair, quiet=json_)
+        table, family = hub_fam.table, [hub_fam.family]
     if "," in scheme:
         try:
             lo, hi = (float(v) for v in scheme.split(","))
@@ -121,8 +132,12 @@ def diagnose_cmd(
     res = diagnose(table, pair, families=family or None, n_boot=n_boot, seed=seed, level=level,
                    min_delta=min_delta, scheme=sch, bootstrap=bootstrap)
     if json_:
-        emit_json(res)
+        emit_json(res if hub_fam is None else {"hub": hub_fam.to_dict(), **res.to_dict()})
         return
+    if hub_fam is not None:
+        from ._hub import render_hub
+
+        render_hub(hub_fam)
     _render(res)
 
 

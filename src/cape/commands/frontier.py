@@ -227,6 +227,9 @@ def doctor(
                                                                   "cohort (any format cape ingest reads)."),
     config: Optional[Path] = typer.Option(None, "--config", help="TOML file with DoctorConfig thresholds."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Seed of the score-noise bootstrap."),
+    hub: Optional[str] = typer.Option(None, "--hub", help="Diagnose ORG/MODEL from the Hugging Face Hub against its "
+                                                          "family across sizes on the Open LLM Leaderboard (cached, "
+                                                          "offline-first; see cape fetch)."),
     json_: bool = typer.Option(False, "--json", help="Print the diagnosis as JSON."),
 ) -> None:
     """Diagnose one model: local coupling against its family neighbours, phase with a confidence, position
@@ -239,12 +242,26 @@ def doctor(
     cfg = DoctorConfig.from_toml(config) if config is not None else DoctorConfig()
     if seed is not None:
         cfg = replace(cfg, seed=seed)
+    if hub is not None and (model is not None or data_file is not None):
+        from ..errors import DataError
+
+        raise DataError("--hub names the model and its data; give it without a MODEL argument or --data")
     table = _read_scores(data_file) if data_file is not None else None
+    hub_fam = None
+    if hub is not None:
+        from ._hub import hub_family
+
+        hub_fam = hub_family(hub, (cfg.b1, cfg.b2), quiet=json_)
+        table, model = hub_fam.table, hub_fam.diagnosed
     res = diagnose_model(model, family=family, params=params, scores=parse_scores(score or []), d_model=d_model,
                          lab=lab, name=name, table=table, config=cfg)
     if json_:
-        emit_json(res)
+        emit_json(res if hub_fam is None else {"hub": hub_fam.to_dict(), **res.to_dict()})
         return
+    if hub_fam is not None:
+        from ._hub import render_hub
+
+        render_hub(hub_fam)
     _render_doctor(res)
 
 
