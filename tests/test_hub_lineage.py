@@ -123,3 +123,28 @@ def test_cli_start_up_does_not_import_huggingface_hub():
             "print(any(m.startswith(('huggingface_hub', 'httpx')) for m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.stdout.strip() == "False", out.stderr
+
+
+def test_dashboard_diagnose_view_from_the_hub(hub):
+    pytest.importorskip("streamlit")
+    from streamlit.testing.v1 import AppTest
+
+    from cape.dashboard import app_path
+
+    at = AppTest.from_file(str(app_path()), default_timeout=120)
+    at.query_params["view"] = "diagnose"
+    at.run()
+    at.radio(key="dg_mode").set_value("From the Hub").run()
+    assert not at.exception and not at.error
+    at.text_input(key="dg_hub").set_value("facebook/opt-1.3b")
+    at.button[0].click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    md = " ".join(m.value for m in at.markdown)
+    assert "family **facebook/opt-***: 8 sizes" in md
+    assert any("Phase: TAX" in m.value for m in at.markdown)
+    assert any(s.value == "facebook/opt-1.3b" for s in at.subheader)
+    at.text_input(key="dg_hub").set_value("nobody/thing-7b")
+    at.button[0].click().run()
+    assert not at.exception
+    assert at.error and at.error[0].value.startswith("--hub nobody/thing-7b: no results for it")

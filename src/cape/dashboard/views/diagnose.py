@@ -1,8 +1,9 @@
 """Diagnose: one model's phase, its position relative to its family's N_c, its residuals and the recommended
 interventions with their evidence (:func:`cape.advise.diagnose_model`, the doctor).
 
-Three ways in: describe a model (family, parameter count, any benchmark scores), upload a results file
-(lm-eval JSON, CSV, leaderboard files) and pick one of its models, or pick a model of the data.
+Four ways in: describe a model (family, parameter count, any benchmark scores), upload a results file
+(lm-eval JSON, CSV, leaderboard files) and pick one of its models, pick a model of the data, or name a model on
+the Hugging Face Hub (``org/name``; its family across sizes from the Open LLM Leaderboard, :mod:`cape.hub`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from . import _library
 EXAMPLE = {"family": "Pythia", "params": "1e9", "HellaSwag": 49.7, "TruthfulQA": 38.9}
 BASE_FIELDS = ("HellaSwag", "TruthfulQA", "ARC-Challenge", "WinoGrande", "MMLU")
 FRONTIER_FIELDS = ("SWE-bench Verified", "GPQA Diamond")
-MODES = ("Describe a model", "From a results file", "Pick a model")
+MODES = ("Describe a model", "From a results file", "Pick a model", "From the Hub")
 
 
 def parse_params(text: str) -> float | None:
@@ -109,12 +110,51 @@ def _pick_model(table) -> dict | None:
     return {"model": pick, "table": ups[0] if ups else None}
 
 
+@st.cache_data(show_spinner="Looking the model up on the Hub…", ttl=600, max_entries=32)
+def hub_family(model: str):
+    """:func:`cape.hub.lineage.find_family` for the doctor's pair (cached ten minutes; offline-first)."""
+    from ...advise import DoctorConfig
+    from ...hub.lineage import find_family
+
+    cfg = DoctorConfig()
+    return find_family(model, (cfg.b1, cfg.b2))
+
+
+def _from_hub() -> dict | None:
+    with st.form("dg_hub_form", border=True):
+        model = st.text_input("model on the Hugging Face Hub", value="", key="dg_hub",
+                              placeholder="EleutherAI/pythia-1b", help="ORG/NAME. Its family across sizes comes from the Open LLM Leaderboard; cached "
+                                   "copies are used when the Hub cannot be reached.")
+        st.form_submit_button("Look up and diagnose", type="primary")
+    if not model.strip():
+        st.info("Name a model (ORG/NAME) to diagnose it against its family across sizes on the Open LLM "
+                "Leaderboard.")
+        return None
+    fam = hub_family(model.strip())
+    lines = [f"**{fam.model}**" + (f" ({fam.model_type})" if fam.model_type else "")
+             + (f", base model {fam.base_model}" if fam.base_model else ""),
+             f"family **{fam.family}**: {len(fam.members)} sizes ({', '.join(m.split('/')[-1] for m in fam.members)})",
+             "scores: " + ("embedded data" if fam.scores_from == "embedded" else f"leaderboard {fam.scores_from}")
+             + "; " + "; ".join(fam.sources)]
+    with st.container(key="hub-lineage", border=True):
+        st.markdown("  \n".join(lines))
+        for n in fam.notes:
+            st.warning(n)
+    return {"model": fam.diagnosed, "table": fam.table}
+
+
 def render() -> None:
     st.title("Diagnose")
     table = state.combined_table()
     mode = st.radio("input", MODES, horizontal=True, key="dg_mode", label_visibility="collapsed")
     try:
-        if mode == MODES[0]:
+        if mode == MODES[3]:
+            req = _from_hub()
+            if req is None:
+                return
+            res = _library.doctor(model=req["model"], table=req["table"])
+            table = req["table"]
+        elif mode == MODES[0]:
             req = _describe_form(table)
             if req is None:
                 return
