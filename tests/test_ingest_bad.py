@@ -42,42 +42,43 @@ CASES: list[tuple[list[str], list[str]]] = [
     (["leaderboard_v1_bad_shots.json"], ["leaderboard_v1_bad_shots.json", "harness|hellaswag|ten", "whole number"]),
     (["leaderboard_v1_over_one.json"], ["leaderboard_v1_over_one.json", "27.6", "0-1 fractions"]),
     (["unclosed_quote.csv"], ["unclosed_quote.csv", "line 3", "not valid CSV"]),
-    (["ragged_row.csv"], ["ragged_row.csv", "line 3 has 6 fields", "header has 5"]),
+    (["ragged_row.csv", "--strict"], ["ragged_row.csv", "line 3 has 6 fields", "header has 5"]),
     (["no_model_column.csv"], ["no_model_column.csv", "no model column"]),
     (["no_benchmark_columns.csv"], ["no_benchmark_columns.csv", "no benchmark columns", "speed, cost"]),
-    (["typo_benchmark_column.csv"], ["typo_benchmark_column.csv", "'HelaSwag'", "did you mean HellaSwag"]),
-    (["long_typo_benchmark.csv"], ["long_typo_benchmark.csv", "line 3", "'TruthfullQA'", "did you mean TruthfulQA"]),
-    (["nan_score.csv"], ["nan_score.csv", "line 3, column 'HellaSwag'", "'NaN'"]),
-    (["text_score.csv"], ["text_score.csv", "line 3, column 'HellaSwag'", "'high' is not a number"]),
-    (["duplicate_model_conflict.csv"], ["duplicate_model_conflict.csv", "'Pythia-70M'", "27.3", "29.9", "line 3"]),
-    (["negative_params.csv"], ["negative_params.csv", "line 2", "'-70000000'", "positive"]),
-    (["absurd_params.csv"], ["absurd_params.csv", "line 2", "absurd parameter count 7e+20"]),
-    (["params_text.csv"], ["params_text.csv", "line 2, column 'params'", "'seventy million'"]),
-    (["params_mixed_units.csv"], ["params_mixed_units.csv", "line 3", "too small for a raw count"]),
-    (["fractions_mixed_with_percent.csv"], ["fractions_mixed_with_percent.csv", "line 3", "0.314",
+    (["typo_benchmark_column.csv", "--strict"], ["typo_benchmark_column.csv", "'HelaSwag'",
+                                                "if it holds HellaSwag", "cape ingest --col HellaSwag='HelaSwag'"]),
+    (["long_typo_benchmark.csv", "--strict"], ["long_typo_benchmark.csv", "line 3", "'TruthfullQA'", "did you mean TruthfulQA"]),
+    (["nan_score.csv", "--strict"], ["nan_score.csv", "line 3, column 'HellaSwag'", "'NaN'"]),
+    (["text_score.csv", "--strict"], ["text_score.csv", "line 3, column 'HellaSwag'", "'high' is not a number"]),
+    (["duplicate_model_conflict.csv", "--strict"], ["duplicate_model_conflict.csv", "'Pythia-70M'", "27.3", "29.9", "line 3"]),
+    (["negative_params.csv", "--strict"], ["negative_params.csv", "line 2", "'-70000000'", "positive"]),
+    (["absurd_params.csv", "--strict"], ["absurd_params.csv", "line 2", "absurd parameter count 7e+20"]),
+    (["params_text.csv", "--strict"], ["params_text.csv", "line 2, column 'params'", "'seventy million'"]),
+    (["params_mixed_units.csv", "--strict"], ["params_mixed_units.csv", "line 3", "too small for a raw count"]),
+    (["fractions_mixed_with_percent.csv", "--strict"], ["fractions_mixed_with_percent.csv", "line 3", "0.314",
                                             "fractions mixed with percent"]),
     (["percent_marked_and_fraction.csv"], ["percent_marked_and_fraction.csv", "line 3",
                                            "fractions mixed with percent"]),
-    (["score_over_100.csv"], ["score_over_100.csv", "line 2, column 'HellaSwag'", "127.3", "outside 0-100"]),
+    (["score_over_100.csv", "--strict"], ["score_over_100.csv", "line 2, column 'HellaSwag'", "127.3", "outside 0-100"]),
     (["binary_junk.csv"], ["binary_junk.csv", "binary data"]),
     (["latin1.csv"], ["latin1.csv", "not valid UTF-8", "0xe9"]),
     (["utf16_no_bom.csv"], ["utf16_no_bom.csv", "UTF-16", "UTF-8"]),
     (["header_only.csv"], ["header_only.csv", "no data lines"]),
-    (["duplicate_header.csv"], ["duplicate_header.csv", "'HellaSwag' appears 2 times"]),
+    (["duplicate_header.csv", "--strict"], ["duplicate_header.csv", "'HellaSwag' appears more than once"]),
     (["single_column.csv"], ["single_column.csv", "single column 'model'"]),
-    (["empty_model_name.csv"], ["empty_model_name.csv", "line 3", "empty model name"]),
-    (["bad_shots.csv"], ["bad_shots.csv", "line 2", "shots 'ten'"]),
-    (["bad_is_base.csv"], ["bad_is_base.csv", "line 2", "is_base 'maybe'"]),
-    (["leaderboard_v2_bad_params.csv"], ["leaderboard_v2_bad_params.csv", "line 2", "'#Params (B)' 'big'"]),
+    (["empty_model_name.csv", "--strict"], ["empty_model_name.csv", "line 3", "empty model name"]),
+    (["bad_shots.csv", "--strict"], ["bad_shots.csv", "line 2", "shots 'ten'"]),
+    (["bad_is_base.csv", "--strict"], ["bad_is_base.csv", "line 2", "is_base 'maybe'"]),
+    (["leaderboard_v2_bad_params.csv", "--strict"], ["leaderboard_v2_bad_params.csv", "line 2", "'#Params (B)' 'big'"]),
     (["epoch_bad_score"], ["epoch_bad_score/external_benchmark_hellaswag.csv", "line 2", "'ninety%'"]),
     (["epoch"], ["epoch/external_benchmark_helaswag.csv", "'helaswag'", "did you mean HellaSwag"]),
     (["empty_dir"], ["empty_dir", "no result files"]),
     (["results_dir_given_as_file.json"], ["results_dir_given_as_file.json", "no result files"]),
     (["tree_with_broken_file"], ["tree_with_broken_file/EleutherAI__pythia-160m/"
                                  "results_2024-05-01T11-00-00.000000.json", "not valid JSON"]),
-    (["conflict_params"], ["'Pythia-70M'", "conflicting parameter counts", "conflict_params/a.csv",
+    (["conflict_params", "--strict"], ["'Pythia-70M'", "conflicting parameter counts", "conflict_params/a.csv",
                            "conflict_params/b.csv"]),
-    (["conflict_scores"], ["'Pythia-70M'", "two different HellaSwag scores", "conflict_scores/a.csv",
+    (["conflict_scores", "--strict"], ["'Pythia-70M'", "two different HellaSwag scores", "conflict_scores/a.csv",
                            "conflict_scores/b.csv"]),
     (["does_not_exist.csv"], ["does_not_exist.csv", "no such file or directory"]),
     (["../ingest/custom_layout.csv", "--map", "map_syntax_error.toml"], ["map_syntax_error.toml", "not valid TOML"]),
@@ -93,7 +94,22 @@ CASES: list[tuple[list[str], list[str]]] = [
     (["../ingest/wide_basic.csv", "--col", "model"], ["--col", "ROLE=COLUMN", "'model'"]),
     (["../ingest/wide_basic.csv", "--col", "HelaSwag=HellaSwag"], ["--col", "'HelaSwag'", "did you mean HellaSwag"]),
 ]
-FILE_CASES = [c for c in CASES if len(c[0]) == 1 and c[0][0] != "does_not_exist.csv"]
+FILE_CASES = [c for c in CASES if len([a for a in c[0] if a != "--strict"]) == 1 and c[0][0] != "does_not_exist.csv"]
+#: problems confined to a row, cell or column: refused under --strict (above), dropped and listed by default;
+#: file -> words of the dropped item's location and reason
+LENIENT = {
+    "ragged_row.csv": ["line 3", "has 6 fields"], "typo_benchmark_column.csv": ["column HelaSwag", "HellaSwag"],
+    "long_typo_benchmark.csv": ["line 3", "TruthfullQA"], "nan_score.csv": ["line 3, column 'HellaSwag'", "'NaN'"],
+    "text_score.csv": ["line 3, column 'HellaSwag'", "'high'"],
+    "duplicate_model_conflict.csv": ["Pythia-70M", "the first row wins"],
+    "negative_params.csv": ["line 2", "placeholder for unknown"], "absurd_params.csv": ["line 2", "absurd"],
+    "params_text.csv": ["line 2", "seventy million"], "params_mixed_units.csv": ["line 3", "too small"],
+    "fractions_mixed_with_percent.csv": ["line 3", "0.314"], "score_over_100.csv": ["line 2", "127.3"],
+    "duplicate_header.csv": ["HellaSwag", "repeats the name"], "empty_model_name.csv": ["line 3", "no model name"],
+    "bad_shots.csv": ["line 2", "'ten'"], "bad_is_base.csv": ["line 2", "'maybe'"],
+    "leaderboard_v2_bad_params.csv": ["line 2", "'big'"], "conflict_params": ["Pythia-70M", "conflicting"],
+    "conflict_scores": ["Pythia-70M", "the first row wins"],
+}
 
 
 def _hash_tree(*roots: Path) -> dict[str, str]:
@@ -114,11 +130,21 @@ def test_corpus_is_large_enough():
 def test_reader_error_names_the_place(args, words, monkeypatch):
     monkeypatch.chdir(BAD)
     with pytest.raises(CapeError) as e:
-        read_any(args[0])
+        read_any(args[0], strict="--strict" in args)
     msg = str(e.value)
     for w in words:
         assert w in msg, (w, msg)
     assert "\n" not in msg.strip()
+
+
+@pytest.mark.parametrize("name", sorted(LENIENT))
+def test_lenient_by_default_drops_only_the_bad_item(name, monkeypatch):
+    """Without --strict the rest of the file is read and the bad item is listed with its place and reason."""
+    monkeypatch.chdir(BAD)
+    table, report = read_any(name)
+    assert len(table) > 0
+    texts = [f"{d.file}: {d.item}: {d.reason}" for d in report.dropped]
+    assert any(all(w in t for w in LENIENT[name]) for t in texts), texts
 
 
 _DRIVER = r"""
@@ -195,7 +221,7 @@ def test_output_path_checks(tmp_path, capsys):
     from cape.cli import main
 
     assert main(["ingest", str(GOOD / "wide_basic.csv"), "-o", str(tmp_path / "t.txt")]) == 2
-    assert "-o must end in .csv or .json" in capsys.readouterr().err
+    assert "-o must end in .csv, .json or .parquet" in capsys.readouterr().err
     assert main(["ingest", str(GOOD / "wide_basic.csv"), "-o", str(tmp_path)]) == 2
     assert "names a folder" in capsys.readouterr().err
 

@@ -150,8 +150,9 @@ def test_to_csv_roundtrip(tmp_path):
         t.to_csv(tmp_path / "out" / "t.csv")
     (tmp_path / "out").mkdir()
     p = t.to_csv(tmp_path / "out" / "t.csv")
-    back = ScoreTable(pd.read_csv(p))
+    back = ScoreTable(pd.read_csv(p, comment="#"), units="percent")
     pd.testing.assert_frame_equal(back.wide(), t.wide())
+    pd.testing.assert_frame_equal(ScoreTable.read(p).long, t.long)
 
 
 def test_catalog_aliases():

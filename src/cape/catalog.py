@@ -42,7 +42,7 @@ BENCHMARKS: tuple[Benchmark, ...] = (
               ("swe", "swe_bench", "swe-bench", "swe_bench_verified", "swe-bench-verified", "swebench",
                "swebench_verified"), kind="frontier"),
     Benchmark("GPQA Diamond", "GPQA", "acc", 198,
-              ("gpqa", "gpqa_diamond", "gpqa-diamond", "leaderboard_gpqa_diamond"), kind="frontier"),
+              ("gpqa_diamond", "gpqa-diamond", "leaderboard_gpqa_diamond"), kind="frontier"),
     Benchmark("IFEval", "IFEval", "prompt_level_strict_acc", 541, ("ifeval", "if_eval", "leaderboard_ifeval"),
               kind="frontier"),
     Benchmark("HLE", "HLE", "acc", 2500, ("hle", "humanity's last exam", "humanities_last_exam"), kind="frontier"),
@@ -90,6 +90,35 @@ def canonical(name: str, *, where: str = "") -> str:
         loc = f"{where}: " if where else ""
         raise UnknownBenchmarkError(f"{loc}unknown benchmark {name!r}{hint}")
     return b.name
+
+
+#: Benchmarks CAPE does not analyse but that score tables often carry beside the ones it does, by normalised
+#: column name. A column named for one of them is dropped as such and never mapped to a look-alike
+#: (``XWinograd`` is not WinoGrande; a pooled ``GPQA`` column is not GPQA Diamond).
+OTHER_BENCHMARKS: dict[str, str] = {
+    "xwinograd": "XWinograd (multilingual Winograd schemas)",
+    "winograd": "Winograd (WSC schemas, not WinoGrande)",
+    "wsc": "WSC", "wsc273": "WSC273",
+    "gpqa": "GPQA pooling the main, extended and diamond sets (not GPQA Diamond)",
+    "leaderboardgpqa": "GPQA pooling the main, extended and diamond sets (not GPQA Diamond)",
+    "gpqaraw": "GPQA pooling the main, extended and diamond sets (not GPQA Diamond)",
+    "humaneval": "HumanEval", "mbpp": "MBPP", "mtbench": "MT-Bench", "arenaelo": "Chatbot Arena Elo",
+    "piqa": "PIQA", "boolq": "BoolQ", "arceasy": "ARC-Easy", "arce": "ARC-Easy", "lambada": "LAMBADA",
+    "lambadaopenai": "LAMBADA", "sciq": "SciQ", "openbookqa": "OpenBookQA", "siqa": "Social IQa", "copa": "COPA",
+    "race": "RACE", "triviaqa": "TriviaQA", "naturalquestions": "Natural Questions", "drop": "DROP",
+    "math": "MATH (all levels, not MATH Lvl 5)", "logiqa": "LogiQA", "xnli": "XNLI", "xstorycloze": "XStoryCloze",
+}
+
+
+def other_benchmark(name: str) -> str | None:
+    """What a column names when it is a benchmark CAPE does not analyse (see :data:`OTHER_BENCHMARKS`)."""
+    k = re.sub(r"[^a-z0-9]", "", str(name).lower())
+    for suffix in ("", "acc", "accnorm", "raw", "score", "pct"):
+        if suffix and k.endswith(suffix) and k[:-len(suffix)] in OTHER_BENCHMARKS:
+            return OTHER_BENCHMARKS[k[:-len(suffix)]]
+        if not suffix and k in OTHER_BENCHMARKS:
+            return OTHER_BENCHMARKS[k]
+    return None
 
 
 def is_known(name: str) -> bool:

@@ -19,7 +19,7 @@ _RULES: tuple[tuple[str, str], ...] = (
     (r"^bloomz?", "BLOOM"),
     (r"^cerebras", "Cerebras-GPT"),
     (r"^falcon", "Falcon"),
-    (r"^(llama-?1|llama1)\b|^llama-(7|13|30|33|65)b", "Llama-1"),
+    (r"^(llama-?1|llama1)\b|^llama-(7|13|30|33|65)b\b|^llama$", "Llama-1"),
     (r"^(llama-?2|llama2)", "Llama-2"),
     (r"^(meta-)?(llama-?3|llama3)", "Llama-3"),
     (r"^mistral", "Mistral"),
@@ -40,6 +40,16 @@ _RULES: tuple[tuple[str, str], ...] = (
     (r"^stablelm", "StableLM"),
     (r"^redpajama|^rp-incite", "RedPajama"),
 )
+
+
+def known_family(model: str) -> str | None:
+    """The family a name's rules give (``"LLaMA" -> "Llama-1"``), or ``None`` when no rule matches (then
+    :func:`infer_family` falls back to the name's stem)."""
+    name = str(model).strip().split("/")[-1].lower()
+    for pat, fam in _RULES:
+        if re.search(pat, name):
+            return fam
+    return None
 
 
 def infer_family(model: str, overrides: Mapping[str, str] | None = None) -> str:

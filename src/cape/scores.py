@@ -19,7 +19,15 @@ lab          organisation that trained the model (optional)
 is_base      True for a pretrained base model, False for instruct/chat models (nullable)
 recipe       data recipe note: ``web``, ``curated`` or ``distilled`` (optional)
 date         release date ``YYYY-MM-DD`` (optional)
+base_model   hub id of the model this one was derived from, as the source file says (optional; a
+             pretrained model may name itself)
+model_type   ``pretrained``, ``fine-tuned``, ``chat``, ``merge``, ``moe`` (a pretrained mixture of
+             experts) or ``unknown``, as the source file says (optional); ``is_base`` follows it
 ===========  =========================================================================================
+
+A table written by :meth:`ScoreTable.to_csv`, :meth:`~ScoreTable.to_json` or :meth:`~ScoreTable.to_parquet`
+records that its scores are percent, so reading it back (:meth:`ScoreTable.read`, or any ``--scores`` option)
+gives the same table without re-detecting units.
 
 Example:
     >>> import pandas as pd
@@ -47,9 +55,14 @@ from .errors import DataError, NotFoundError, VariantMixError
 
 REQUIRED = ("model", "benchmark", "score")
 COLUMNS = ("model", "family", "params", "benchmark", "score", "metric", "shots", "stderr", "source", "lab",
-           "is_base", "recipe", "date")
+           "is_base", "recipe", "date", "base_model", "model_type")
 #: Attributes that belong to a model rather than to one score.
-MODEL_ATTRS = ("family", "params", "lab", "is_base", "recipe", "date")
+MODEL_ATTRS = ("family", "params", "lab", "is_base", "recipe", "date", "base_model", "model_type")
+#: Values of ``model_type``; ``is_base`` is True for the first and ``moe``, False for the three derived kinds.
+MODEL_TYPES = ("pretrained", "fine-tuned", "chat", "merge", "moe", "unknown")
+_TYPE_IS_BASE = {"pretrained": True, "moe": True, "fine-tuned": False, "chat": False, "merge": False}
+#: benchmarks with a multiple-choice floor well above 1 %: a score below 1 among percent scores is a fraction
+_FLOORED = ("HellaSwag", "TruthfulQA", "ARC-Challenge", "WinoGrande", "MMLU")
 MAX_PARAMS = 1e14  # 100 trillion: anything above is an input error
 MIN_PARAMS = 1e5  # below this a raw parameter count is implausible (billions or millions given by mistake)
 
@@ -202,14 +215,16 @@ class ScoreTable:
                         for m, b in zip(df["metric"], df["benchmark"])]
         df["shots"] = pd.to_numeric(df["shots"], errors="coerce").astype("Int64")
         df["stderr"] = pd.to_numeric(df["stderr"], errors="coerce").astype(float)
-        for c in ("source", "lab", "recipe", "date", "family"):
-            df[c] = df[c].astype("string")
+        for c in ("source", "lab", "recipe", "date", "family", "base_model"):
+            col = df[c].astype("string").str.strip()
+            df[c] = col.mask(col == "")
         if df["family"].isna().any() and infer_family:
             from .families import infer_family as _infer
 
             miss = df["family"].isna()
             df.loc[miss, "family"] = [_infer(m) for m in df.loc[miss, "model"]]
         df["is_base"] = df["is_base"].map(_to_bool).astype("boolean")
+        df["model_type"] = self._model_types(df)
         df = df[list(COLUMNS)]
         # duplicates: same model x benchmark x metric x shots
         key = ["model", "benchmark", "metric", "shots"]
@@ -231,6 +246,33 @@ class ScoreTable:
                 raise DataError(f"{name}: model {m!r} has conflicting {attr} values ({', '.join(vals)})")
         return df.reset_index(drop=True)
 
+    def _model_types(self, df: pd.DataFrame) -> pd.Series:
+        """Normalised ``model_type`` (see :data:`MODEL_TYPES`); fills ``is_base`` from it and refuses a row where
+        the two disagree."""
+        raw = df["model_type"]
+        if raw.isna().all():
+            return raw.astype("string")
+        types = raw.astype("string").str.strip().str.lower()
+        types = types.mask(types == "")
+        uniq = {t: normalize_model_type(t) for t in types.dropna().unique()}
+        bad = [t for t, v in uniq.items() if v is None]
+        if bad:
+            i = df.index[types == bad[0]][0]
+            raise DataError(f"{self.name}: {_fmt_row(df, i)} has model_type {raw.loc[i]!r}; expected one of "
+                            f"{', '.join(MODEL_TYPES)}")
+        types = types.map(uniq, na_action="ignore").astype("string")
+        implied = types.map(_TYPE_IS_BASE, na_action="ignore")
+        given = df["is_base"]
+        clash = given.notna() & implied.notna() & (given.astype("object") != implied.astype("object"))
+        if clash.any():
+            i = df.index[clash][0]
+            raise DataError(f"{self.name}: {_fmt_row(df, i)} has is_base {bool(given.loc[i])} but model_type "
+                            f"{types.loc[i]!r}; give one of them or make them agree")
+        fill = given.isna() & implied.notna()
+        if fill.any():
+            df.loc[fill, "is_base"] = implied[fill].astype(bool)
+        return types
+
     def _to_percent(self, df: pd.DataFrame, units: str) -> pd.Series:
         s = df["score"]
         if units == "percent":
@@ -242,27 +284,22 @@ class ScoreTable:
                                 "as fractions (0-1)")
             self.converted_from_fraction = True
             return s * 100.0
-        # auto: decide per benchmark, then require one convention for the table
-        kinds = {}
-        for b, grp in s.groupby(df["benchmark"]):
-            if grp.max() <= 1.0:
-                kinds[b] = "fraction"
-            else:
-                small = grp[(grp > 0) & (grp < 1.0)]
-                if len(small) and grp.max() > 5.0 and catalog.info(b).kind == "base":
-                    i = small.index[0]
-                    raise DataError(f"{self.name}: {_fmt_row(df, i)} has score {s.loc[i]:g} while other {b} "
-                                    f"scores are percent (up to {grp.max():g}); fractions mixed with percent - "
-                                    "give one unit (or declare units)")
-                kinds[b] = "percent"
-        if len(set(kinds.values())) > 1:
-            fr = sorted(b for b, k in kinds.items() if k == "fraction")
-            pc = sorted(b for b, k in kinds.items() if k == "percent")
-            raise DataError(f"{self.name}: fractions mixed with percent ({', '.join(fr)} look like 0-1 fractions, "
-                            f"{', '.join(pc)} like percent); give one unit (or declare units)")
-        if kinds and next(iter(kinds.values())) == "fraction":
+        # auto: the table is in fractions when every score lies in [0, 1]; a benchmark with a multiple-choice
+        # floor (HellaSwag, ...) whose scores all lie in [0, 1] beside percent scores is a unit mix-up, while
+        # benchmarks without a floor (GSM8K, MATH, ...) may honestly score below 1 percent.
+        if s.max() <= 1.0:
             self.converted_from_fraction = True
             return s * 100.0
+        for b, grp in s.groupby(df["benchmark"]):
+            if b not in _FLOORED:
+                continue
+            small = grp[(grp > 0) & (grp < 1.0)]
+            if len(small) and (grp.max() > 5.0 or s.max() > 5.0):
+                i = small.index[0]
+                where = (f"other {b} scores are percent (up to {grp.max():g})" if grp.max() > 5.0
+                         else f"other scores are percent (up to {s.max():g})")
+                raise DataError(f"{self.name}: {_fmt_row(df, i)} has score {s.loc[i]:g} while {where}; fractions "
+                                "mixed with percent - give one unit (or declare units)")
         return s
 
     # ------------------------------------------------------------------ views
@@ -410,12 +447,64 @@ class ScoreTable:
 
     # ------------------------------------------------------------------ output
     def to_csv(self, path: str | os.PathLike) -> Path:
-        """Write the long table as CSV, atomically (a temporary file renamed into place)."""
-        return write_atomic(Path(path), self._df.to_csv(index=False))
+        """Write the long table as CSV, atomically, with a first comment line recording that the scores are
+        percent (read it back with :meth:`read`; ``pandas.read_csv(path, comment="#")`` also reads it)."""
+        from .ingest.native import write_table
+
+        return write_table(self, Path(path), "csv")
+
+    def to_json(self, path: str | os.PathLike) -> Path:
+        """Write the table as a JSON object (units, column order and one record per score), atomically."""
+        from .ingest.native import write_table
+
+        return write_table(self, Path(path), "json")
+
+    def to_parquet(self, path: str | os.PathLike) -> Path:
+        """Write the table as Parquet (needs pyarrow) with the units in the file's metadata, atomically."""
+        from .ingest.native import write_table
+
+        return write_table(self, Path(path), "parquet")
+
+    @classmethod
+    def read(cls, path: str | os.PathLike) -> ScoreTable:
+        """Read a table written by :meth:`to_csv`, :meth:`to_json` or :meth:`to_parquet`, as it was written.
+
+        Raises:
+            DataError: the file is not such a table (read other files with :func:`cape.ingest.read_any`).
+        """
+        from .ingest.native import read_table
+
+        return read_table(Path(path))
 
     def to_records(self) -> list[dict]:
         df = self._df.astype(object).where(self._df.notna(), None)
         return df.to_dict(orient="records")
+
+
+def normalize_model_type(value) -> str | None:
+    """``model_type`` spelled as a file spells it (``"🔶 fine-tuned on domain-specific datasets"``, ``"chat
+    models (RLHF, DPO, IFT, ...)"``, ``"base merges and moerges"``, ``"base"``) -> one of :data:`MODEL_TYPES`;
+    ``None`` when the text names none of them."""
+    s = str(value).strip().lower()
+    if not s:
+        return None
+    s = s.replace("_", "-")
+    if s in MODEL_TYPES:
+        return s
+    if "merge" in s:
+        return "merge"
+    if "continuously pretrained" in s or "continued pretrain" in s or "fine-tun" in s or "finetun" in s \
+            or s in ("ft", "sft", "adapter"):
+        return "fine-tuned"
+    if "chat" in s or "instruct" in s or "rlhf" in s or "dpo" in s or s in ("it", "ift"):
+        return "chat"
+    if s in ("mixture of experts", "mixture-of-experts"):
+        return "moe"
+    if "pretrained" in s or "pre-trained" in s or s in ("base", "foundation"):
+        return "pretrained"
+    if s in ("other", "multimodal", "?", "unknown", "n/a", "none") or "multimodal" in s or "other" in s:
+        return "unknown"
+    return None
 
 
 def _to_bool(v):

@@ -50,8 +50,10 @@ def _family_map(path: Optional[Path], pairs: list[str]) -> dict[str, str]:
 def ingest(
     inputs: List[Path] = typer.Argument(..., help="Result files or folders (folders are searched recursively for "
                                                   "results_*.json, *.csv, *.tsv, *.parquet).", show_default=False),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the long score table here (.csv, or "
-                                                                       ".json records). Nothing is written on error."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the long score table here (.csv, "
+                                                                       ".json or .parquet; it records its units, so "
+                                                                       "every --scores option reads it back as "
+                                                                       "written). Nothing is written on error."),
     json_: bool = typer.Option(False, "--json", help="Print the ingest report as JSON."),
     map_file: Optional[Path] = typer.Option(None, "--map", help="TOML column mapping for generic tables "
                                                                 "(\\[columns], \\[benchmarks], \\[metrics], "
@@ -71,6 +73,9 @@ def ingest(
                                                                 "stopping at the first."),
     no_name_params: bool = typer.Option(False, "--no-name-params", help="Do not take parameter counts from model "
                                                                         "names when a file has none."),
+    strict: bool = typer.Option(False, "--strict", help="Refuse a whole file at the first problem in one row, cell "
+                                                        "or column (default: drop that item, list it with its "
+                                                        "reason, read the rest)."),
 ) -> None:
     """Read benchmark results into one score table, printing what was read and everything dropped, with reasons.
 
@@ -102,8 +107,8 @@ def ingest(
     if output is not None:
         if output.exists() and output.is_dir():
             raise DataError(f"{output.as_posix()}: -o names a folder; give a file name such as table.csv")
-        if output.suffix.lower() not in (".csv", ".json"):
-            raise DataError(f"{output.as_posix()}: -o must end in .csv or .json")
+        if output.suffix.lower() not in (".csv", ".json", ".parquet"):
+            raise DataError(f"{output.as_posix()}: -o must end in .csv, .json or .parquet")
         out_real = os.path.realpath(output)
         for p in inputs:
             if p.exists() and p.is_file() and os.path.realpath(p) == out_real:
@@ -111,16 +116,11 @@ def ingest(
                                 "input is not overwritten")
     table, report = read_any(inputs, mapping=mapping, params_unit=params_unit, family_overrides=fams or None,
                              units=units, all_metrics=all_metrics, keep_going=keep_going,
-                             params_from_names=not no_name_params)
+                             params_from_names=not no_name_params, strict=strict)
     if output is not None:
-        from ..scores import write_atomic
+        from ..ingest.native import write_table
 
-        if output.suffix.lower() == ".json":
-            from ._common import to_json
-
-            write_atomic(output, to_json(table.to_records()) + "\n")
-        else:
-            table.to_csv(output)
+        write_table(table, output)
     if json_:
         emit_json({"output": output.as_posix() if output is not None else None,
                    "table": {"rows": len(table), "models": table.n_models, "families": table.families,

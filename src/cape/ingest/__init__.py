@@ -37,7 +37,7 @@ from collections.abc import Iterable, Mapping as _MappingABC
 from pathlib import Path
 
 from ..errors import DataError, NotFoundError
-from .common import Rows, display, fmt_ts, params_from_name
+from .common import ROW_FIELDS, Rows, display, fmt_ts, params_from_name
 from .report import IngestReport, ReportBuilder
 
 __all__ = ["read_any", "read_file", "IngestReport", "NothingUsable", "FORMATS", "scan"]
@@ -154,8 +154,12 @@ def read_file(path: Path, rows: Rows, report: ReportBuilder, *, mapping=None, un
     forced = (mp.format or "auto").lower()
     if forced not in FORMATS:
         raise DataError(f"mapping: format must be one of {', '.join(FORMATS)}, not {mp.format!r}")
+    from . import native
+
     if suffix == ".parquet":
-        table = read_parquet_table(path)
+        if native.sniff(path, b""):
+            return "cape", _add_native(native.read_table(path), name, rows)
+        table = read_parquet_table(path, report)
         return _read_table(table, path, rows, report, mp, forced, units, params_unit, all_metrics)
     if suffix == ".jsonl":
         raise DataError(f"{name}: is a JSON Lines file (such as lm-eval's samples_*.jsonl), not a results file; give "
@@ -163,6 +167,8 @@ def read_file(path: Path, rows: Rows, report: ReportBuilder, *, mapping=None, un
     data = read_bytes(path)
     if not data.strip():
         raise DataError(f"{name}: is empty (expected a results JSON or a CSV with a header line)")
+    if native.sniff(path, data[:4096]):
+        return "cape", _add_native(native.read_table(path), name, rows)
     head = data.lstrip()[:1]
     is_json = suffix == ".json" or (suffix not in (".csv", ".tsv", ".txt", ".tab") and head in (b"{", b"["))
     if forced in ("lm-eval", "leaderboard-v1"):
@@ -189,8 +195,29 @@ def read_file(path: Path, rows: Rows, report: ReportBuilder, *, mapping=None, un
     text = decode_text(data, name)
     if head in (b"{", b"[") and suffix in (".csv", ".tsv"):
         raise DataError(f"{name}: holds JSON, not CSV; rename it to .json")
-    table = read_csv_table(path, text)
+    table = read_csv_table(path, text, report)
     return _read_table(table, path, rows, report, mp, forced, units, params_unit, all_metrics)
+
+
+def _add_native(table, name: str, rows: Rows) -> int:
+    """Append a CAPE score table's rows as they are (their model attributes are never re-guessed)."""
+    import pandas as pd
+
+    df = table._df
+    n = len(df)
+    for k in ROW_FIELDS:
+        col = df[k]
+        if k in ("params", "score", "stderr"):
+            vals = col.astype(float).tolist()
+        else:
+            vals = [None if v is pd.NA or v is None else (int(v) if k == "shots" else v)
+                    for v in col.astype(object).where(col.notna(), None).tolist()]
+        rows.cols[k].extend(vals)
+    rows.cols["file"].extend([name] * n)
+    rows.cols["loc"].extend([f"row {i + 1}" for i in range(n)])
+    rows.cols["ts"].extend([math.nan] * n)
+    rows.cols["native"].extend([True] * n)
+    return n
 
 
 def _read_table(table, path, rows, report, mp, forced, units, params_unit, all_metrics) -> tuple[str, int]:
@@ -211,7 +238,7 @@ def _read_table(table, path, rows, report, mp, forced, units, params_unit, all_m
 def read_any(paths, *, mapping=None, params_unit: str | None = None,
              family_overrides: _MappingABC[str, str] | None = None, units: str = "auto",
              all_metrics: bool = False, keep_going: bool = False, params_from_names: bool = True,
-             workers: int | None = None, name: str | None = None):
+             workers: int | None = None, name: str | None = None, strict: bool = False):
     """Read result files and folders into one :class:`~cape.scores.ScoreTable`.
 
     Args:
@@ -227,6 +254,9 @@ def read_any(paths, *, mapping=None, params_unit: str | None = None,
         all_metrics: keep every metric variant a file offers (e.g. HellaSwag ``acc`` and ``acc_norm``); by
             default each benchmark keeps its leaderboard metric and the others are listed in the notes.
         keep_going: record a malformed file as dropped and continue, instead of stopping at it.
+        strict: refuse a whole file at the first problem confined to a row, cell or column (an unparseable
+            cell, a sentinel size, an unknown column, a duplicate) instead of dropping that item and listing it
+            in the report (the default).
         params_from_names: give models without a parameter count the nominal size in their name.
         workers: processes reading files in parallel; ``None`` uses up to 4 (one per CPU) for 1,000 files or
             more, 1 otherwise. Results and messages are identical to a sequential read.
@@ -253,10 +283,14 @@ def read_any(paths, *, mapping=None, params_unit: str | None = None,
 
         param_unit_factor(params_unit, where="--params-unit")
     mp = mapping if isinstance(mapping, Mapping) else parse_mapping(mapping)
-    report = ReportBuilder()
+    report = ReportBuilder(strict=strict)
     files = scan(paths, report)
+    if len(files) == 1 and mp.is_empty and not family_overrides:
+        direct = _read_native_alone(files[0][0], report)
+        if direct is not None:
+            return direct
     opts = {"mapping": mp, "units": units, "params_unit": params_unit, "all_metrics": all_metrics,
-            "keep_going": keep_going}
+            "keep_going": keep_going, "strict": strict}
     nw = _n_workers(workers, len(files))
     if nw > 1:
         chunks = _chunks(files, nw * 4)
@@ -276,13 +310,31 @@ def read_any(paths, *, mapping=None, params_unit: str | None = None,
     if len(rows) == 0:
         reasons = "; ".join(f"{d.file}: {d.reason}" for d in report.dropped[:3])
         raise DataError(f"no scores read from {_label(paths)}" + (f" ({reasons})" if reasons else ""))
+    from .identity import merge_case_variants, resolve_lineage
+
+    merge_case_variants(rows, report)
     rows = _latest_wins(rows, report)
     rows = _dedupe(rows, report)
     _reconcile_models(rows, report, family_overrides, params_from_names)
+    resolve_lineage(rows, report, family_overrides)
     table = _to_table(rows, name or _label(paths))
     variants = _variants(table)
     rep = report.freeze(variants=variants, n_rows=len(table), n_models=table.n_models)
     return table, rep
+
+
+def _read_native_alone(path: Path, report: ReportBuilder):
+    """A single CAPE score table is returned exactly as written (no row passes the readers' repairs)."""
+    from . import native
+    from .common import read_bytes
+
+    head = b"" if path.suffix.lower() == ".parquet" else read_bytes(path)[:4096]
+    if not native.sniff(path, head):
+        return None
+    table = native.read_table(path)
+    report.file_read(display(path), "cape", rows=len(table), models=table.n_models)
+    report.note("a CAPE score table: read as written (scores in percent, as its header records)", display(path))
+    return table, report.freeze(variants=_variants(table), n_rows=len(table), n_models=table.n_models)
 
 
 def _n_workers(workers: int | None, n_files: int) -> int:
@@ -301,7 +353,7 @@ def _chunks(files: list, n: int) -> list[list]:
 def _read_chunk(files: list[tuple[Path, bool]], opts: dict) -> dict:
     """Read consecutive files; stops at the first error unless ``keep_going``. Runs in worker processes."""
     rows = Rows()
-    report = ReportBuilder()
+    report = ReportBuilder(strict=opts.get("strict", False))
     error = None
     for path, explicit in files:
         n0 = len(rows)
@@ -401,11 +453,15 @@ def _dedupe(rows: Rows, report: ReportBuilder) -> Rows:
         a, b = c["score"][j], c["score"][i]
         where_j = f"{c['file'][j]}, {c['loc'][j]}"
         where_i = f"{c['file'][i]}, {c['loc'][i]}" if c["file"][i] != c["file"][j] else c["loc"][i]
+        drop.append(i)
         if abs(a - b) > 1e-9:
             what = key[1] + (f" {key[2]}" if key[2] else "")
-            raise DataError(f"model {key[0]!r} has two different {what} scores: {a:g} ({where_j}) and {b:g} "
-                            f"({where_i}); keep one row per model and benchmark")
-        drop.append(i)
+            report.fault(c["file"][i], f"{c['loc'][i]} ({key[0]}, {key[1]})",
+                         f"a second, different {what} score for this model ({b:g}; {a:g} at {where_j} kept: the "
+                         "first row wins)",
+                         f"model {key[0]!r} has two different {what} scores: {a:g} ({where_j}) and {b:g} "
+                         f"({where_i}); keep one row per model and benchmark")
+            continue
         report.drop(c["file"][i], f"{c['loc'][i]} ({key[0]}, {key[1]})", f"the same score again ({where_j} kept)")
     if drop:
         ds = set(drop)
@@ -430,6 +486,7 @@ def _reconcile_models(rows: Rows, report: ReportBuilder, overrides, params_from_
     for i, m in enumerate(c["model"]):
         by_model.setdefault(m, []).append(i)
     named = []
+    mismatch: list[tuple[str, float, float]] = []
     fam_col = c["family"]
     par = c["params"]
     for m, idx in by_model.items():
@@ -439,15 +496,21 @@ def _reconcile_models(rows: Rows, report: ReportBuilder, overrides, params_from_
         if vals:
             lo = min(vals)
             hi = max(vals)
+            p = vals[0][0]
             if hi[0] > lo[0] * 1.1:
                 la, lb = (c["loc"][k].split(", column")[0] for k in (lo[1], hi[1]))
-                raise DataError(f"model {m!r} has conflicting parameter counts: {lo[0]:.4g} ({c['file'][lo[1]]}, "
-                                f"{la}) and {hi[0]:.4g} ({c['file'][hi[1]]}, {lb})")
-            p = vals[0][0]
-            if hi[0] != lo[0]:
+                report.fault(c["file"][hi[1]], f"{m} parameter count",
+                             f"conflicting parameter counts {lo[0]:.4g} ({c['file'][lo[1]]}, {la}) and {hi[0]:.4g} "
+                             f"({lb}); kept {p:.4g}, the first read",
+                             f"model {m!r} has conflicting parameter counts: {lo[0]:.4g} ({c['file'][lo[1]]}, "
+                             f"{la}) and {hi[0]:.4g} ({c['file'][hi[1]]}, {lb})")
+            elif hi[0] != lo[0]:
                 report.note(f"model {m!r}: parameter counts differ slightly between files ({lo[0]:.4g} vs "
                             f"{hi[0]:.4g}); the first read was kept")
-        elif params_from_names:
+            guess = params_from_name(m)
+            if guess is not None and (p > 2 * guess or guess > 2 * p):
+                mismatch.append((m, p, guess))
+        elif params_from_names and not c["native"][idx[0]]:
             guess = params_from_name(m)
             if guess is not None and guess >= 1e5:
                 p = guess
@@ -461,8 +524,11 @@ def _reconcile_models(rows: Rows, report: ReportBuilder, overrides, params_from_
                 if len(fams) > 1:
                     (f1, i1), (f2, i2) = given[0], next(g for g in given if g[0] != given[0][0])
                     la, lb = (c["loc"][k].split(", column")[0] for k in (i1, i2))
-                    raise DataError(f"model {m!r} has conflicting families: {f1!r} ({c['file'][i1]}, {la}) "
-                                    f"and {f2!r} ({c['file'][i2]}, {lb})")
+                    report.fault(c["file"][i2], f"{m} family",
+                                 f"conflicting families {f1!r} ({c['file'][i1]}, {la}) and {f2!r} ({lb}); kept "
+                                 f"{f1!r}, the first read",
+                                 f"model {m!r} has conflicting families: {f1!r} ({c['file'][i1]}, {la}) and "
+                                 f"{f2!r} ({c['file'][i2]}, {lb})")
                 fam = given[0][0]
             else:
                 fam = infer_family(m)
@@ -473,6 +539,10 @@ def _reconcile_models(rows: Rows, report: ReportBuilder, overrides, params_from_
         ex = ", ".join(f"{m} -> {params_from_name(m):.3g}" for m in named[:3])
         report.note(f"{len(named)} model(s) without a parameter count got the nominal size in their name ({ex}"
                     f"{' ...' if len(named) > 3 else ''}); give exact counts if they matter")
+    if mismatch:
+        ex = ", ".join(f"{m}: {p:.3g} given, name says {g:.3g}" for m, p, g in mismatch[:3])
+        report.note(f"{len(mismatch)} model(s) have a given size more than 2x away from the size in their name "
+                    f"({ex}{' ...' if len(mismatch) > 3 else ''}); the given size was kept, check it")
     if overrides:
         used = sum(1 for m in by_model if _override(m, overrides) is not None)
         report.note(f"family overrides applied to {used} model(s)")

@@ -163,8 +163,13 @@ class Table:
         return self.header.index(c)
 
 
-def read_csv_table(path: Path, text: str | None = None) -> Table:
-    """Parse a CSV/TSV file into a :class:`Table`, checking the header and every line's field count."""
+def read_csv_table(path: Path, text: str | None = None, report=None) -> Table:
+    """Parse a CSV/TSV file into a :class:`Table`, checking the header and every line's field count.
+
+    With a ``report`` (a :class:`~cape.ingest.report.ReportBuilder`), problems confined to one line or column
+    are dropped and listed (a pandas index column, a column without a name, a repeated column name, a line with
+    the wrong number of fields); under ``report.strict``, or without a report, they refuse the file.
+    """
     name = display(path)
     if text is None:
         text = decode_text(read_bytes(path), name)
@@ -199,8 +204,13 @@ def read_csv_table(path: Path, text: str | None = None) -> Table:
                 if len(rec) > len(header) and all(not c.strip() for c in rec[len(header):]):
                     rec = rec[:len(header)]
                 else:
-                    raise DataError(f"{name}: line {line_no} has {len(rec)} fields but the header has "
-                                    f"{len(header)} (a stray delimiter or an unclosed quote?)")
+                    msg = (f"{name}: line {line_no} has {len(rec)} fields but the header has {len(header)} (a stray "
+                           "delimiter or an unclosed quote?)")
+                    if report is None or report.strict:
+                        raise DataError(msg)
+                    report.drop(name, f"line {line_no}", f"has {len(rec)} fields but the header has {len(header)}; "
+                                "not read")
+                    continue
             rows.append(rec)
             locs.append(f"line {line_no}")
     except csv.Error as e:
@@ -209,22 +219,57 @@ def read_csv_table(path: Path, text: str | None = None) -> Table:
     if len(header) < 2:
         raise DataError(f"{name}: the header has a single column {header[0]!r}; expected comma-separated "
                         "columns such as model, HellaSwag, TruthfulQA")
-    empty = [i for i, h in enumerate(header) if not h]
-    if empty:
-        raise DataError(f"{name}: header column {empty[0] + 1} has no name")
-    seen: dict[str, int] = {}
-    for h in header:
-        seen[h] = seen.get(h, 0) + 1
-    dup = [h for h, k in seen.items() if k > 1]
-    if dup:
-        raise DataError(f"{name}: column {dup[0]!r} appears {seen[dup[0]]} times in the header; column names "
-                        "must be unique")
     if not rows:
         raise DataError(f"{name}: has a header but no data lines")
-    return Table(name, header, rows, locs)
+    table = Table(name, header, rows, locs)
+    return _clean_header(table, report)
 
 
-def read_parquet_table(path: Path) -> Table:
+def _is_index_column(table: Table, j: int) -> bool:
+    """True when column ``j`` holds increasing whole row numbers (0, 1, 2, ..., or a subset), as pandas writes
+    its index."""
+    vals = [r[j].strip() for r in table.rows[:1000]]
+    if not vals or not all(v.isdigit() for v in vals):
+        return False
+    nums = [int(v) for v in vals]
+    return all(a < b for a, b in zip(nums, nums[1:]))
+
+
+def _clean_header(table: Table, report) -> Table:
+    """Drop (or, strictly, refuse) unnamed and repeated columns; returns the table without them."""
+    name, header = table.name, table.header
+    drop: list[int] = []
+    seen: dict[str, int] = {}
+    for j, h in enumerate(header):
+        if not h or h.lower().startswith("unnamed:"):
+            if _is_index_column(table, j):
+                reason = "a row-number (pandas index) column without a name; not read"
+            else:
+                reason = "has no name; not read"
+            msg = f"{name}: header column {j + 1} has no name"
+            if report is None or report.strict:
+                raise DataError(msg + " (name it, or read the file without --strict to drop it)"
+                                if report is not None else msg)
+            report.drop(name, f"column {j + 1} (unnamed)", reason)
+            drop.append(j)
+        elif h in seen:
+            msg = (f"{name}: column {h!r} appears more than once in the header; column names must be unique")
+            if report is None or report.strict:
+                raise DataError(msg)
+            report.drop(name, f"column {j + 1} ({h})", f"repeats the name of column {seen[h] + 1}; the first was "
+                        "read")
+            drop.append(j)
+        else:
+            seen[h] = j
+    if not drop:
+        return table
+    keep = [j for j in range(len(header)) if j not in set(drop)]
+    if len(keep) < 2:
+        raise DataError(f"{name}: fewer than two named columns; expected columns such as model, HellaSwag")
+    return Table(name, [header[j] for j in keep], [[r[j] for j in keep] for r in table.rows], table.locs)
+
+
+def read_parquet_table(path: Path, report=None) -> Table:
     """Read a Parquet file (needs pyarrow) into a :class:`Table` of strings."""
     name = display(path)
     check_readable(path)  # same refusals and OS error messages as other files, without reading it twice
@@ -243,11 +288,11 @@ def read_parquet_table(path: Path) -> Table:
         raise DataError(f"{name}: is not a readable Parquet file ({type(e).__name__})") from None
     if df.empty:
         raise DataError(f"{name}: the Parquet table has no rows")
-    header = [str(c) for c in df.columns]
+    header = ["" if str(c).startswith("__index_level_") else str(c).strip() for c in df.columns]
     rows = []
     for rec in df.itertuples(index=False, name=None):
         rows.append(["" if _isnull(v) else str(v) for v in rec])
-    return Table(name, header, rows, [f"row {i + 1}" for i in range(len(rows))])
+    return _clean_header(Table(name, header, rows, [f"row {i + 1}" for i in range(len(rows))]), report)
 
 
 def _isnull(v) -> bool:
@@ -262,7 +307,7 @@ def _isnull(v) -> bool:
 # ----------------------------------------------------------------------------------------------- rows store
 
 ROW_FIELDS = ("model", "family", "params", "benchmark", "score", "metric", "shots", "stderr", "source", "lab",
-              "is_base", "recipe", "date")
+              "is_base", "recipe", "date", "base_model", "model_type")
 
 
 @dataclass
@@ -273,10 +318,12 @@ class Rows:
     (run time stamp, for the latest-run-wins rule; NaN when the format has none).
     """
 
-    cols: dict[str, list] = field(default_factory=lambda: {k: [] for k in (*ROW_FIELDS, "file", "loc", "ts")})
+    cols: dict[str, list] = field(default_factory=lambda: {k: [] for k in (*ROW_FIELDS, "file", "loc", "ts",
+                                                                                   "native")})
 
     def add(self, *, model, benchmark, score, file, loc, family=None, params=math.nan, metric=None, shots=None,
-            stderr=math.nan, source=None, lab=None, is_base=None, recipe=None, date=None, ts=math.nan) -> None:
+            stderr=math.nan, source=None, lab=None, is_base=None, recipe=None, date=None, ts=math.nan,
+            base_model=None, model_type=None) -> None:
         c = self.cols
         c["model"].append(model)
         c["family"].append(family)
@@ -291,9 +338,12 @@ class Rows:
         c["is_base"].append(is_base)
         c["recipe"].append(recipe)
         c["date"].append(date)
+        c["base_model"].append(base_model)
+        c["model_type"].append(model_type)
         c["file"].append(file)
         c["loc"].append(loc)
         c["ts"].append(ts)
+        c["native"].append(False)
 
     def extend(self, other: Rows) -> None:
         for k, v in other.cols.items():
@@ -399,20 +449,59 @@ def unit_from_header(header: str) -> float | None:
     return None
 
 
-_NAME_SIZE = re.compile(r"(?<![\dx.])(\d+(?:\.\d+)?)\s*([mbk])(?![a-z0-9])", re.I)
+#: a size token: 1.3b, 125m, 1_6b (1.6B), 1b1 / 7b1 (1.1B / 7.1B, BLOOM's spelling), 8x7b (mixture of experts);
+#: bounded by the name's start/end or a separator, so A2.7B (active size), 128k (context), 115k-steps and
+#: v0.1 are never sizes
+_NAME_SIZE = re.compile(r"(?:^|(?<=[-_/ ]))(?:(?P<experts>\d+)x)?(?P<int>\d+)(?:[._](?P<frac>\d+))?"
+                        r"(?P<unit>[mb])(?P<tail>\d)?(?=$|[-_./ ])", re.I)
+
+
+@dataclass(frozen=True)
+class NameSize:
+    """A size read from a model name: ``total`` parameters (nominal: experts x expert size for a mixture of
+    experts) and, for a mixture, the number of ``experts`` and the size of one (``expert``)."""
+
+    total: float
+    experts: int | None = None
+    expert: float | None = None
+
+    @property
+    def is_moe(self) -> bool:
+        return self.experts is not None
+
+
+def name_size(model: str) -> NameSize | None:
+    """Nominal size in a model name, or ``None`` when the name holds no size token or several different ones.
+
+    Examples: ``pythia-1.4b`` -> 1.4e9; ``opt-125m`` -> 1.25e8; ``stablelm-2-1_6b`` -> 1.6e9; ``bloom-1b1`` ->
+    1.1e9; ``bloom-7b1`` -> 7.1e9; ``Mixtral-8x7B`` -> 5.6e10 total, 8 experts of 7e9. Context lengths
+    (``128k``), training steps (``115k-steps``) and versions (``v0.1``) are not sizes.
+    """
+    name = str(model).split("/")[-1].split("@")[0]
+    found: set[tuple[float, int | None]] = set()
+    for m in _NAME_SIZE.finditer(name):
+        whole = m.group("int")
+        frac = m.group("frac") or m.group("tail")
+        if m.group("frac") and m.group("tail"):
+            continue  # 1.5b2: not a size
+        if m.group("frac") and name[m.end("int")] == "_" and re.search(r"(^|[-_/ ])[A-Za-z]+[-_ ]?$",
+                                                                        name[:m.start()]):
+            whole, frac = m.group("frac"), None  # LLAMA-3_8B: version 3, size 8B (stablelm-2-1_6b is 1.6B)
+        v = float(f"{whole}.{frac}" if frac else whole) * (1e9 if m.group("unit").lower() == "b" else 1e6)
+        experts = int(m.group("experts")) if m.group("experts") else None
+        found.add((v, experts))
+    if len(found) != 1:
+        return None
+    v, experts = found.pop()
+    if experts:
+        return NameSize(total=v * experts, experts=experts, expert=v)
+    return NameSize(total=v)
 
 
 def params_from_name(model: str) -> float | None:
-    """Nominal size from a model name (``pythia-1.4b`` -> 1.4e9, ``opt-125m`` -> 1.25e8); ``None`` when the name
-    has no single size token (mixtures such as ``8x7B`` are refused)."""
-    name = str(model).split("/")[-1].split("@")[0]
-    if re.search(r"\d+\s*x\s*\d+(\.\d+)?\s*[bm]", name, re.I):
-        return None
-    hits = _NAME_SIZE.findall(name.replace("_", "-"))
-    if len(hits) != 1:
-        return None
-    v, u = hits[0]
-    return float(v) * {"k": 1e3, "m": 1e6, "b": 1e9}[u.lower()]
+    """Nominal total size from a model name (see :func:`name_size`), or ``None``."""
+    ns = name_size(model)
+    return None if ns is None else ns.total
 
 
 # ----------------------------------------------------------------------------------------------- units
@@ -436,16 +525,29 @@ class ScoreCells:
         self.locs.append(loc)
 
 
-def to_percent(cells: ScoreCells, units: str, name: str) -> tuple[list[float], list[float], str]:
+def to_percent(cells: ScoreCells, units: str, name: str, report=None) -> tuple[list[float], list[float], str]:
     """Convert one file's score cells to percent.
 
     ``units="auto"``: a cell marked ``%`` is percent; unmarked cells are fractions when every unmarked cell of
     the file lies in [0, 1] (and no cell is marked ``%``), else percent. Fractions inside a percent column of a
     base benchmark, and unmarked fractions beside ``%`` cells, are refused.
 
+    With a ``report`` (lenient reading), a cell out of range or a 0-1 fraction among percent scores of a
+    multiple-choice benchmark is dropped with its reason (NaN in the returned scores) instead of refusing the
+    file.
+
     Returns:
         (scores, stderrs, how) with ``how`` in ``percent``/``fraction``/``mixed-marked``.
     """
+    from ..scores import _FLOORED
+
+    bad: dict[int, tuple[str, str]] = {}
+
+    def refuse(i: int, reason: str, message: str) -> None:
+        if report is None or report.strict:
+            raise DataError(message)
+        bad[i] = (reason, message)
+
     if units not in ("auto", "percent", "fraction"):
         raise DataError(f"{name}: units must be auto, percent or fraction, not {units!r}")
     n = len(cells.values)
@@ -454,7 +556,7 @@ def to_percent(cells: ScoreCells, units: str, name: str) -> tuple[list[float], l
     if units == "fraction":
         factor = 100.0
         over = [i for i in bare if cells.values[i] > 1.0]
-        if over:
+        if over:  # the declaration contradicts the file: not a one-cell problem
             i = over[0]
             raise DataError(f"{name}: {cells.locs[i]} has score {cells.values[i]:g} but the scores were declared "
                             "fractions (0-1); use --units percent or fix the value")
@@ -480,27 +582,32 @@ def to_percent(cells: ScoreCells, units: str, name: str) -> tuple[list[float], l
             for i in bare:
                 by.setdefault(cells.bench[i], []).append(i)
             for b, idx in by.items():
-                info = catalog.lookup(b)
-                if info is None or info.kind != "base":
+                if b not in _FLOORED:
                     continue
                 mx = max(cells.values[i] for i in idx)
-                small = [i for i in idx if 0.0 < cells.values[i] < 1.0]
-                if small and mx > 5.0:
-                    i = small[0]
-                    raise DataError(f"{name}: {cells.locs[i]} has {b} score {cells.values[i]:g}, a 0-1 fraction, "
-                                    f"while other {b} scores are percent (up to {mx:g}); fractions mixed with "
-                                    "percent: give every score in one unit")
+                if mx <= 5.0:
+                    continue
+                for i in (i for i in idx if 0.0 < cells.values[i] < 1.0):
+                    refuse(i, f"{b} score {cells.values[i]:g} looks like a 0-1 fraction among percent scores (up "
+                              f"to {mx:g}); cell not read",
+                           f"{name}: {cells.locs[i]} has {b} score {cells.values[i]:g}, a 0-1 fraction, while other "
+                           f"{b} scores are percent (up to {mx:g}); fractions mixed with percent: give every score "
+                           "in one unit")
     scores = []
     ses = []
     for i in range(n):
         f = 1.0 if cells.pct[i] else factor
         v = cells.values[i] * f
-        scores.append(v)
-        ses.append(cells.ses[i] * f)
         if v < 0 or v > 100.0 + 1e-9:
             unit = "percent" if f == 1.0 else "a fraction"
-            raise DataError(f"{name}: {cells.locs[i]} has score {cells.values[i]:g} read as {unit}, which is "
-                            "outside 0-100 percent")
+            refuse(i, f"score {cells.values[i]:g} read as {unit} is outside 0-100 percent; cell not read",
+                   f"{name}: {cells.locs[i]} has score {cells.values[i]:g} read as {unit}, which is outside 0-100 "
+                   "percent")
+        if i in bad:
+            report.drop(name, cells.locs[i], bad[i][0])
+            v = math.nan
+        scores.append(v)
+        ses.append(cells.ses[i] * f)
     if marked and how == "fraction":
         how = "mixed-marked"
     return scores, ses, how

@@ -46,7 +46,7 @@ from .common import (EMPTY_CELLS, CellError, Rows, ScoreCells, Table, check_para
 from .report import ReportBuilder
 
 ROLES = ("model", "family", "params", "benchmark", "score", "metric", "shots", "stderr", "source", "lab",
-         "is_base", "recipe", "date")
+         "is_base", "recipe", "date", "base_model", "model_type")
 #: normalised header keys recognised for each role, in priority order
 ROLE_KEYS: dict[str, tuple[str, ...]] = {
     "model": ("model", "modelname", "fullname", "modelid", "name", "models", "modelversion"),
@@ -61,8 +61,13 @@ ROLE_KEYS: dict[str, tuple[str, ...]] = {
     "is_base": ("isbase", "base", "pretrained"),
     "recipe": ("recipe", "datarecipe"),
     "date": ("date", "releasedate", "release", "released"),
+    "base_model": ("basemodel", "basemodelid", "parentmodel", "finetunedfrom"),
+    "model_type": ("modeltype", "type", "modelkind"),
 }
-_PARAMS_KEY = re.compile(r"^(n|num|number|total)?(of)?param(eter)?s?(count)?(b|bn|billions?|m|mn|millions?|raw)?$")
+#: normalised parameter-column names: params, #Params (B), params_b, Parameters, Model Size (B), model_size,
+#: metadata_params_billions, model_num_parameters, num_params, total_params (M)
+_PARAMS_KEY = re.compile(r"^(metadata)?(model)?(n|num|number|total)?(of)?(param(eter)?s?|size)(count)?"
+                         r"(inb|inm)?(b|bn|billions?|m|mn|millions?|raw)?$")
 _METRIC_SUFFIX = re.compile(r"[\s_\-(\[]*(acc_norm|accnorm|acc|accuracy|mc1|mc2|exact_match|em|f1|normalized|"
                             r"normalised|raw)[)\]]?$")
 _METRIC_NAMES = {"accnorm": "acc_norm", "accuracy": "acc", "em": "exact_match", "normalised": "normalized"}
@@ -205,6 +210,8 @@ def parse_bench_header(col: str) -> tuple[str, str | None, int | None, bool] | N
     benchmark. ``"TruthfulQA_MC1"`` -> ("TruthfulQA", "mc1", None, False); ``"HellaSwag (10-shot) SE"`` ->
     ("HellaSwag", None, 10, True)."""
     low = col.strip().lower()
+    if catalog.other_benchmark(low) is not None:
+        return None
     is_se = False
     m = _SE_SUFFIX.search(low)
     if m and m.start() > 0:
@@ -264,14 +271,16 @@ def _shots_cell(cell: str, name: str, loc: str, report: ReportBuilder) -> int | 
         return None
     if s in ("zero", "zero-shot", "zeroshot"):
         return 0
-    raise DataError(f"{name}: {loc} has shots {cell!r}; expected a whole number")
+    report.fault(name, f"{loc} shots", f"{cell.strip()!r} is not a whole number of shots; left empty",
+                 f"{name}: {loc} has shots {cell!r}; expected a whole number")
+    return None
 
 
 _TRUE = {"true", "1", "yes", "y", "base", "pretrained", "t"}
 _FALSE = {"false", "0", "no", "n", "instruct", "chat", "f", "it"}
 
 
-def _bool_cell(cell: str, name: str, loc: str):
+def _bool_cell(cell: str, name: str, loc: str, report: ReportBuilder):
     s = cell.strip().lower()
     if s in _TRUE:
         return True
@@ -279,7 +288,9 @@ def _bool_cell(cell: str, name: str, loc: str):
         return False
     if s in EMPTY_CELLS or s in ("nan", "<na>"):
         return None
-    raise DataError(f"{name}: {loc} has is_base {cell!r}; expected true or false")
+    report.fault(name, f"{loc} is_base", f"{cell.strip()!r} is not true or false; left empty",
+                 f"{name}: {loc} has is_base {cell!r}; expected true or false")
+    return None
 
 
 def read_table(table: Table, rows: Rows, report: ReportBuilder, *, mapping: Mapping | None = None,
@@ -323,84 +334,135 @@ def read_table(table: Table, rows: Rows, report: ReportBuilder, *, mapping: Mapp
 
 
 def _attrs(table: Table, roles: dict[str, str], mp: Mapping, report: ReportBuilder, pu: str | None):
-    """Per-row model attributes (params resolved to raw counts)."""
+    """Per-row model attributes (params resolved to raw counts); ``None`` for a row that is dropped."""
+    from ..scores import normalize_model_type
+
     name = table.name
     idx = {r: table.col(c) for r, c in roles.items()}
-    out = []
+    out: list[dict | None] = []
     pvals: list[tuple[int, float, float | None]] = []
     for k, (rec, loc) in enumerate(zip(table.rows, table.locs)):
         model = rec[idx["model"]].strip()
-        if not model:
-            raise DataError(f"{name}: {loc} has an empty model name")
+        if not model or model.lower() in EMPTY_CELLS:
+            report.fault(name, loc, "has no model name; not read", f"{name}: {loc} has an empty model name")
+            out.append(None)
+            continue
         a = {"model": model}
-        for r in ("family", "lab", "recipe", "date", "source"):
+        for r in ("family", "lab", "recipe", "date", "source", "base_model"):
             v = rec[idx[r]].strip() if r in idx else ""
             a[r] = v if v and v.lower() not in EMPTY_CELLS else mp.defaults.get(r)
-        a["is_base"] = _bool_cell(rec[idx["is_base"]], name, loc) if "is_base" in idx else mp.defaults.get("is_base")
-        if "params" in idx:
-            cell = rec[idx["params"]]
-            if not _is_empty(cell):
-                try:
-                    v, mult = parse_params(cell)
-                except CellError as e:
-                    raise DataError(f"{name}: {loc}, column {roles['params']!r}: {e}") from None
-                if v <= 0:
-                    raise DataError(f"{name}: {loc} (model {model!r}) has parameter count {cell.strip()!r}; "
-                                    "expected a positive number")
-                pvals.append((k, v, mult))
+        a["is_base"] = _bool_cell(rec[idx["is_base"]], name, loc, report) if "is_base" in idx \
+            else mp.defaults.get("is_base")
+        a["model_type"] = mp.defaults.get("model_type")
+        if "model_type" in idx and rec[idx["model_type"]].strip():
+            a["model_type"] = normalize_model_type(rec[idx["model_type"]])
+            if a["model_type"] is None:
+                report.fault(name, f"{loc} {roles['model_type']}", f"{rec[idx['model_type']].strip()!r} is not a "
+                             "model type (pretrained, fine-tuned, chat, merge, moe); left empty")
         a["params"] = math.nan
+        if "params" in idx:
+            got = _param_cell(rec[idx["params"]], name, loc, roles["params"], model, report)
+            if got is not None:
+                pvals.append((k, *got))
         out.append(a)
     if pvals:
-        col = roles["params"]
-        factor = param_unit_factor(pu, where="--params-unit")
-        how = "given"
-        if factor is None:
-            factor = unit_from_header(col)
-            how = f"from the column name {col!r}"
-        if factor is None:
-            bare = [v for _, v, m in pvals if m is None]
-            mx = max(bare) if bare else 0.0
-            if not bare:
-                factor = 1.0
-            elif mx < 1e4:
-                factor, how = 1e9, "billions (every value below 1e4)"
-            elif mx < 1e7:
-                factor, how = 1e6, "millions (every value below 1e7)"
-            else:
-                factor, how = 1.0, "raw counts"
-            if bare and factor != 1.0:
-                report.note(f"parameter column {col!r} read as {how}; override with --params-unit raw|M|B",
-                            name)
-        elif factor != 1.0:
-            report.note(f"parameter column {col!r} read as {'billions' if factor == 1e9 else 'millions'} ({how})",
-                        name)
-        for k, v, mult in pvals:
-            raw = v if mult is not None else v * factor
-            out[k]["params"] = check_params(raw, name, f"{table.locs[k]}, column {col!r}", out[k]["model"])
+        _resolve_params(table, roles["params"], pvals, out, report, pu)
     return out
 
 
-def _score_cell(cell: str, name: str, loc: str, col: str) -> tuple[float, float, bool] | None:
+#: parameter cells that mean "unknown": 0, -1 and the like
+def _param_cell(cell: str, name: str, loc: str, col: str, model: str, report: ReportBuilder):
+    """``(value, multiplier)`` of a parameter cell, or ``None`` when empty, a sentinel or unparseable (the
+    latter two dropped with a reason: the row keeps its scores, its size comes from the name if it has one)."""
+    if _is_empty(cell):
+        return None
+    try:
+        v, mult = parse_params(cell)
+    except CellError as e:
+        report.fault(name, f"{loc} ({model}) size", f"{e}; size left empty (taken from the name if it has one)",
+                     f"{name}: {loc}, column {col!r}: {e}")
+        return None
+    if v <= 0:
+        report.fault(name, f"{loc} ({model}) size", f"size {cell.strip()!r} is a placeholder for unknown; size "
+                     "left empty (taken from the name if it has one)",
+                     f"{name}: {loc} (model {model!r}) has parameter count {cell.strip()!r}; expected a positive "
+                     "number")
+        return None
+    return v, mult
+
+
+def _resolve_params(table: Table, col: str, pvals, out, report: ReportBuilder, pu: str | None) -> None:
+    name = table.name
+    factor = param_unit_factor(pu, where="--params-unit")
+    how = "given"
+    if factor is None:
+        factor = unit_from_header(col)
+        how = f"from the column name {col!r}"
+    if factor is None:
+        bare = [v for _, v, m in pvals if m is None]
+        mx = max(bare) if bare else 0.0
+        if not bare:
+            factor = 1.0
+        elif mx < 1e4:
+            factor, how = 1e9, "billions (every value below 1e4)"
+        elif mx < 1e7:
+            factor, how = 1e6, "millions (every value below 1e7)"
+        else:
+            factor, how = 1.0, "raw counts"
+        if bare and factor != 1.0:
+            report.note(f"parameter column {col!r} read as {how}; override with --params-unit raw|M|B", name)
+    elif factor != 1.0:
+        report.note(f"parameter column {col!r} read as {'billions' if factor == 1e9 else 'millions'} ({how})", name)
+    for k, v, mult in pvals:
+        raw = v if mult is not None else v * factor
+        loc = f"{table.locs[k]}, column {col!r}"
+        try:
+            out[k]["params"] = check_params(raw, name, loc, out[k]["model"])
+        except DataError as e:
+            report.fault(name, f"{table.locs[k]} ({out[k]['model']}) size",
+                         f"{_after_model(str(e))}; size left empty (taken from the name if it has one)", str(e))
+
+
+def _after_model(msg: str) -> str:
+    i = msg.find(") has ")
+    return msg[i + 2:] if i >= 0 else msg
+
+
+def _score_cell(cell: str, name: str, loc: str, col: str, report: ReportBuilder) -> tuple[float, float, bool] | None:
+    """A parsed score cell; ``None`` for an empty cell or (dropped with its reason) an unreadable one."""
     s = cell.strip()
     if s.lower() in _NAN_TEXT:
-        raise DataError(f"{name}: {loc}, column {col!r} is {s!r}, not a score; leave the cell empty when a "
-                        "model was not measured")
+        report.fault(name, f"{loc}, column {col!r}", f"{s!r} is not a score; cell not read",
+                     f"{name}: {loc}, column {col!r} is {s!r}, not a score; leave the cell empty when a model was "
+                     "not measured")
+        return None
     if s.lower() in EMPTY_CELLS:
         return None
     try:
         return parse_score(s)
     except CellError as e:
-        raise DataError(f"{name}: {loc}, column {col!r}: {e}") from None
+        report.fault(name, f"{loc}, column {col!r}", f"{e}; cell not read", f"{name}: {loc}, column {col!r}: {e}")
+        return None
 
 
 def _check_unknown_column(name: str, col: str, report: ReportBuilder) -> None:
+    """An unknown column is dropped and listed. A likely typo of a benchmark CAPE knows (``Hellaswg``) says how
+    to map it; a benchmark CAPE does not analyse (``XWinograd``, ``Winograd``, ``HumanEval``) is never mapped to
+    a different one."""
+    other = catalog.other_benchmark(col)
+    if other is not None:
+        report.drop(name, f"column {col}", f"{other}, a benchmark CAPE does not analyse; not read")
+        return
     near = near_benchmark(col)
     if near is not None:
         k = norm_key(col)
         if not any(norm_key(a) in k for b in catalog.BENCHMARKS if b.name == near
                    for a in (b.name, b.short, *b.aliases) if len(norm_key(a)) >= 4):
-            raise DataError(f"{name}: column {col!r} is not a benchmark CAPE knows; did you mean {near}? (rename "
-                            f"the column or map it with --col {near}={col!r})")
+            report.fault(name, f"column {col}", f"not a benchmark CAPE knows; not read (if it holds {near}, map it: "
+                                                f"cape ingest --col {near}={col!r})",
+                         f"{name}: column {col!r} is not a benchmark CAPE knows; if it holds {near}, map it with "
+                         f"cape ingest --col {near}={col!r}")
+            return
     report.drop(name, f"column {col}", "not a benchmark CAPE knows or a model attribute; not read")
 
 
@@ -430,54 +492,54 @@ def _read_wide(table, roles, used, mp, rows, report, units, pu) -> int:
             report.drop(name, f"column {roles[role]}", f"a long-table {role} column in a wide table (no benchmark "
                                                        "column to pair it with); not read")
     if not bcols:
-        raise DataError(f"{name}: no benchmark columns CAPE knows (columns: {', '.join(table.header[:12])}); "
+        from . import NothingUsable
+
+        raise NothingUsable(f"{name}: no benchmark columns CAPE knows (columns: {', '.join(table.header[:12])}); "
                         "expected columns such as HellaSwag, TruthfulQA, ARC-Challenge, or a long table with "
                         "model, benchmark, score")
     seen_b: dict[tuple[str, str | None, int | None], str] = {}
+    dup_cols: set[str] = set()
     for _, col, bench, metric, shots in bcols:
         key = (bench, metric, shots)
         if key in seen_b:
-            raise DataError(f"{name}: columns {seen_b[key]!r} and {col!r} both hold {bench}"
-                            f"{' ' + metric if metric else ''}; keep one or map them to different metrics")
+            report.fault(name, f"column {col}", f"holds {bench}{' ' + metric if metric else ''} like column "
+                         f"{seen_b[key]!r}, which was read; not read",
+                         f"{name}: columns {seen_b[key]!r} and {col!r} both hold {bench}"
+                         f"{' ' + metric if metric else ''}; keep one or map them to different metrics")
+            dup_cols.add(col)
+            continue
         seen_b[key] = col
+    bcols = [b for b in bcols if b[1] not in dup_cols]
     attrs = _attrs(table, roles, mp, report, pu)
     shots_idx = table.col(roles["shots"]) if "shots" in roles else None
     cells = ScoreCells()
     meta = []
     empty = 0
     for k, (rec, loc) in enumerate(zip(table.rows, table.locs)):
+        if attrs[k] is None:
+            continue
         row_shots = _shots_cell(rec[shots_idx], name, loc, report) if shots_idx is not None else \
             mp.defaults.get("shots")
         for i, col, bench, metric, shots in bcols:
-            got = _score_cell(rec[i], name, loc, col)
+            got = _score_cell(rec[i], name, loc, col, report)
             if got is None:
                 empty += 1
                 continue
             v, se, pct = got
             j = secols.get((bench, metric), secols.get((bench, None)))
             if j is not None and not math.isfinite(se):
-                sc = rec[j].strip()
-                if sc and sc.lower() not in EMPTY_CELLS:
-                    try:
-                        se = parse_score(sc)[0]
-                    except CellError as e:
-                        raise DataError(f"{name}: {loc}, column {table.header[j]!r}: {e}") from None
+                se = _stderr_cell(rec[j], name, loc, table.header[j], report)
             cells.add(v, se, pct, bench, f"{loc}, column {col!r}")
             meta.append((k, bench, metric or mp.defaults.get("metric"),
                          shots if shots is not None else row_shots))
     if not meta:
         raise DataError(f"{name}: every benchmark cell is empty (no scores)")
-    scores, ses, how = to_percent(cells, units, name)
+    scores, ses, how = to_percent(cells, units, name, report)
     if how == "fraction":
         report.note("scores read as 0-1 fractions and converted to percent (override with --units percent)", name)
     if empty:
         report.note(f"{empty} empty cell(s): models not measured on those benchmarks", name)
-    for (k, bench, metric, shots), s, se, loc in zip(meta, scores, ses, cells.locs):
-        a = attrs[k]
-        rows.add(model=a["model"], family=a["family"], params=a["params"], benchmark=bench, score=s,
-                 metric=metric, shots=shots, stderr=se, source=a["source"] or name, lab=a["lab"],
-                 is_base=a["is_base"], recipe=a["recipe"], date=a["date"], file=name, loc=loc)
-    return len(meta)
+    return _emit(meta, scores, ses, cells.locs, attrs, rows, name)
 
 
 def _read_long(table, roles, mp, rows, report, units, pu) -> int:
@@ -486,32 +548,38 @@ def _read_long(table, roles, mp, rows, report, units, pu) -> int:
     ci = {r: table.col(c) for r, c in roles.items()}
     cells = ScoreCells()
     meta = []
+    unknown: dict[str, int] = {}
     for k, (rec, loc) in enumerate(zip(table.rows, table.locs)):
+        if attrs[k] is None:
+            continue
         if "benchmark" in ci:
             braw = rec[ci["benchmark"]].strip()
             if not braw:
-                raise DataError(f"{name}: {loc} has an empty benchmark name")
+                report.fault(name, loc, "has no benchmark name; not read", f"{name}: {loc} has an empty benchmark name")
+                continue
             parsed = parse_bench_header(braw)
             if parsed is None or parsed[3]:
-                near = near_benchmark(braw)
+                near = near_benchmark(braw) if catalog.other_benchmark(braw) is None else None
                 if near is not None and norm_key(near) not in norm_key(braw):
-                    raise DataError(f"{name}: {loc} has unknown benchmark {braw!r}; did you mean {near}?")
-                report.drop(name, f"{loc} ({attrs[k]['model']}, {braw})", "not a benchmark CAPE knows")
+                    report.fault(name, f"{loc} ({attrs[k]['model']}, {braw})",
+                                 f"not a benchmark CAPE knows (if it is {near}, rename it); not read",
+                                 f"{name}: {loc} has unknown benchmark {braw!r}; did you mean {near}?")
+                    continue
+                unknown[braw] = unknown.get(braw, 0) + 1
+                if unknown[braw] <= 3:
+                    report.drop(name, f"{loc} ({attrs[k]['model']}, {braw})", "not a benchmark CAPE knows")
                 continue
             bench, metric, _, _ = parsed
         else:
             bench, metric = mp.defaults["benchmark"], None
-        got = _score_cell(rec[ci["score"]], name, loc, roles["score"])
+        got = _score_cell(rec[ci["score"]], name, loc, roles["score"], report)
         if got is None:
-            raise DataError(f"{name}: {loc} (model {attrs[k]['model']!r}, {bench}) has an empty score")
+            report.fault(name, f"{loc} ({attrs[k]['model']}, {bench})", "has no score; not read",
+                         f"{name}: {loc} (model {attrs[k]['model']!r}, {bench}) has an empty score")
+            continue
         v, se, pct = got
         if "stderr" in ci and not math.isfinite(se):
-            sc = rec[ci["stderr"]].strip()
-            if sc and sc.lower() not in EMPTY_CELLS and sc.lower() not in _NAN_TEXT:
-                try:
-                    se = parse_score(sc)[0]
-                except CellError as e:
-                    raise DataError(f"{name}: {loc}, column {roles['stderr']!r}: {e}") from None
+            se = _stderr_cell(rec[ci["stderr"]], name, loc, roles["stderr"], report)
         m = rec[ci["metric"]].strip() if "metric" in ci else ""
         metric = m if m and m.lower() not in EMPTY_CELLS else (metric or mp.metrics.get(bench)
                                                                or mp.defaults.get("metric"))
@@ -519,15 +587,39 @@ def _read_long(table, roles, mp, rows, report, units, pu) -> int:
             mp.shots.get(bench, mp.defaults.get("shots"))
         cells.add(v, se, pct, bench, f"{loc}, column {roles['score']!r}")
         meta.append((k, bench, metric, shots))
+    for b, n in unknown.items():
+        if n > 3:
+            report.drop(name, f"{n - 3} more row(s) of {b}", "not a benchmark CAPE knows")
     if not meta:
         raise DataError(f"{name}: no row names a benchmark CAPE knows")
-    scores, ses, how = to_percent(cells, units, name)
+    scores, ses, how = to_percent(cells, units, name, report)
     if how == "fraction":
         report.note("scores read as 0-1 fractions and converted to percent (override with --units percent)", name)
-    for (k, bench, metric, shots), s, se, loc in zip(meta, scores, ses, cells.locs):
+    return _emit(meta, scores, ses, cells.locs, attrs, rows, name)
+
+
+
+def _stderr_cell(cell: str, name: str, loc: str, col: str, report: ReportBuilder) -> float:
+    sc = cell.strip()
+    if not sc or sc.lower() in EMPTY_CELLS or sc.lower() in _NAN_TEXT:
+        return math.nan
+    try:
+        return parse_score(sc)[0]
+    except CellError as e:
+        report.fault(name, f"{loc}, column {col!r}", f"{e}; standard error left empty",
+                     f"{name}: {loc}, column {col!r}: {e}")
+        return math.nan
+
+
+def _emit(meta, scores, ses, locs, attrs, rows: Rows, name: str) -> int:
+    n = 0
+    for (k, bench, metric, shots), s, se, loc in zip(meta, scores, ses, locs):
+        if s != s:  # a cell dropped by the unit check
+            continue
         a = attrs[k]
         rows.add(model=a["model"], family=a["family"], params=a["params"], benchmark=bench, score=s,
                  metric=metric, shots=shots, stderr=se, source=a["source"] or name, lab=a["lab"],
-                 is_base=a["is_base"], recipe=a["recipe"], date=a["date"], file=name, loc=loc)
-    return len(meta)
-
+                 is_base=a["is_base"], recipe=a["recipe"], date=a["date"], file=name, loc=loc,
+                 base_model=a["base_model"], model_type=a["model_type"])
+        n += 1
+    return n

@@ -13,7 +13,11 @@ normalised scores (0-100, random baseline subtracted) in ``IFEval, BBH, MATH Lvl
 0-1 scores in the ``... Raw`` columns. The metric column says which: ``normalized`` or ``raw``; by default the
 normalised score (what the leaderboard shows) is kept, ``all_metrics`` keeps both. ``GPQA`` pools the main,
 extended and diamond sets, so it is not stored as GPQA Diamond. ``#Params (B)`` is in billions; ``Type`` gives
-``is_base``; flagged models are dropped.
+``is_base``; flagged models are dropped. The older flattened layout (``ifeval, ifeval_raw, ..., params_b, precision,
+base_model, not_merged``) is read the same way. Lineage: ``Type`` gives ``model_type`` (pretrained, fine-tuned,
+chat, merge; a pretrained mixture of experts is ``moe``; "continuously pretrained" counts as fine-tuned, since it
+starts from another model), ``Base Model`` gives ``base_model``; a model evaluated in several precisions is read
+once (:data:`PRECISION_ORDER`, the others listed as dropped). Sizes 0 or -1 mean unknown.
 """
 
 from __future__ import annotations
@@ -154,113 +158,213 @@ def read_v1(blob: dict, path: Path, rows: Rows, report: ReportBuilder, *, all_me
 
 # ----------------------------------------------------------------------------------------------- v2 contents
 
-#: v2 column -> (benchmark or None when refused, shots)
-V2_BENCH = {"IFEval": ("IFEval", 0), "BBH": ("BBH", 3), "MATH Lvl 5": ("MATH Lvl 5", 4), "GPQA": (None, 0),
-            "MUSR": ("MuSR", 0), "MMLU-PRO": ("MMLU-Pro", 5)}
+#: v2 score column (normalised key) -> (benchmark or None when refused, shots)
+V2_BENCH = {"ifeval": ("IFEval", 0), "bbh": ("BBH", 3), "mathlvl5": ("MATH Lvl 5", 4), "gpqa": (None, 0),
+            "musr": ("MuSR", 0), "mmlupro": ("MMLU-Pro", 5)}
 V2_GPQA_REASON = ("v2 GPQA pools the main, extended and diamond sets; it is not GPQA Diamond, the only GPQA "
                   "CAPE stores")
+#: role -> normalised header keys, for the leaderboard's own export and the older flattened layout
+V2_ROLES = {"model": ("fullname",), "params": ("paramsb", "#paramsb"), "type": ("type",),
+            "flagged": ("flagged",), "precision": ("precision",), "base_model": ("basemodel",),
+            "merged": ("merged",), "not_merged": ("notmerged",), "moe": ("moe",),
+            "date": ("uploadtohubdate", "submissiondate")}
+#: evaluations of one model in several precisions: the first of these is kept (then the first listed)
+PRECISION_ORDER = ("bfloat16", "float16", "float32")
+
+
+def _norm(h: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", h.lower())
+
+
+def _v2_columns(header: list[str]) -> dict[str, tuple[int, str]]:
+    """normalised key -> (index, column) for a v2 table's header."""
+    return {_norm(c): (i, c) for i, c in enumerate(header)}
 
 
 def looks_like_v2(header: list[str]) -> bool:
-    hs = set(header)
-    return "fullname" in hs and sum(c in hs or f"{c} Raw" in hs for c in V2_BENCH) >= 2
+    keys = _v2_columns(header)
+    return "fullname" in keys and sum(k in keys or f"{k}raw" in keys for k in V2_BENCH) >= 2
 
 
-def _is_base(t: str):
-    s = t.lower()
-    if "pretrained" in s:
-        return True
-    if any(w in s for w in ("chat", "fine-tuned", "finetuned", "merge", "instruct", "rlhf")):
-        return False
-    return None
+def _flag(cell: str) -> bool:
+    return cell.strip().lower() in ("true", "1", "yes")
 
 
-def read_v2(table: Table, rows: Rows, report: ReportBuilder, *, all_metrics: bool = False) -> int:
-    """Read an Open LLM Leaderboard v2 contents table; returns the number of scores added."""
-    name = table.name
-    h = {c: i for i, c in enumerate(table.header)}
-    im = h["fullname"]
-    ip = h.get("#Params (B)")
-    it = h.get("Type")
-    ifl = h.get("Flagged")
-    idt = h.get("Upload To Hub Date", h.get("Submission Date"))
+def _v2_score_columns(h, name, report, all_metrics):
     bcols = []
-    for col, (bench, shots) in V2_BENCH.items():
-        for c, metric in ((col, "normalized"), (f"{col} Raw", "raw")):
-            if c not in h:
+    for key, (bench, shots) in V2_BENCH.items():
+        for k, metric in ((key, "normalized"), (f"{key}raw", "raw")):
+            if k not in h:
                 continue
+            i, col = h[k]
             if bench is None:
-                report.drop(name, f"column {c}", V2_GPQA_REASON)
+                report.drop(name, f"column {col}", V2_GPQA_REASON)
                 continue
             if metric == "raw" and not all_metrics:
                 continue
-            bcols.append((h[c], c, bench, shots, metric))
-    if not all_metrics and any(f"{c} Raw" in h for c in V2_BENCH):
+            bcols.append((i, col, bench, shots, metric))
+    if not all_metrics and any(f"{k}raw" in h for k in V2_BENCH):
         report.note("leaderboard v2: kept the normalized scores (metric 'normalized'); the raw 0-1 columns were "
                     "not read (--all-metrics keeps both, metric 'raw')", name)
     if not bcols:
         raise DataError(f"{name}: no score columns of the leaderboard v2 (expected IFEval, BBH, MATH Lvl 5, MUSR, "
                         "MMLU-PRO)")
+    return bcols
+
+
+def _pick_precisions(table: Table, im: int, ipr: int | None, name: str, report: ReportBuilder) -> set[int]:
+    """Row indices to read: one evaluation per model (case-insensitive), by :data:`PRECISION_ORDER`."""
+    by: dict[str, list[int]] = {}
+    for k, rec in enumerate(table.rows):
+        by.setdefault(rec[im].strip().lower(), []).append(k)
+
+    def rank(k: int) -> tuple[int, int]:
+        p = table.rows[k][ipr].strip().lower() if ipr is not None else ""
+        return (PRECISION_ORDER.index(p) if p in PRECISION_ORDER else len(PRECISION_ORDER), k)
+
+    keep: set[int] = set()
+    n_dup = 0
+    for ks in by.values():
+        best = min(ks, key=rank)
+        keep.add(best)
+        for k in ks:
+            if k == best:
+                continue
+            n_dup += 1
+            rec = table.rows[k]
+            p = rec[ipr].strip() if ipr is not None else "?"
+            pb = table.rows[best][ipr].strip() if ipr is not None else "?"
+            report.drop(name, f"{table.locs[k]} ({rec[im].strip()}, {p})",
+                        f"another evaluation of this model ({pb}, {table.locs[best]}) was kept: one precision per "
+                        f"model, in the order {', '.join(PRECISION_ORDER)}, then others, then the first listed")
+    if n_dup:
+        report.note(f"leaderboard v2: {n_dup} extra evaluation(s) of models listed in several precisions were "
+                    f"dropped (kept per model: {' > '.join(PRECISION_ORDER)} > others; first listed on a tie)", name)
+    return keep
+
+
+def _lineage(rec, h, model: str) -> tuple[str | None, str | None]:
+    """(base_model, model_type) of a v2 row."""
+    from ..scores import normalize_model_type
+
+    mtype = None
+    if "type" in h:
+        mtype = normalize_model_type(rec[h["type"][0]]) if rec[h["type"][0]].strip() else None
+    flattened = "notmerged" in h
+    merged = ("merged" in h and _flag(rec[h["merged"][0]])) or (
+        flattened and rec[h["notmerged"][0]].strip().lower() in ("false", "0", "no"))
+    if merged and mtype in (None, "unknown", "pretrained"):
+        mtype = "merge"
+    # the flattened layout stores the negations (true = not a mixture of experts, true = not flagged)
+    if mtype == "pretrained" and "moe" in h and _flag(rec[h["moe"][0]]) != flattened:
+        mtype = "moe"
+    base = None
+    if "basemodel" in h:
+        b = re.sub(r"\s*\((merge|adapter|delta|finetune|fine-tune|quantized)\)\s*$", "",
+                   rec[h["basemodel"][0]].strip(), flags=re.I)
+        base = b or None
+    return base, mtype
+
+
+def read_v2(table: Table, rows: Rows, report: ReportBuilder, *, all_metrics: bool = False) -> int:
+    """Read an Open LLM Leaderboard v2 contents table (the leaderboard's export or the flattened layout with
+    ``params_b``, ``base_model``, ``not_merged``); returns the number of scores added."""
+    name = table.name
+    h = _v2_columns(table.header)
+    im = h["fullname"][0]
+    ip = h.get("paramsb")
+    ipr = h["precision"][0] if "precision" in h else None
+    idt = h.get("uploadtohubdate", h.get("submissiondate"))
+    bcols = _v2_score_columns(h, name, report, all_metrics)
+    keep = _pick_precisions(table, im, ipr, name, report)
+    if "notmerged" in h:
+        report.note("leaderboard v2, flattened layout: its 'flagged' and 'moe' columns hold the negations (true = "
+                    "not flagged, not a mixture of experts), as the same models in the leaderboard's own export "
+                    "show; read that way", name)
     n0 = len(rows)
-    seen: dict[str, str] = {}
-    zero_params = 0
-    for rec, loc in zip(table.rows, table.locs):
+    unknown_size = 0
+    for k, (rec, loc) in enumerate(zip(table.rows, table.locs)):
+        if k not in keep:
+            continue
         model = rec[im].strip()
         if not model:
-            raise DataError(f"{name}: {loc} has an empty fullname (the model name)")
-        if model in seen:
-            report.drop(name, f"{loc} ({model})", f"another evaluation of this model ({seen[model]} kept; the "
-                                                  "leaderboard lists each precision separately)")
+            report.fault(name, loc, "has an empty fullname (the model name); not read",
+                         f"{name}: {loc} has an empty fullname (the model name)")
             continue
-        seen[model] = loc
-        if ifl is not None and rec[ifl].strip().lower() in ("true", "1", "yes"):
+        if "flagged" in h and _flag(rec[h["flagged"][0]]) != ("notmerged" in h):
             report.drop(name, f"{loc} ({model})", "flagged on the leaderboard")
             continue
-        params = math.nan
-        if ip is not None and rec[ip].strip():
-            try:
-                pb = float(rec[ip])
-            except ValueError:
-                raise DataError(f"{name}: {loc} has '#Params (B)' {rec[ip]!r}; expected a number of billions") \
-                    from None
-            if pb == 0:
-                zero_params += 1
-            else:
-                params = check_params(pb * 1e9, name, f"{loc}, column '#Params (B)'", model)
-        is_base = _is_base(rec[it]) if it is not None else None
+        params = _v2_params(rec, ip, name, loc, model, report)
+        if params is None:
+            unknown_size += 1
+            params = math.nan
+        base, mtype = _lineage(rec, h, model)
         date = None
         if idt is not None:
-            m = re.match(r"\d{4}-\d{2}-\d{2}", rec[idt].strip())
+            m = re.match(r"\d{4}-\d{2}-\d{2}", rec[idt[0]].strip())
             date = m.group(0) if m else None
         for i, col, bench, shots, metric in bcols:
-            cell = rec[i].strip()
-            if not cell:
+            v = _v2_score(rec[i], name, loc, model, col, metric, report)
+            if v is None:
                 continue
-            try:
-                v = float(cell)
-            except ValueError:
-                raise DataError(f"{name}: {loc}, column {col!r} is {cell!r}; expected a number") from None
-            if math.isnan(v):
-                report.drop(name, f"{loc} ({model}) {col}", "value is NaN (no score)")
-                continue
-            if metric == "raw":
-                if not 0 <= v <= 1:
-                    raise DataError(f"{name}: {loc}, column {col!r} is {v:g}; raw v2 scores are 0-1 fractions")
-                v *= 100.0
-            elif v < 0:
-                report.drop(name, f"{loc} ({model}) {col}", f"normalized score {v:g} is below 0 (below the random "
-                                                            "baseline)")
-                continue
-            elif v > 100:
-                raise DataError(f"{name}: {loc}, column {col!r} is {v:g}; normalized v2 scores are 0-100")
             rows.add(model=model, params=params, benchmark=bench, score=v, metric=metric, shots=shots,
-                     source=name, is_base=is_base, date=date, file=name, loc=f"{loc}, column {col!r}")
-    if zero_params:
-        report.note(f"leaderboard v2: {zero_params} model(s) list 0 parameters (unknown); left empty", name)
+                     source=name, is_base=None, date=date, file=name, loc=f"{loc}, column {col!r}",
+                     base_model=base, model_type=mtype)
+    if unknown_size:
+        report.note(f"leaderboard v2: {unknown_size} model(s) list no usable size (0, -1 or empty: unknown); "
+                    "their size comes from the name when it has one", name)
     added = len(rows) - n0
     if added == 0:
         from . import NothingUsable
 
         raise NothingUsable(f"{name}: no scores in the leaderboard v2 table (every row was empty, flagged or a "
-                        "duplicate)")
+                            "duplicate)")
     return added
+
+
+def _v2_params(rec, ip, name: str, loc: str, model: str, report: ReportBuilder) -> float | None:
+    if ip is None or not rec[ip[0]].strip():
+        return None
+    cell = rec[ip[0]].strip()
+    try:
+        pb = float(cell)
+    except ValueError:
+        report.fault(name, f"{loc} ({model}) size", f"{ip[1]} {cell!r} is not a number of billions; size left "
+                     "empty", f"{name}: {loc} has {ip[1]!r} {cell!r}; expected a number of billions")
+        return None
+    if not math.isfinite(pb) or pb <= 0:
+        return None
+    try:
+        return check_params(pb * 1e9, name, f"{loc}, column {ip[1]!r}", model)
+    except DataError as e:
+        report.fault(name, f"{loc} ({model}) size", f"{ip[1]} {cell!r} is implausible; size left empty", str(e))
+        return None
+
+
+def _v2_score(cell: str, name: str, loc: str, model: str, col: str, metric: str, report: ReportBuilder):
+    cell = cell.strip()
+    if not cell:
+        return None
+    try:
+        v = float(cell)
+    except ValueError:
+        report.fault(name, f"{loc} ({model}) {col}", f"{cell!r} is not a number; cell not read",
+                     f"{name}: {loc}, column {col!r} is {cell!r}; expected a number")
+        return None
+    if math.isnan(v):
+        report.drop(name, f"{loc} ({model}) {col}", "value is NaN (no score)")
+        return None
+    if metric == "raw":
+        if not 0 <= v <= 1:
+            report.fault(name, f"{loc} ({model}) {col}", f"raw score {v:g} is outside 0-1; cell not read",
+                         f"{name}: {loc}, column {col!r} is {v:g}; raw v2 scores are 0-1 fractions")
+            return None
+        return v * 100.0
+    if v < 0:
+        report.drop(name, f"{loc} ({model}) {col}", f"normalized score {v:g} is below 0 (below the random baseline)")
+        return None
+    if v > 100:
+        report.fault(name, f"{loc} ({model}) {col}", f"normalized score {v:g} is above 100; cell not read",
+                     f"{name}: {loc}, column {col!r} is {v:g}; normalized v2 scores are 0-100")
+        return None
+    return v

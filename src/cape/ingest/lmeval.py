@@ -115,6 +115,11 @@ def _clean_name(name: str) -> str:
     return n
 
 
+def _is_local(name: str) -> bool:
+    n = str(name).strip()
+    return n.startswith(("/", "./", "../", "~")) or "\\" in n
+
+
 def model_identity(blob: dict, path: Path, report: ReportBuilder) -> str:
     """Model name of a results file (see the module docstring for the rules)."""
     name = display(path)
@@ -132,9 +137,17 @@ def model_identity(blob: dict, path: Path, report: ReportBuilder) -> str:
             raise DataError(f"{name}: has no model name (expected 'model_name' or config.model_args "
                             "'pretrained=...')")
     raw = str(model)
-    model = _clean_name(raw)
-    if model != raw.strip():
-        report.note("local model paths shortened to their last folder name", name)
+    from .identity import resolve_local_path
+
+    legacy = resolve_local_path(raw, path) if _is_local(raw) else None
+    if legacy is not None:
+        model = legacy
+        report.note(f"a local model path ending in a bare size ({raw.strip()}) named from its folders: {model}",
+                    name)
+    else:
+        model = _clean_name(raw)
+        if model != raw.strip():
+            report.note("local model paths shortened to their last folder name", name)
     if args.get("peft"):
         model = f"{model}+{_clean_name(str(args['peft']))}"
     rev = args.get("revision")

@@ -146,12 +146,25 @@ class ReportBuilder:
     files: list[FileRead] = field(default_factory=list)
     dropped: list[Dropped] = field(default_factory=list)
     _notes: dict[str, list[str]] = field(default_factory=dict)
+    #: refuse the whole file at the first row- or column-level problem instead of dropping the item
+    strict: bool = False
 
     def file_read(self, path: str, fmt: str, *, rows: int, models: int) -> None:
         self.files.append(FileRead(str(path), fmt, int(rows), int(models)))
 
     def drop(self, file: str, item: str, reason: str) -> None:
         self.dropped.append(Dropped(str(file), str(item), str(reason)))
+
+    def fault(self, file: str, item: str, reason: str, message: str | None = None) -> None:
+        """A problem confined to one row, cell or column: dropped with ``reason`` (lenient, the default), or,
+        when :attr:`strict`, a :class:`~cape.errors.DataError` with ``message`` (default: file, item and reason
+        in one sentence) that refuses the whole file."""
+        if self.strict:
+            from ..errors import DataError
+
+            raise DataError(message or f"{file}: {item}: {reason} (refused under --strict; without it this item "
+                                       "is dropped and the rest is read)")
+        self.drop(file, item, reason)
 
     def note(self, message: str, file: str | None = None) -> None:
         """Record a decision; the same message from several files is kept once with all the files."""

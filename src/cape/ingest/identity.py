@@ -1,0 +1,109 @@
+"""Model identity and lineage across files: one name per model, and derived models under their base's family.
+
+* **Hub ids are case-insensitive** (``qwen/qwen2.5-3B`` and ``Qwen/Qwen2.5-3B`` are one model): spellings that
+  differ only in case are merged under the spelling with the most capitals (the hub's own spelling; a
+  lower-cased copy is the degraded form), ties broken by the number of scores, then by reading order.
+* **Lineage**: a file's base-model and type columns become ``base_model`` and ``model_type``. A fine-tune, chat
+  model or merge whose file names its base model joins the base model's family (unless a family column or an
+  override says otherwise), so analyses of lineage can group them; base-model analyses keep pretrained models
+  only by default.
+* **Legacy local paths**: lm-eval v0.3 runs often name the model by a local folder such as
+  ``/data/LLaMA/huggingface/7B``; a bare size as the last folder is resolved from the results file's folder
+  (``llama-7B``) or the nearest folder naming a family (``LLaMA-7B``).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from .common import Rows
+from .report import ReportBuilder
+
+_BARE_SIZE = re.compile(r"^\d+(?:\.\d+)?[mb]$", re.I)
+_DERIVED = ("fine-tuned", "chat", "merge")
+
+
+def merge_case_variants(rows: Rows, report: ReportBuilder) -> None:
+    """Rename models whose names differ only in case to one spelling (in place), with a note."""
+    models = rows.cols["model"]
+    counts: dict[str, int] = {}
+    for m in models:
+        counts[m] = counts.get(m, 0) + 1
+    groups: dict[str, list[str]] = {}
+    for m in counts:
+        groups.setdefault(m.lower(), []).append(m)
+    rename: dict[str, str] = {}
+    for names in groups.values():
+        if len(names) < 2:
+            continue
+        keep = max(names, key=lambda n: (sum(ch.isupper() for ch in n), counts[n], -names.index(n)))
+        for n in names:
+            if n != keep:
+                rename[n] = keep
+    if not rename:
+        return
+    for k, m in enumerate(models):
+        r = rename.get(m)
+        if r is not None:
+            models[k] = r
+    ex = ", ".join(f"{a} -> {b}" for a, b in list(rename.items())[:3])
+    report.note(f"{len(rename)} model name(s) differ from another only in case and were merged (hub ids are "
+                f"case-insensitive): {ex}{' ...' if len(rename) > 3 else ''}")
+
+
+def resolve_lineage(rows: Rows, report: ReportBuilder, overrides=None) -> None:
+    """Give derived models (fine-tuned, chat, merge) with a named base model the base model's family, when no
+    family column or override names one (in place), and spell base models as the table spells them."""
+    from ..families import infer_family
+
+    c = rows.cols
+    spelled = {m.lower(): m for m in c["model"]}
+    given_fam: dict[str, str] = {}
+    for m, f in zip(c["model"], c["family"]):
+        if f and m not in given_fam:
+            given_fam[m] = f
+    moved: dict[str, str] = {}
+    for i, (m, b, t) in enumerate(zip(c["model"], c["base_model"], c["model_type"])):
+        if not b:
+            continue
+        b = spelled.get(str(b).lower(), b)
+        c["base_model"][i] = b
+        if t not in _DERIVED or c["family"][i] or b.lower() == m.lower():
+            continue
+        if overrides and _overridden(m, overrides):
+            continue
+        fam = given_fam.get(b) or infer_family(b, overrides)
+        c["family"][i] = fam
+        moved[m] = fam
+    if moved:
+        fams = sorted(set(moved.values()))
+        report.note(f"{len(moved)} fine-tuned, chat or merged model(s) grouped under their base model's family, "
+                    f"as the file names it ({len(fams)} famil{'y' if len(fams) == 1 else 'ies'}: "
+                    f"{', '.join(fams[:5])}{' ...' if len(fams) > 5 else ''}); base-model analyses leave them out "
+                    "unless --include-finetunes")
+
+
+def _overridden(model: str, overrides) -> bool:
+    low = model.lower()
+    return any(low == str(k).lower() or low.startswith(str(k).lower()) for k in overrides)
+
+
+def resolve_local_path(raw: str, results_file: Path) -> str | None:
+    """A model name for a local-path model whose last folder is a bare size (``.../LLaMA/huggingface/7B``):
+    the results file's folder when it carries that size (``llama-7B``), else the nearest folder of the path
+    that names a known family joined to the size (``LLaMA-7B``); ``None`` when the last folder is not a bare
+    size."""
+    from ..families import known_family
+
+    parts = [p for p in re.split(r"[\\/]+", str(raw).strip()) if p and p not in (".", "..", "~")]
+    if not parts or not _BARE_SIZE.match(parts[-1]):
+        return None
+    size = parts[-1]
+    folder = results_file.parent.name
+    if re.search(rf"(?<![0-9.]){re.escape(size)}(?![0-9a-z])", folder, re.I):
+        return folder
+    for p in reversed(parts[:-1]):
+        if known_family(p) is not None:
+            return f"{p}-{size}"
+    return f"{parts[-2]}-{size}" if len(parts) > 1 else None
