@@ -24,7 +24,7 @@ app = typer.Typer(
 
 #: Command modules, in the order their commands appear in ``cape --help``.
 COMMAND_MODULES = ("coupling", "dynamics", "frontier", "data", "ingest", "internals", "steer", "levers", "report",
-                   "fetch")
+                   "fetch", "cache")
 
 for _name in COMMAND_MODULES:
     importlib.import_module(f"cape.commands.{_name}").register(app)

@@ -187,6 +187,7 @@ def load_model(
     gguf_file: str | None = None,
     revision: str | None = None,
     allow_pickle_weights: bool = False,
+    cache: bool = True,
 ) -> LoadedModel:
     """Load a causal language model and its tokenizer.
 
@@ -204,6 +205,8 @@ def load_model(
         allow_pickle_weights: Accept checkpoints whose weights exist only as pickle files
             (``pytorch_model.bin``). Off by default: only safetensors (or GGUF) weights are read, since
             unpickling runs code from the file.
+        cache: Keep a dequantised GGUF file as safetensors in the user's cache folder and load it from there the
+            next time (:mod:`cape.internals.cache`; ``CAPE_NO_CACHE=1`` turns it off everywhere).
 
     Returns:
         A :class:`LoadedModel` in eval mode.
@@ -250,10 +253,21 @@ def load_model(
     if device_map is not None:
         model_kwargs["device_map"] = device_map
 
+    from . import cache as _cache
+
+    source, entry, hit, gguf_hash = location, None, False, None
+    if gguf_name is not None and is_local and cache and _cache.enabled():
+        gguf_hash = file_fingerprint([Path(location) / gguf_name])
+        entry = _cache.gguf_entry(gguf_hash, dtype)
+        hit = _cache.cached_entry(entry)
+        if hit:  # the dequantised weights as safetensors: no GGUF parsing, no dequantisation
+            source, common = str(entry), {"trust_remote_code": False}
+            model_kwargs["use_safetensors"] = True
+
     def _load(local_only: bool) -> tuple[Any, Any]:
         kw = dict(common, local_files_only=local_only)
-        tok = transformers.AutoTokenizer.from_pretrained(location, **kw)
-        mdl = transformers.AutoModelForCausalLM.from_pretrained(location, **kw, **model_kwargs)
+        tok = transformers.AutoTokenizer.from_pretrained(source, **kw)
+        mdl = transformers.AutoModelForCausalLM.from_pretrained(source, **kw, **model_kwargs)
         return tok, mdl
 
     offline = os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
@@ -271,6 +285,13 @@ def load_model(
         if "weights_only" in first or "pickle" in first.lower():  # never relay advice to unpickle unsafely
             first = "its weights could not be read safely"
         raise ModelLoadError(f"Could not load {spec} as a causal language model from a {where}: {first}") from exc
+    if entry is not None and not hit and device_map is None:
+        why = _cache.store_entry(entry, model, tokenizer, source=str(Path(location) / str(gguf_name)),
+                                 file_hash=str(gguf_hash), dtype=dtype)
+        if why:
+            import warnings
+
+            warnings.warn(f"{spec}: dequantised weights not cached: {why}", stacklevel=2)
 
     if device_map is None and device:
         try:
@@ -282,7 +303,9 @@ def load_model(
         tokenizer.pad_token = tokenizer.eos_token
 
     file_hash = None
-    if is_local:
+    if gguf_hash is not None:
+        file_hash = gguf_hash
+    elif is_local:
         base = Path(location)
         if gguf_name is not None:
             files = [base / gguf_name]

@@ -1,0 +1,89 @@
+"""The cache of dequantised GGUF models: stored once keyed on the file's hash, used instead of the GGUF file,
+size-checked, listed and cleared (``cape cache``)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("transformers")
+pytest.importorskip("gguf")
+
+from _models import tiny_model  # noqa: E402
+
+from cape.cli import main  # noqa: E402
+from cape.internals import cache  # noqa: E402
+from cape.internals.loading import file_fingerprint, load_model  # noqa: E402
+
+
+@pytest.fixture
+def cache_dir(tmp_path, monkeypatch):
+    root = tmp_path / "cache"
+    monkeypatch.setenv("CAPE_CACHE_DIR", str(root))
+    monkeypatch.delenv("CAPE_NO_CACHE", raising=False)
+    return root
+
+
+@pytest.fixture
+def fake_gguf(tmp_path):
+    """A file that is not a readable GGUF: a load that reaches the GGUF parser fails."""
+    d = tmp_path / "m"
+    d.mkdir()
+    path = d / "tiny.Q4_0.gguf"
+    path.write_bytes(b"GGUF-not-really" * 100)
+    return path
+
+
+def test_cache_root_follows_xdg(monkeypatch, tmp_path):
+    monkeypatch.delenv("CAPE_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cache.cache_root() == tmp_path / "xdg" / "cape"
+
+
+def test_second_load_reads_the_cached_safetensors(cache_dir, fake_gguf):
+    model, tok = tiny_model("llama")
+    h = file_fingerprint([fake_gguf])
+    entry = cache.gguf_entry(h, "float32")
+    assert cache.store_entry(entry, model, tok, source=str(fake_gguf), file_hash=h, dtype="float32") is None
+    assert cache.cached_entry(entry)
+    lm = load_model(fake_gguf)  # the fake file is never parsed: the cache answers
+    assert lm.file_hash == h and lm.model_id == str(fake_gguf)
+    ids = tok("hello world", return_tensors="pt")["input_ids"]
+    with torch.no_grad():
+        torch.testing.assert_close(lm.model(ids).logits, model(ids).logits, rtol=0, atol=0)
+    with pytest.raises(Exception):  # without the cache the same file must go through the GGUF reader
+        load_model(fake_gguf, cache=False)
+
+
+def test_truncated_entry_is_not_used(cache_dir, fake_gguf):
+    model, tok = tiny_model("llama")
+    h = file_fingerprint([fake_gguf])
+    entry = cache.gguf_entry(h, "float32")
+    cache.store_entry(entry, model, tok, source=str(fake_gguf), file_hash=h, dtype="float32")
+    weights = entry / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:-10])
+    assert not cache.cached_entry(entry)
+
+
+def test_cache_limit_refuses_to_store(cache_dir, fake_gguf, monkeypatch):
+    monkeypatch.setenv("CAPE_CACHE_MAX", "1K")
+    model, tok = tiny_model("llama")
+    entry = cache.gguf_entry("sha256:00", "float32")
+    why = cache.store_entry(entry, model, tok, source="x", file_hash="sha256:00", dtype="float32")
+    assert why is not None and "CAPE_CACHE_MAX" in why
+    assert not entry.exists()
+
+
+def test_cli_info_and_clear(cache_dir, capsys):
+    model, tok = tiny_model("gpt2")
+    entry = cache.gguf_entry("sha256:ab12", "float32")
+    cache.store_entry(entry, model, tok, source="/models/x.gguf", file_hash="sha256:ab12", dtype="float32")
+    assert main(["cache", "info", "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert [e["source"] for e in info["entries"]] == ["/models/x.gguf"] and info["bytes"] > 0
+    assert main(["cache", "clear", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["removed"] == 1 and out["bytes_freed"] == info["bytes"]
+    assert not entry.exists() and cache.cache_entries() == []
