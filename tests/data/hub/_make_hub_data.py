@@ -12,7 +12,7 @@ Sources:
 * ``results/facebook/opt-*/results_<time>.json``: the archived v1 results layout
   (open-llm-leaderboard-old/results: ``<org>/<model>/results_<time>.json``, ``harness|task|shots`` keys) for
   the OPT family, with the v1 leaderboard values embedded in ``src/cape/data/base_models.csv`` (source column:
-  Open LLM Leaderboard v1). MMLU is left out (a v1 file without the 57 subjects is read without MMLU). An
+  Open LLM Leaderboard v1); only those values are written (no standard errors, no mc1). MMLU is left out (a v1 file without the 57 subjects is read without MMLU). An
   older run of opt-1.3b with different numbers checks that the newest run is the one fetched.
 """
 
@@ -49,10 +49,7 @@ def v1_blob(model: str, scores: dict[str, float], start: float) -> dict:
     results = {}
     for bench, v in scores.items():
         key, metric = TASKS[bench]
-        entry = {metric: round(v / 100, 4), f"{metric}_stderr": 0.005}
-        if metric == "mc2":
-            entry.update({"mc1": round(v / 100 - 0.15, 4), "mc1_stderr": 0.015})
-        results[key] = entry
+        results[key] = {metric: round(v / 100, 4)}  # no stderr: the source gives none
     results["all"] = {"acc": round(sum(scores.values()) / 400, 4)}
     return {"config_general": {"model_name": model, "model_sha": "", "model_dtype": "torch.float16",
                                "start_time": start, "end_time": start + 3600.0},
