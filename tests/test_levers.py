@@ -265,3 +265,28 @@ def test_cli_levers_bad_input(capsys, tmp_path):
     assert "HellaSwag" in capsys.readouterr().err
     before = LB.read_bytes()
     assert LB.read_bytes() == before
+
+
+def test_family_equivalent_scale_noise_free():
+    from cape.levers.family import family_equivalent_scale
+
+    t, a = simulate_lever_families(8, effect=0.25, share=1 / 8, g0=0.5, family_sd=0.0, noise=0.0, seed=9)
+    long = t.long
+    yes = set(a.loc[a["treated"] == "yes", "model"])
+    long["recipe"] = ["curated" if m in yes else "web" for m in long["model"]]
+    tab = ScoreTable(long, units="percent")
+    fam = long.loc[long["model"].isin(yes), "family"].iloc[0]
+    r = family_equivalent_scale(tab, fam, n_boot=200)
+    assert r.n_reference == 7 and r.offset == pytest.approx(0.25, abs=1e-9)
+    assert r.equivalent_params == pytest.approx(1e9 * 10 ** 0.5, rel=1e-6)
+    assert r.ci_low == pytest.approx(r.equivalent_params, rel=1e-6)  # noise-free reference line
+    with pytest.raises(Exception, match="reference"):
+        family_equivalent_scale(tab, fam, reference="distilled", n_boot=200)
+
+
+def test_family_reading_on_embedded_phi():
+    from cape.levers.family import family_equivalent_scale
+
+    r = family_equivalent_scale(data.load_base(), "Phi", n_boot=500)
+    assert r.n_reference == 11 and r.n_target_obs == 1  # Phi-1.5 -> Phi-2 (Phi-3-mini is an instruct model)
+    assert r.offset > 0 and r.ci_low < 10e9 < r.ci_high and r.equivalent_params > 1e9
