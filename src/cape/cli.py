@@ -23,8 +23,8 @@ app = typer.Typer(
 )
 
 #: Command modules, in the order their commands appear in ``cape --help``.
-COMMAND_MODULES = ("coupling", "dynamics", "frontier", "data", "ingest", "internals", "steer", "levers", "report",
-                   "fetch", "cache")
+COMMAND_MODULES = ("coupling", "dynamics", "frontier", "data", "ingest", "internals", "steer", "sweep", "levers",
+                   "report", "fetch", "cache")
 
 for _name in COMMAND_MODULES:
     importlib.import_module(f"cape.commands.{_name}").register(app)

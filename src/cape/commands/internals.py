@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, List, Optional
 
 import typer
+from typer.core import TyperCommand
 
 from cape.errors import CapeError
 
@@ -25,8 +26,29 @@ _DTYPES = ("float32", "bfloat16", "float16", "auto")
 
 
 def register(app: typer.Typer) -> None:
-    app.command("heads")(heads_cmd)
-    app.command("layers")(layers_cmd)
+    app.command("heads", cls=_HeadsCommand)(heads_cmd)
+    app.command("layers", cls=_LayersCommand)(layers_cmd)
+    from .steer import steer_app
+
+    steer_app.command("summarize")(steer_summarize_cmd)
+
+
+class _WithSummarize(TyperCommand):
+    """``cape heads MODEL...`` runs the analysis; ``cape heads summarize DIR`` aggregates a results folder.
+
+    The analysis takes any number of models, so ``summarize`` cannot be an ordinary subcommand: a first
+    argument ``summarize`` hands the remaining arguments to the summarize command instead.
+    """
+
+    summarize_fn: Any = None
+
+    def make_context(self, info_name, args, parent=None, **extra):  # type: ignore[override]
+        if args and args[0] == "summarize":
+            sub = typer.Typer(add_completion=False, rich_markup_mode="rich")
+            sub.command("summarize")(type(self).summarize_fn)
+            cmd = typer.main.get_command(sub)
+            return cmd.make_context(f"{info_name} summarize", list(args[1:]), parent=parent, **extra)
+        return super().make_context(info_name, args, parent=parent, **extra)
 
 
 # ------------------------------------------------------------------------------------------------- options
@@ -175,7 +197,10 @@ def heads_cmd(
     allow_pickle_weights: bool = _PICKLE,
     force: bool = _FORCE,
 ) -> None:
-    """Per-head coupling of reasoning and truthfulness for every layer and head of each model."""
+    """Per-head coupling of reasoning and truthfulness for every layer and head of each model.
+
+    Aggregate a folder of results across models with [bold]cape heads summarize DIR[/].
+    """
     _check(measure, dtype, max_items, n_boot, n_perm, batch_size)
     if representation not in ("z", "result"):
         raise InternalsUsageError(f"--representation must be z or result, not {representation!r}.")
@@ -283,7 +308,10 @@ def layers_cmd(
     allow_pickle_weights: bool = _PICKLE,
     force: bool = _FORCE,
 ) -> None:
-    """Per-layer residual coupling (contrast and paper measures), the projection bottleneck and d_rep."""
+    """Per-layer residual coupling (contrast and paper measures), the projection bottleneck and d_rep.
+
+    Aggregate a folder of results across models with [bold]cape layers summarize DIR[/].
+    """
     _check(None, dtype, max_items, n_boot, n_perm, batch_size)
     if drep_boot < 0:
         raise InternalsUsageError("--drep-boot must be zero or positive.")
@@ -359,3 +387,108 @@ def _layers_table(payloads: list[dict[str, Any]]) -> None:
             )
     console.print(table)
     console.print("GELU(hidden) is what the paper calls a 'wider projection' (an untrained map equal to GELU(h)).")
+
+
+# ------------------------------------------------------------------------------------------------- summarize
+_FOLDER = typer.Argument(..., help="A results folder (cape sweep ... -o DIR, cape heads -o DIR, ...), searched "
+                         "recursively.")
+_SCORES = typer.Option(None, "--scores", help="Score file for each model's coupling phase (default: the embedded "
+                       "base-model cohort).")
+_SCHEME = typer.Option("nature", "--phase-scheme", help="Phase thresholds: nature (+-0.1), sign or quickstart (+-0.3).")
+_SJSON = typer.Option(False, "--json", help="Print the summary as JSON.")
+
+
+def _summary_inputs(folder: Path, scores: Path | None, scheme: str):
+    from cape.coupling import PHASE_SCHEMES
+
+    if scheme not in PHASE_SCHEMES:
+        raise InternalsUsageError(f"--phase-scheme must be one of {', '.join(PHASE_SCHEMES)}, not {scheme!r}.")
+    if not folder.is_dir():
+        raise InternalsUsageError(f"{folder}: not a folder of result files.")
+    table = None
+    if scores is not None:
+        from cape.ingest import read_any
+
+        table, _report = read_any([scores])
+    return table
+
+
+def heads_summarize_cmd(folder: Path = _FOLDER, scores: Optional[Path] = _SCORES, phase_scheme: str = _SCHEME,
+                        json_out: bool = _SJSON) -> None:
+    """Across the models of a folder: the share with zero significantly competing heads (Wilson 95% CI), per
+    family, size and coupling phase, and the threshold-only and 100%-cooperative counts."""
+    from cape.sweep.summaries import summarize_heads
+
+    summary = summarize_heads(folder, scores=_summary_inputs(folder, scores, phase_scheme), scheme=phase_scheme)
+    _print_summary(summary, json_out, [("competing sig/raw", lambda r: f"{r['n_competing']}/{r['n_competing_raw']}"),
+                                        ("coop %", lambda r: fmt(r["pct_cooperative"], 1)),
+                                        ("net", lambda r: fmt(r["net"], 3))])
+
+
+def layers_summarize_cmd(folder: Path = _FOLDER, scores: Optional[Path] = _SCORES, phase_scheme: str = _SCHEME,
+                         measure: str = typer.Option("contrast", "--measure", help="contrast or paper."),
+                         json_out: bool = _SJSON) -> None:
+    """Across the models of a folder: the share with an anticorrelated layer (coupling below 0), per family,
+    size and coupling phase."""
+    from cape.sweep.summaries import summarize_layers
+
+    if measure not in _MEASURES:
+        raise InternalsUsageError(f"--measure must be one of {', '.join(_MEASURES)}, not {measure!r}.")
+    summary = summarize_layers(folder, scores=_summary_inputs(folder, scores, phase_scheme), scheme=phase_scheme,
+                               measure=measure)
+    _print_summary(summary, json_out, [("min layer", lambda r: fmt(r["min_layer"])),
+                                        ("early/mid/late", lambda r: f"{fmt(r['early'], 2)}/{fmt(r['mid'], 2)}/"
+                                                                     f"{fmt(r['late'], 2)}")])
+
+
+def steer_summarize_cmd(folder: Path = _FOLDER, scores: Optional[Path] = _SCORES, phase_scheme: str = _SCHEME,
+                        json_out: bool = _SJSON) -> None:
+    """Across the models of a folder of steering evaluations: the share whose held-out truthfulness margin rose
+    (bootstrap CI above 0), per family, size and coupling phase."""
+    from cape.sweep.summaries import summarize_steering
+
+    summary = summarize_steering(folder, scores=_summary_inputs(folder, scores, phase_scheme), scheme=phase_scheme)
+    _print_summary(summary, json_out, [("margin gain [CI]", lambda r: f"{fmt(r['margin_diff'])} "
+                                                                      f"[{fmt(r['ci_low'])}, {fmt(r['ci_high'])}]"),
+                                        ("changed", lambda r: fmt(r["intervention_rate"], 2))])
+
+
+_HeadsCommand = type("_HeadsCommand", (_WithSummarize,), {"summarize_fn": staticmethod(heads_summarize_cmd)})
+_LayersCommand = type("_LayersCommand", (_WithSummarize,), {"summarize_fn": staticmethod(layers_summarize_cmd)})
+
+
+def _print_summary(summary, json_out: bool, columns) -> None:
+    from rich.table import Table
+
+    if json_out:
+        emit_json(summary.to_dict())
+        return
+    from cape.commands._common import fmt_params
+
+    console.print(f"[bold]{len(summary.models)} models[/] in {summary.folder}: {summary.outcome}: "
+                  f"{summary.overall.text()} (Wilson 95% CI)")
+    for name, p in summary.extra.items():
+        console.print(f"  {name}: {p.text()}")
+    groups = Table(title="Breakdowns (k of n, share, Wilson 95% CI)")
+    for col in ("by", "group", "k/n", "share", "95% CI"):
+        groups.add_column(col, justify="left" if col in ("by", "group") else "right")
+    for by, parts in (("family", summary.by_family), ("size", summary.by_size), ("phase", summary.by_phase)):
+        for name, p in parts.items():
+            groups.add_row(by, name, f"{p.k}/{p.n}", fmt(100 * p.share, 0) + "%" if p.n else "—",
+                           f"{100 * p.low:.0f}-{100 * p.high:.0f}%" if p.n else "—")
+    console.print(groups)
+    if summary.phase_test:
+        t = summary.phase_test
+        console.print(f"Tax vs bonus models (phase from the benchmark scores): {t['table'][0][0]}/{sum(t['table'][0])}"
+                      f" vs {t['table'][1][0]}/{sum(t['table'][1])}, Fisher exact p = {t['p_value']:.3g}")
+    models = Table(title="Per model")
+    for col in ["model", "family", "size", "phase"] + [c for c, _ in columns]:
+        models.add_column(col, overflow="fold")
+    for r in summary.models:
+        models.add_row(str(r["model_id"]), str(r["family"]), fmt_params(r["params"]) if r["params"] else "—",
+                       str(r["phase"] or "—"), *[f(r) for _, f in columns])
+    console.print(models)
+    for f in summary.failures:
+        err_console.print(f"[red]failed:[/] {f['model_id']} ({f['reason']})")
+    for w in summary.warnings:
+        err_console.print(f"[yellow]warning:[/] {w}")

@@ -118,6 +118,7 @@ def _provenance(lm: Any, prompt_info: dict[str, Any], seed: int, settings: dict[
         prompt_sets=prompt_info,
         seed=seed,
         settings=settings,
+        n_params=getattr(lm, "n_params", None),
     )
 
 

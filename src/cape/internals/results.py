@@ -89,6 +89,7 @@ class Provenance:
         settings: Analysis settings (measure, n_boot, n_perm, max_items, ...); results with equal settings are
             interchangeable, which is what resuming relies on.
         versions: :func:`library_versions`.
+        n_params: Parameter count of the loaded model (``None`` when computed from bare activations).
     """
 
     model_id: str
@@ -101,6 +102,7 @@ class Provenance:
     seed: int
     settings: dict[str, Any] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=library_versions)
+    n_params: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return as_jsonable(asdict(self))
