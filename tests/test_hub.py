@@ -17,7 +17,6 @@ from cape.hub import sources  # noqa: E402
 from cape.hub.client import HubSettings  # noqa: E402
 
 
-
 @pytest.fixture
 def hub(monkeypatch, tmp_path):
     with serving(monkeypatch, tmp_path) as stub:
@@ -40,7 +39,7 @@ def test_download_v2_contents_every_row_carries_source_and_revision(hub):
     assert not snap.from_cache and snap.date == "2024-06-01" and len(snap.sha) == 40
     assert list(snap.files) == [PARQUET]  # README.md is not a table
     assert snap.files[PARQUET].read_bytes() == v2_files()[PARQUET]
-    table, report = sources.read_snapshot(snap)
+    table, _report = sources.read_snapshot(snap)
     src = f"hf://datasets/{CONTENTS}@{snap.sha}/{PARQUET}"
     assert set(table.long["source"]) == {src}
     # the same reader as a local file: 38 rows, 2 of them a second precision of a model (dropped), 5 benchmarks

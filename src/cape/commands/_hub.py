@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from ._common import console, err_console
 
 
@@ -28,7 +30,7 @@ def render_hub(fam) -> None:
             v = float(mf.loc[m, "params"])
         except (KeyError, TypeError, ValueError):
             return "?"
-        return fmt_params(v) if v == v else "?"
+        return fmt_params(v) if math.isfinite(v) else "?"
 
     console.print(f"[bold]Hub[/]: {fam.model}" + (f" ({fam.model_type})" if fam.model_type else "")
                   + (f", base model {fam.base_model}" if fam.base_model else ""))

@@ -119,8 +119,9 @@ def results_cmd(
     offline: bool = typer.Option(False, "--offline", help=_OFFLINE_HELP),
     json_: bool = typer.Option(False, "--json", help="Print what was fetched as JSON."),
 ) -> None:
-    """Get a model's published result files (archived leaderboard v1 results, lm-eval files in its repository)
-    into the Hub cache and read them."""
+    """Get a model's published result files into the Hub cache and read them.
+
+    Sources: its folder in the archived leaderboard v1 results and lm-eval results*.json in its own repository."""
     from ..hub import fetch_results, read_snapshot
     from ..scores import ScoreTable
 

@@ -14,14 +14,22 @@ archived v1 results (HellaSwag, TruthfulQA, ARC, WinoGrande, GSM8K, MMLU).
 
 from __future__ import annotations
 
+import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pandas as pd
 
 from ..errors import DataError, HubUnavailableError, NotFoundError
 from .client import HubSettings
-from .sources import LEADERBOARD_REPOS, check_model_id, fetch, fetch_leaderboard, latest_results, read_snapshot
+from .sources import (
+    LEADERBOARD_REPOS,
+    check_model_id,
+    fetch,
+    fetch_leaderboard,
+    latest_results,
+    read_snapshot,
+)
 
 #: benchmarks of the leaderboard v2 contents (canonical names)
 V2_BENCHMARKS = ("IFEval", "BBH", "MATH Lvl 5", "MuSR", "MMLU-Pro")
@@ -305,7 +313,7 @@ def _params(table, model: str) -> float:
         v = float(mf.loc[model, "params"])
     except (KeyError, TypeError, ValueError):
         return float("inf")
-    return v if v == v else float("inf")
+    return v if math.isfinite(v) else float("inf")
 
 
 def _lone(model: str, base: str) -> str:
