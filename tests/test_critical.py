@@ -73,7 +73,7 @@ def test_noise_free_u_shape_gives_observed_nc_near_truth():
     hs = 25 + 15 * (x - 8)
     tqa = 35 + 4.0 * (x - 9.3) ** 2
     f = frame(x, hs, tqa)
-    r = critical_scale(f, n_boot=2000, seed=1)
+    r = critical_scale(f, method="crossing", noise="stated", n_boot=2000, seed=1)
     assert r.status == "observed" and r.bracket is not None
     assert abs(math.log10(r.estimate) - 9.3) < 0.15
     assert r.ci_low < 10 ** 9.3 < r.ci_high
@@ -83,10 +83,10 @@ def test_noise_free_u_shape_gives_observed_nc_near_truth():
 def test_monotone_families_report_none_with_direction():
     x = np.linspace(8.0, 10.2, 7)
     hs = 25 + 15 * (x - 8)
-    down = critical_scale(frame(x, hs, 48 - 6 * (x - 8)), n_boot=1000, seed=0)
+    down = critical_scale(frame(x, hs, 48 - 6 * (x - 8)), method="crossing", noise="stated", n_boot=1000, seed=0)
     assert down.status == "none" and down.direction == "above" and down.estimate is None
     assert down.ci_high_unbounded and down.ci_high is None and down.ci_low is not None
-    up = critical_scale(frame(x, hs, 30 + 6 * (x - 8)), n_boot=1000, seed=0)
+    up = critical_scale(frame(x, hs, 30 + 6 * (x - 8)), method="crossing", noise="stated", n_boot=1000, seed=0)
     assert up.status == "none" and up.direction == "below" and up.ci_low_unbounded
 
 
@@ -95,30 +95,30 @@ def test_extrapolated_when_the_law_puts_the_zero_beyond_the_range():
     hs = 25 + 15 * (x - 8)
     tqa = 35 + 10.0 * (x - 10.0) ** 2
     precise = frame(x, hs, tqa).assign(**{"se:HellaSwag": 0.1, "se:TruthfulQA": 0.2})
-    r = critical_scale(precise, n_boot=2000, seed=0)
+    r = critical_scale(precise, method="crossing", noise="stated", n_boot=2000, seed=0)
     assert r.status == "extrapolated"
     assert 9.6 < math.log10(r.estimate) < 10.6
     assert r.details["gamma_law_g0"] > 0
     # with realistic binomial noise the same family cannot exclude "no flip": none, open above
-    noisy = critical_scale(frame(x, hs, tqa), n_boot=2000, seed=0)
+    noisy = critical_scale(frame(x, hs, tqa), method="crossing", noise="stated", n_boot=2000, seed=0)
     assert noisy.status == "none" and noisy.ci_high_unbounded and "extrapolates" in noisy.message
 
 
 def test_too_little_data_gives_insufficient_with_message():
-    r = critical_scale(frame([8, 9], [30, 40], [45, 44]), n_boot=100)
+    r = critical_scale(frame([8, 9], [30, 40], [45, 44]), method="crossing", noise="stated", n_boot=100)
     assert r.status == "insufficient" and "at least 3" in r.message and r.estimate is None
-    c = critical_scale(frame([8, 9, 10], [30, 40, 50], [40, 40, 40]), n_boot=100)
+    c = critical_scale(frame([8, 9, 10], [30, 40, 50], [40, 40, 40]), method="crossing", noise="stated", n_boot=100)
     assert c.status == "insufficient" and "constant" in c.message
-    s = critical_scale(frame([8, 9, 10], [30, 30.2, 30.4], [40, 41, 42]), n_boot=100)
+    s = critical_scale(frame([8, 9, 10], [30, 30.2, 30.4], [40, 41, 42]), method="crossing", noise="stated", n_boot=100)
     assert s.status == "insufficient" and "usable step" in s.message
 
 
 def test_seeded_and_deterministic():
     x = np.linspace(8.0, 10.4, 6)
     f = frame(x, 25 + 15 * (x - 8), 35 + 4.0 * (x - 9.4) ** 2 + np.array([0.5, -0.4, 0.3, 0.0, -0.6, 0.2]))
-    a = critical_scale(f, n_boot=3000, seed=11)
-    b = critical_scale(f, n_boot=3000, seed=11)
-    c = critical_scale(f, n_boot=3000, seed=12)
+    a = critical_scale(f, method="crossing", noise="stated", n_boot=3000, seed=11)
+    b = critical_scale(f, method="crossing", noise="stated", n_boot=3000, seed=11)
+    c = critical_scale(f, method="crossing", noise="stated", n_boot=3000, seed=12)
     assert a == b and (a.ci_low, a.ci_high) != (c.ci_low, c.ci_high)
 
 
@@ -126,20 +126,20 @@ def test_bootstrap_schemes_and_bad_options():
     x = np.linspace(8.0, 10.4, 8)
     f = frame(x, 25 + 15 * (x - 8), 35 + 4.0 * (x - 9.3) ** 2)
     for scheme in ("noise", "intervals", "both"):
-        r = critical_scale(f, n_boot=1000, seed=0, bootstrap=scheme)
+        r = critical_scale(f, method="crossing", noise="stated", n_boot=1000, seed=0, bootstrap=scheme)
         assert r.bootstrap == scheme and r.status in ("observed", "none", "extrapolated")
     with pytest.raises(DataError):
-        critical_scale(f, bootstrap="models")
+        critical_scale(f, method="crossing", bootstrap="models")
     with pytest.raises(DataError):
         critical_scale(f, method="magic")
-    assert set(ESTIMATORS) == {"crossing", "pooled", "paper"}
+    assert set(ESTIMATORS) == {"fit", "crossing", "pooled", "paper"}
 
 
 def test_stderr_in_the_table_is_used():
     x = np.linspace(8.0, 10.4, 6)
     f = frame(x, 25 + 15 * (x - 8), 35 + 4.0 * (x - 9.3) ** 2)
-    tight = critical_scale(f.assign(**{"se:HellaSwag": 0.01, "se:TruthfulQA": 0.01}), n_boot=1000, seed=0)
-    loose = critical_scale(f.assign(**{"se:HellaSwag": 0.5, "se:TruthfulQA": 3.0}), n_boot=1000, seed=0)
+    tight = critical_scale(f.assign(**{"se:HellaSwag": 0.01, "se:TruthfulQA": 0.01}), method="crossing", noise="stated", n_boot=1000, seed=0)
+    loose = critical_scale(f.assign(**{"se:HellaSwag": 0.5, "se:TruthfulQA": 3.0}), method="crossing", noise="stated", n_boot=1000, seed=0)
     w = lambda r: (math.log10(r.ci_high) - math.log10(r.ci_low)) if (r.ci_high and r.ci_low) else math.inf  # noqa
     assert w(tight) < w(loose)
 
@@ -192,7 +192,9 @@ def test_embedded_pythia_has_no_within_family_flip():
     # METHODS-SPEC 2.2: within Pythia gamma never turns positive; the 3.5B is a pooled artefact
     r = critical_scale(data.load_base(), family="Pythia", n_boot=3000, seed=0)
     assert r.status == "none" and r.direction == "above"
-    assert r.ci_low > 1e9 and r.ci_high_unbounded
+    assert r.ci_low == 12e9 and r.ci_high_unbounded  # the slope is significantly negative at 12B (z = -2.3)
+    assert r.details["slope_z_largest"] == pytest.approx(-2.3, abs=0.05)
+    assert r.details["sign_split"]["status"] == "none"  # the robustness check agrees
 
 
 def test_summary_text(paper):

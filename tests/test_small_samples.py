@@ -7,7 +7,13 @@ import pandas as pd
 import pytest
 
 from cape import data
-from cape.coupling import family_seed, fisher_ci, local_coupling, permutation_p, population_r
+from cape.coupling import (
+    family_seed,
+    fisher_ci,
+    local_coupling,
+    permutation_p,
+    population_r,
+)
 from cape.critical import critical_scale
 from cape.diagnose import diagnose
 

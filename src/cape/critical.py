@@ -64,8 +64,18 @@ import numpy as np
 
 from . import _memory
 from ._memory import check_memory, chunk_rows, row_slices
-from .coupling import (DEFAULT_PAIR, MIN_DELTA, _f, family_arrays, family_seed, gamma_steps, percentile_ci,
-                       resolve_pair, score_frame, size_order)
+from .coupling import (
+    DEFAULT_PAIR,
+    MIN_DELTA,
+    _f,
+    family_arrays,
+    family_seed,
+    gamma_steps,
+    percentile_ci,
+    resolve_pair,
+    score_frame,
+    size_order,
+)
 from .errors import AnalysisError, DataError
 
 HORIZON = 1.0  # decades beyond the measured range that an extrapolated N_c may lie
@@ -305,7 +315,7 @@ class WithinFamilyCrossing:
             raise DataError(f"bootstrap must be 'noise', 'intervals' or 'both' for method='crossing', "
                             f"not {bootstrap!r}")
         K = len(fd.models)
-        base = dict(level=level, bootstrap=bootstrap, seed=seed, n_boot=n_boot)
+        base = {"level": level, "bootstrap": bootstrap, "seed": seed, "n_boot": n_boot}
         if K < 3:
             return _insufficient(self.name, f"family {fd.family!r}: {K} usable model(s); N_c needs at least 3 "
                                  "(two consecutive-size steps)", **base)
@@ -556,7 +566,7 @@ class PooledOffsets:
                  bootstrap: str = "models") -> NcResult:
         if bootstrap not in ("models", "noise", "both"):
             raise DataError(f"bootstrap must be 'models', 'noise' or 'both' for method='pooled', not {bootstrap!r}")
-        base = dict(level=level, bootstrap=bootstrap, seed=seed, n_boot=n_boot)
+        base = {"level": level, "bootstrap": bootstrap, "seed": seed, "n_boot": n_boot}
         n = pdata.y.size
         F = len(pdata.families)
         if F == 0 or n < F + 3:
@@ -762,7 +772,7 @@ class PaperQuadraticVertex:
     def estimate(self, pdata: PooledData, *, n_boot: int = 10_000, seed: int | None = None,
                  level: float = 0.95, bootstrap: str = "legacy") -> NcResult:
         n = pdata.y.size
-        base = dict(level=level, bootstrap="legacy-models", seed=self.seed, n_boot=n_boot)
+        base = {"level": level, "bootstrap": "legacy-models", "seed": self.seed, "n_boot": n_boot}
         if n < 4:
             return _insufficient(self.name, f"the paper's quadratic needs at least 4 models, got {n}", **base)
         a, b, c = self.fit(pdata.logn, pdata.y)
@@ -788,19 +798,131 @@ class PaperQuadraticVertex:
                                 "vertex (unstratified; mixes family levels)", details=details, **base)
 
 
-ESTIMATORS = {"crossing": WithinFamilyCrossing, "pooled": PooledOffsets, "paper": PaperQuadraticVertex}
+# ---------------------------------------------------------------------------------------------- smooth fit
+FIT_HORIZON = 0.5  # decades beyond the measured range that the whole CI of an extrapolated flip may reach
 
 
-def critical_scale(table, method: str = "crossing", *, family: str | None = None,
+class SmoothFitVertex:
+    """Default N_c estimator: weighted quadratic of B2 in log N, Fieller interval of its slope's zero.
+
+    See :mod:`cape.nc_fit` for the model. Statuses: ``observed`` (a significant U with its minimum inside the
+    measured range), ``extrapolated`` (a significant U whose whole CI lies within ``horizon`` decades beyond
+    it), ``reversal`` (a significant inverted U inside the range: bonus turning into tax), ``none``,
+    ``insufficient``. The balanced sign split of gamma (:class:`WithinFamilyCrossing`) runs beside it as a
+    robustness check (``details["sign_split"]``) when ``n_boot > 0``.
+
+    Args:
+        horizon: furthest reach (decades beyond the measured range) of an extrapolated flip's CI.
+        min_delta: ``|dB1|`` threshold of the sign-split check.
+    """
+
+    name = "fit"
+
+    def __init__(self, *, horizon: float = FIT_HORIZON, min_delta: float = MIN_DELTA, degree: int = 2,
+                 snap: bool = True):
+        self.snap = snap
+        self.horizon = horizon
+        self.min_delta = min_delta
+        self.degree = degree
+
+    def estimate(self, fd: FamilyData, *, n_boot: int = 10_000, seed: int | None = 0, level: float = 0.95,
+                 bootstrap: str = "noise") -> NcResult:
+        from .nc_fit import fit_vertex, rise_z
+
+        base = {"level": level, "bootstrap": "none (Fieller interval)", "seed": seed, "n_boot": 0}
+        x, s1, s2 = fd.logn, fd.scores[:, 0], fd.scores[:, 1]
+        nsize = int(np.unique(fd.params).size)
+        if len(s2) and np.ptp(s2) == 0:
+            return _insufficient(self.name, f"family {fd.family!r}: {fd.b2} is constant across the family; "
+                                 "gamma is 0 everywhere and N_c is undefined", **base)
+        if nsize < 4:
+            return _insufficient(self.name, f"family {fd.family!r}: {nsize} distinct size(s); the smooth fit needs "
+                                 "at least 4 (a curve through 3 points cannot be checked against the noise)",
+                                 **base)
+        base["size_range"] = (float(fd.params[0]), float(fd.params[-1]))
+        vf = fit_vertex(x, s2, fd.se[:, 1], level=level, degree=self.degree, horizon=self.horizon,
+                        snap=self.snap)
+        hz = rise_z(x, s1, fd.se[:, 0])
+        zl, zh = vf.slope_z
+        details = {"curvature_z": _f(vf.curvature_z), "slope_z_smallest": _f(zl), "slope_z_largest": _f(zh),
+                   f"{fd.b1}_rise_z": _f(hz), "fit_kind": vf.kind, "fit_coef": [_f(v) for v in vf.coef],
+                   "fit_degree": len(vf.coef) - 1, "fit_center_log10": vf.center, "lack_of_fit_chi2": _f(vf.chi2),
+                   "lack_of_fit_df": vf.df, "lack_of_fit_p": _f(vf.p_lack), "variance_scale": _f(vf.scale),
+                   "critical_value": vf.q}
+        if n_boot > 0:
+            ss = WithinFamilyCrossing(min_delta=self.min_delta).estimate(fd, n_boot=n_boot, seed=seed, level=level,
+                                                                         bootstrap=bootstrap)
+            details["sign_split"] = {"status": ss.status, "estimate": ss.estimate, "ci_low": ss.ci_low,
+                                     "ci_high": ss.ci_high, "summary": ss.summary(), "message": ss.message}
+        status, est, lo, hi, direction, msg = _fit_status(vf, fd, hz, self.horizon)
+        return NcResult(self.name, est, lo, hi, status, level=level, direction=direction,
+                        ci_low_unbounded=status == "none" and lo is None,
+                        ci_high_unbounded=status == "none" and hi is None,
+                        message=msg, details=details, **{k: v for k, v in base.items() if k != "level"})
+
+
+def _fit_status(vf, fd: FamilyData, hz: float, horizon: float):
+    """``(status, estimate, ci_low, ci_high, direction, message)`` of a :class:`~cape.nc_fit.VertexFit`."""
+    b2 = fd.b2
+    lo_r, hi_r = vf.x_range
+    zl, zh = vf.slope_z
+    ends = f"slope z = {zl:+.1f} at {_fmt_n(fd.params[0])}, {zh:+.1f} at {_fmt_n(fd.params[-1])}"
+    if not (hz > 2):
+        return ("none", None, None, None, None,
+                (f"{fd.b1} does not rise clearly across {fd.family} (slope z = {hz:+.1f}), so gamma's sign is not "
+                f"set by {b2}'s slope; no N_c"))
+    v, lo, hi = _pow10(vf.vertex), _pow10(vf.lo), _pow10(vf.hi)
+    ci = f"95% CI [{_fmt_n(lo)}, {_fmt_n(hi)}]"
+    if vf.kind == "flip":
+        return ("observed", v, lo, hi, None,
+                (f"the fitted {b2} curve falls then rises ({ends}): gamma turns from tax to bonus at {_fmt_n(v)} "
+                f"({ci}), inside the measured range"))
+    if vf.kind == "reversal":
+        return ("reversal", v, lo, hi, None,
+                (f"the fitted {b2} curve rises then falls ({ends}): gamma turns from bonus to tax at {_fmt_n(v)} "
+                f"({ci}), a reversal"))
+    if vf.kind == "flip_extrapolated":
+        side = "above" if vf.vertex > hi_r else ("below" if vf.vertex < lo_r else "at the edge of")
+        return ("extrapolated", v, lo, hi, None,
+                (f"within the measured range the slope of {b2} does not change sign significantly ({ends}); the "
+                f"fitted curve, continued up to {horizon:g} decades beyond it, bottoms out at {_fmt_n(v)} ({ci}), "
+                f"{side} the range: an extrapolated flip"))
+    if vf.kind == "reversal_extrapolated":
+        return ("none", None, None, None, None,
+                (f"the fitted {b2} curve, continued up to {horizon:g} decades beyond the range, peaks at "
+                f"{_fmt_n(v)} ({ci}): an extrapolated reversal (bonus to tax), not a flip; within the range "
+                f"{ends}"))
+    if zl < -vf.q and zh < -vf.q:
+        top = float(fd.params[-1])
+        return ("none", None, top, None, "above",
+                (f"the fitted slope of {b2}, hence gamma, is significantly negative (tax) at both ends of the range "
+                f"({ends}); a flip, if any, lies above {_fmt_n(top)}"))
+    if zl > vf.q and zh > vf.q:
+        bottom = float(fd.params[0])
+        return ("none", None, None, bottom, "below",
+                (f"the fitted slope of {b2}, hence gamma, is significantly positive (bonus) at both ends of the "
+                f"range ({ends}); a flip, if any, lies below {_fmt_n(bottom)}"))
+    direction = "above" if (zl < 0 and zh < 0) else ("below" if (zl > 0 and zh > 0) else None)
+    return ("none", None, None, None, direction,
+            (f"the slope of {b2} is not significantly of opposite signs at the two ends of the range ({ends}, "
+            f"critical |z| = {vf.q:.2f}): the data cannot place a flip"))
+
+
+ESTIMATORS = {"fit": SmoothFitVertex, "crossing": WithinFamilyCrossing, "pooled": PooledOffsets,
+              "paper": PaperQuadraticVertex}
+
+
+def critical_scale(table, method: str = "fit", *, family: str | None = None,
                    pair: Sequence[str] | str = DEFAULT_PAIR, families: Sequence[str] | None = None,
                    n_boot: int = 10_000, seed: int | None = 0, level: float = 0.95, bootstrap: str | None = None,
-                   **options) -> NcResult:
+                   noise: str = "data", **options) -> NcResult:
     """Estimate N_c with its CI and status.
 
     Args:
         table: a ScoreTable (or wide frame with ``family``, ``params`` and the two benchmarks).
-        method: ``"crossing"`` (one family; default), ``"pooled"`` (family offsets) or ``"paper"``.
-        family: the family for ``crossing`` (required when the table holds several).
+        method: ``"fit"`` (one family; default: smooth fit, :class:`SmoothFitVertex`), ``"crossing"`` (one
+            family: the sign split of gamma), ``"pooled"`` (family offsets) or ``"paper"``.
+        family: the family for ``fit``/``crossing`` (required when the table holds several).
         pair: ``(B1, B2)``; gamma = dB2/dB1.
         families: families to pool (``pooled``/``paper``; default all with >= 3 models).
         n_boot: bootstrap replicates (the paper used 10,000).
@@ -808,6 +930,9 @@ def critical_scale(table, method: str = "crossing", *, family: str | None = None
         level: CI level.
         bootstrap: resampling scheme: crossing ``noise``/``intervals``/``both``; pooled ``models``/``noise``/
             ``both``.
+        noise: ``"data"`` (default): every standard error gains the extra noise measured from the table's
+            families (:mod:`cape.noise`); ``"stated"``: the stated (or binomial) errors as they are. The
+            ``paper`` method ignores it.
         **options: estimator settings (``min_delta``, ``horizon``, ...).
 
     Returns:
@@ -815,7 +940,7 @@ def critical_scale(table, method: str = "crossing", *, family: str | None = None
 
     Example:
         >>> from cape import data
-        >>> r = critical_scale(data.load_base(), family="Pythia", n_boot=2000)
+        >>> r = critical_scale(data.load_base(), family="Pythia", n_boot=0)
         >>> r.status, r.direction
         ('none', 'above')
     """
@@ -823,10 +948,14 @@ def critical_scale(table, method: str = "crossing", *, family: str | None = None
         est = ESTIMATORS[method](**options)
     except KeyError:
         raise DataError(f"unknown N_c method {method!r}; known: {', '.join(ESTIMATORS)}") from None
-    kw = dict(n_boot=n_boot, seed=seed, level=level)
+    kw = {"n_boot": n_boot, "seed": seed, "level": level}
     if bootstrap is not None:
         kw["bootstrap"] = bootstrap
-    if method == "crossing":
+    if noise not in ("data", "stated"):
+        raise DataError(f"noise must be 'data' or 'stated', not {noise!r}")
+    if noise == "data" and method != "paper":
+        table = with_measured_noise(table, pair)
+    if method in ("fit", "crossing"):
         fd = family_data(table, family, pair)
         kw["seed"] = family_seed(seed, fd.family)  # the family's own stream: same numbers in every command
         return est.estimate(fd, **kw)
@@ -835,6 +964,16 @@ def critical_scale(table, method: str = "crossing", *, family: str | None = None
     else:
         pdata = pooled_data(table, pair, families=families, min_models=est.min_models)
     return est.estimate(pdata, **kw)
+
+
+def with_measured_noise(table, pair: Sequence[str] | str = DEFAULT_PAIR, families: Sequence[str] | None = None):
+    """The score frame of ``table`` with each benchmark's measured extra noise added to its standard errors
+    (:func:`cape.noise.estimate_noise` over ``families``, default all)."""
+    from .noise import apply_noise, estimate_noise
+
+    b1, b2 = resolve_pair(pair)
+    frame = table if _is_score_frame(table, (b1, b2)) else score_frame(table, (b1, b2))
+    return apply_noise(frame, [estimate_noise(frame, b, families=families) for b in (b1, b2)])
 
 
 # ---------------------------------------------------------------------------------------------- paper 2.3a

@@ -28,11 +28,29 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._memory import check_memory
-from .coupling import (DEFAULT_PAIR, MIN_DELTA, FamilyCoupling, PopulationCoupling, local_coupling, phase_scheme,
-                       family_seed, population_r, resolve_pair, score_frame, size_order)
-from .critical import (NcResult, PaperQuadraticVertex, PooledOffsets, WithinFamilyCrossing, family_data,
-                       pooled_data)
+from .coupling import (
+    DEFAULT_PAIR,
+    MIN_DELTA,
+    FamilyCoupling,
+    PopulationCoupling,
+    family_seed,
+    local_coupling,
+    phase_scheme,
+    population_r,
+    resolve_pair,
+    score_frame,
+    size_order,
+)
+from .critical import (
+    ESTIMATORS,
+    NcResult,
+    PaperQuadraticVertex,
+    PooledOffsets,
+    family_data,
+    pooled_data,
+)
 from .errors import AnalysisError, NotFoundError
+from .noise import NoiseEstimate, apply_noise, estimate_noise
 
 EXCLUDED_RECIPES = ("curated", "distilled")
 
@@ -139,6 +157,9 @@ class DiagnosisResult:
     families: tuple[FamilyDiagnosis, ...]
     pooled: PooledSummary
     messages: tuple[str, ...] = ()
+    noise: tuple[NoiseEstimate, ...] = ()
+    method: str = "fit"
+    noise_mode: str = "data"
 
     @property
     def pair(self) -> tuple[str, str]:
@@ -160,7 +181,8 @@ class DiagnosisResult:
         return {"pair": [self.b1, self.b2], "source": self.source, "seed": self.seed, "n_boot": self.n_boot,
                 "level": self.level, "phase_scheme": self.scheme, "min_delta": self.min_delta,
                 "families": [f.to_dict() for f in self.families], "pooled": self.pooled.to_dict(),
-                "messages": list(self.messages)}
+                "messages": list(self.messages), "method": self.method, "noise_mode": self.noise_mode,
+                "noise": [n.to_dict() for n in self.noise]}
 
     def gamma_frame(self):
         """One row per interval: family, lower, upper, N_lower, N_upper, N_mid, d1, d2, gamma, comove, phase,
@@ -222,7 +244,7 @@ def diagnose(table=None, pair: Sequence[str] | str = DEFAULT_PAIR, *, families: 
              n_boot: int = 10_000, seed: int | None = 0, level: float = 0.95, min_delta: float = MIN_DELTA,
              scheme="nature", bootstrap: str = "noise", pooled_families: Sequence[str] | None = None,
              headline: bool | None = None, width: bool = True, b1: str | None = None,
-             b2: str | None = None) -> DiagnosisResult:
+             b2: str | None = None, method: str = "fit", noise: str = "data") -> DiagnosisResult:
     """Diagnose capability coupling for every family of a score table.
 
     Args:
@@ -238,6 +260,10 @@ def diagnose(table=None, pair: Sequence[str] | str = DEFAULT_PAIR, *, families: 
         pooled_families: families to pool (default: those with >= 3 models, excluding curated/distilled
             recipes when the table records a recipe).
         headline: also compute the paper's headline on its 14-model fixture (default: when ``table`` is None).
+        method: within-family N_c estimator: ``fit`` (smooth fit with its interval; the sign split runs beside
+            it as a robustness check) or ``crossing`` (the sign split alone).
+        noise: ``data`` (default): each benchmark's extra noise is measured from the selected families and added
+            to every standard error (:mod:`cape.noise`); ``stated``: stated (or binomial) errors only.
 
     Returns:
         :class:`DiagnosisResult`.
@@ -269,7 +295,18 @@ def diagnose(table=None, pair: Sequence[str] | str = DEFAULT_PAIR, *, families: 
         fams = sel
     else:
         fams = sorted(all_fams, key=str.lower)
-    crossing = WithinFamilyCrossing(min_delta=min_delta)
+    if method not in ("fit", "crossing"):
+        from .errors import DataError
+
+        raise DataError(f"method must be 'fit' or 'crossing', not {method!r}")
+    if noise not in ("data", "stated"):
+        from .errors import DataError
+
+        raise DataError(f"noise must be 'data' or 'stated', not {noise!r}")
+    noise_est = tuple(estimate_noise(frame, b, families=fams) for b in (B1, B2))
+    if noise == "data":
+        frame = apply_noise(frame, noise_est)
+    crossing = ESTIMATORS[method](min_delta=min_delta)
     groups = _family_frames(frame)
     _check_memory(groups, fams, n_boot)
     out = []
@@ -285,8 +322,12 @@ def diagnose(table=None, pair: Sequence[str] | str = DEFAULT_PAIR, *, families: 
     if skipped:
         msgs.append(f"{len(skipped)} famil{'y' if len(skipped) == 1 else 'ies'} with too little data for N_c: "
                     f"{', '.join(skipped)}")
+    for ne in noise_est:
+        if ne.noisier_than_stated:
+            msgs.append("warning: " + ne.message + ("" if noise == "data" else
+                                                    " (not added: noise='stated' was asked for)"))
     return DiagnosisResult(B1, B2, getattr(table, "name", "scores"), seed, n_boot, level, sch.name, min_delta,
-                           tuple(out), pooled, tuple(msgs))
+                           tuple(out), pooled, tuple(msgs), noise_est, method, noise)
 
 
 #: float64 arrays of ``n_boot x models`` one family's bootstraps hold at once (N_c noise replicates, r)
@@ -310,7 +351,7 @@ def _check_memory(groups: dict, fams: Sequence[str], n_boot: int) -> None:
                  "models)", "the number of resamples (--n-boot)")
 
 
-def _one_family(sub, fam: str, b1: str, b2: str, crossing: WithinFamilyCrossing, *, n_boot: int,
+def _one_family(sub, fam: str, b1: str, b2: str, crossing, *, n_boot: int,
                 seed: int | None, level: float, min_delta: float, scheme, bootstrap: str,
                 with_width: bool = True) -> FamilyDiagnosis:
     """Diagnosis of one family from its rows ``sub`` of the score frame."""

@@ -1,0 +1,131 @@
+"""The smooth-fit N_c estimator, the measured noise and the simulation study behind the choice."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cape import data
+from cape.coupling import score_frame
+from cape.critical import critical_scale
+from cape.nc_fit import fit_vertex, slope_z_curve
+from cape.nc_simulation import SHAPES, run_study, simulate_shape
+from cape.noise import apply_noise, estimate_noise, noise_from_groups
+
+
+def frame(x, hs, tqa, family="F", se=None):
+    d = pd.DataFrame({"model": [f"{family}-{i}" for i in range(len(x))], "family": family,
+                      "params": 10 ** np.asarray(x, float), "HellaSwag": hs, "TruthfulQA": tqa})
+    if se is not None:
+        d["se:HellaSwag"], d["se:TruthfulQA"] = se
+    return d
+
+
+def test_slope_z_matches_the_hand_computed_quadratic():
+    x = np.array([8.0, 8.5, 9.0, 9.5, 10.0])
+    y = 40 + 3.0 * (x - 9.2) ** 2
+    fit = fit_vertex(x, y, np.full(5, 1.0), degree=2)
+    _a, b, c = fit.coef
+    u = x - 9.0
+    assert c == pytest.approx(3.0, abs=1e-9) and fit.vertex == pytest.approx(9.2, abs=1e-3)
+    # Var(c) = 1 / sum((u^2 - proj)^2) for unit weights: centred u^2 on this design has var 0.0875 * 5
+    X = np.vander(u, 3, increasing=True)
+    cov = np.linalg.inv(X.T @ X)
+    assert fit.curvature_z == pytest.approx(3.0 / math.sqrt(cov[2, 2]), rel=1e-9)
+    s, z = slope_z_curve(np.array(fit.coef), np.array(fit.cov), np.array([-1.0]))
+    assert s[0] == pytest.approx(b - 2 * c, abs=1e-9)
+    assert z[0] == pytest.approx((b - 2 * c) / math.sqrt(cov[1, 1] - 4 * cov[1, 2] + 4 * cov[2, 2]), rel=1e-9)
+    assert fit.kind == "flip" and fit.slope_z[0] < -fit.q and fit.slope_z[1] > fit.q
+    # the interval is snapped outward to measured sizes and holds the lowest point's neighbours
+    assert fit.lo == pytest.approx(8.5) and fit.hi == pytest.approx(10.0)
+
+
+def test_statuses_each_with_their_z():
+    x = np.linspace(8.0, 10.4, 8)
+    hs = 25 + 15 * (x - 8)
+    se = (0.3, 0.5)
+    u = critical_scale(frame(x, hs, 35 + 4.0 * (x - 9.3) ** 2, se=se), n_boot=0, noise="stated")
+    assert u.status == "observed" and u.ci_low < 10 ** 9.3 < u.ci_high and abs(math.log10(u.estimate) - 9.3) < 0.05
+    assert u.details["slope_z_smallest"] < -1.96 < 1.96 < u.details["slope_z_largest"]
+    assert f"slope z = {u.details['slope_z_smallest']:+.1f}" in u.message and "tax to bonus" in u.message
+    rev = critical_scale(frame(x, hs, 45 - 4.0 * (x - 9.3) ** 2, se=se), n_boot=0, noise="stated")
+    assert rev.status == "reversal" and "bonus to tax" in rev.message and rev.ci_low < 10 ** 9.3 < rev.ci_high
+    down = critical_scale(frame(x, hs, 48 - 6 * (x - 8), se=se), n_boot=0, noise="stated")
+    assert down.status == "none" and down.direction == "above" and down.ci_high_unbounded
+    assert down.ci_low == pytest.approx(10 ** 10.4) and "significantly negative (tax)" in down.message
+    up = critical_scale(frame(x, hs, 30 + 6 * (x - 8), se=se), n_boot=0, noise="stated")
+    assert up.status == "none" and up.direction == "below" and up.ci_low_unbounded
+    xe = np.linspace(8.0, 9.6, 7)  # vertex 0.3 decades above the range
+    ext = critical_scale(frame(xe, 25 + 15 * (xe - 8), 35 + 10.0 * (xe - 9.9) ** 2, se=(0.1, 0.1)), n_boot=0,
+                         noise="stated")
+    assert ext.status == "extrapolated" and ext.ci_low < 10 ** 9.9 < ext.ci_high and "extrapolated" in ext.message
+    flat = critical_scale(frame(x, hs, 40 + np.array([0.5, -0.5, 0.2, 0, -0.3, 0.4, -0.1, 0.1])), n_boot=0,
+                          noise="stated")
+    assert flat.status == "none" and flat.ci_low_unbounded and flat.ci_high_unbounded
+    assert "cannot place a flip" in flat.message
+
+
+def test_lack_of_fit_widens_instead_of_overclaiming():
+    x = np.linspace(8.0, 10.4, 8)
+    hs = 25 + 15 * (x - 8)
+    wiggle = np.array([3.0, -3.0, 3.0, -3.0, 3.0, -3.0, 3.0, -3.0])
+    tqa = 35 + 4.0 * (x - 9.3) ** 2 + wiggle
+    r = critical_scale(frame(x, hs, tqa, se=(0.3, 0.5)), n_boot=0, noise="stated")
+    assert r.details["lack_of_fit_p"] < 0.05 and r.details["variance_scale"] > 10
+    assert r.details["critical_value"] == pytest.approx(2.5706, abs=1e-3)  # Student t, 5 df
+
+
+def test_three_sizes_are_not_enough_for_the_fit():
+    r = critical_scale(frame([8, 9, 10], [30, 40, 50], [45, 40, 44]), n_boot=0)
+    assert r.status == "insufficient" and "at least 4" in r.message
+
+
+def test_noise_measured_from_residuals_recovers_the_planted_extra_noise():
+    rng = np.random.default_rng(0)
+    groups = []
+    for _ in range(40):
+        x = np.sort(rng.uniform(8, 10.5, 7))
+        y = 40 + 3 * (x - 9.2) ** 2 + rng.normal(0, math.hypot(1.0, 2.0), 7)  # stated 1, true sqrt(5)
+        groups.append((x, y, np.full(7, 1.0)))
+    est = noise_from_groups("TruthfulQA", groups)
+    assert est.df == 40 * 4 and est.noisier_than_stated and est.p < 1e-6
+    assert est.extra_sd == pytest.approx(2.0, abs=0.25)
+    assert f"{est.extra_sd:.2g} pp" in est.message and f"{est.df} df" in est.message
+    honest = noise_from_groups("TruthfulQA", [(x, 40 + 3 * (x - 9.2) ** 2 + rng.normal(0, 1.0, 7), se)
+                                              for x, _, se in groups])
+    assert not honest.noisier_than_stated and honest.extra_sd < 0.3
+
+
+def test_noise_is_added_and_the_input_kept():
+    f = score_frame(data.load_base(), ("HellaSwag", "TruthfulQA"))
+    before = f.copy()
+    est = [estimate_noise(f, b) for b in ("HellaSwag", "TruthfulQA")]
+    g = apply_noise(f, est)
+    pd.testing.assert_frame_equal(f, before)
+    hs = est[0]
+    assert hs.noisier_than_stated and hs.extra_sd > 1.0  # HellaSwag: far more scatter than 10,042 items give
+    np.testing.assert_allclose(g["se:HellaSwag"], np.sqrt(f["se:HellaSwag"] ** 2 + hs.extra_sd ** 2))
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_generators_plant_what_they_say(shape):
+    fam = simulate_shape(np.random.default_rng(1), shape, n_models=8, noise_sd=1.0, depth=4.0)
+    x, t = np.array(fam.truth["log10_n"]), np.array(fam.truth["tqa"])
+    if fam.kind == "flip":
+        assert np.all(np.diff(t[x < fam.log10_nc]) < 0) and np.all(np.diff(t[x > fam.log10_nc]) > 0)
+        assert min(t[0], t[-1]) - t.min() <= 4.0 + 1e-9
+    elif fam.kind == "reversal":
+        assert np.all(np.diff(t[x < fam.log10_nc]) > 0) and np.all(np.diff(t[x > fam.log10_nc]) < 0)
+    else:
+        d = np.diff(t)
+        assert np.all(d > 0) or np.all(d < 0)
+
+
+def test_small_simulation_study_meets_the_targets():
+    s = run_study(3, cohort_size=6, seed=11)
+    assert s.n == 4 * 3 * 3 * 6
+    assert s.coverage >= 0.93, s.to_dict()
+    # per regime <= 5% in the full benchmark (benchmarks/bench_nc.py); here a few families per regime
+    assert s.false_flip_all <= 0.05, s.to_dict()
+    assert s.power_target >= 0.75, s.to_dict()
