@@ -107,10 +107,36 @@ def _quantile_inf(s: np.ndarray, a: float) -> tuple[float, float]:
     return out[0], out[1]
 
 
+def _t_two_sided_exact(t2: float, df: int) -> float:
+    """``P(|T| > t)`` for Student's t with integer ``df`` by the finite closed form (Abramowitz and Stegun
+    26.7.3/26.7.4): ``A = (2/pi)(theta + sin theta (cos theta + 2/3 cos^3 theta + ...))`` for odd ``df``,
+    ``A = sin theta (1 + 1/2 cos^2 theta + 1*3/(2*4) cos^4 theta + ...)`` for even, ``theta = atan(t/sqrt(df))``;
+    the p-value is ``1 - A``. Exact up to rounding, so accurate to ~1e-15 absolute."""
+    theta = math.atan(math.sqrt(t2 / df))
+    s, c2 = math.sin(theta), math.cos(theta) ** 2
+    if df % 2:
+        term = total = math.cos(theta) if df > 1 else 0.0
+        for k in range(3, df, 2):  # coefficients 2/3, 2*4/(3*5), ... times cos^k
+            term *= c2 * (k - 1) / k
+            total += term
+        a = 2.0 / math.pi * (theta + s * total)
+    else:
+        term = total = 1.0
+        for k in range(2, df, 2):  # coefficients 1/2, 1*3/(2*4), ... times cos^k
+            term *= c2 * (k - 1) / k
+            total += term
+        a = s * total
+    return max(0.0, 1.0 - a)
+
+
 def pearson_pvalue(r: float, n: int) -> float | None:
-    """Two-sided p-value of Pearson's r under normality (the t test of ``scipy.stats.pearsonr``), as the
-    regularised incomplete beta ``I_{df/(df+t^2)}(df/2, 1/2)``, ``df = n - 2`` (``scipy.special`` imports in a
-    fraction of the time ``scipy.stats`` takes).
+    """Two-sided p-value of Pearson's r under normality (the t test of ``scipy.stats.pearsonr``):
+    ``P(|T_df| > t)`` with ``t^2 = r^2 df / (1 - r^2)``, ``df = n - 2``.
+
+    Computed by the exact finite form of Student's t for integer degrees of freedom (no import); when that
+    would leave fewer than ~9 significant digits (p < 1e-6) or ``df > 300``, by ``scipy.special.betainc``
+    (``I_{df/(df+t^2)}(df/2, 1/2)``), which is kept off the common path because importing it takes longer
+    than a whole ``cape diagnose`` bootstrap. The two agree to 2e-9 relative (checked in the tests).
 
     Example:
         >>> f"{pearson_pvalue(-0.9886223474431346, 8):.3e}"
@@ -121,9 +147,13 @@ def pearson_pvalue(r: float, n: int) -> float | None:
     df = n - 2
     if abs(r) >= 1.0:
         return 0.0
+    t2 = r * r * df / (1.0 - r * r)
+    if df <= 300:
+        p = _t_two_sided_exact(t2, df)
+        if p >= 1e-6:
+            return p
     from scipy.special import betainc
 
-    t2 = r * r * df / (1.0 - r * r)
     return float(betainc(df / 2.0, 0.5, df / (df + t2)))
 
 
@@ -150,9 +180,9 @@ def fisher_ci(r: float, n: int, level: float = 0.95) -> tuple[float, float]:
     """
     if n <= 3:
         return (-1.0, 1.0)
-    from scipy.special import ndtri
+    from statistics import NormalDist
 
-    q = float(ndtri(0.5 + level / 2.0))
+    q = NormalDist().inv_cdf(0.5 + level / 2.0)
     z = math.atanh(max(min(r, 1.0 - 1e-15), -1.0 + 1e-15))
     h = q / math.sqrt(n - 3)
     return (math.tanh(z - h), math.tanh(z + h))

@@ -1,0 +1,92 @@
+"""Start-up: each command imports only what it uses.
+
+Every command path runs in a fresh interpreter and the heavy modules it loaded are listed: ``--help`` of every
+command loads none of them; the main job (``cape diagnose``) and the light commands load numpy and pandas but
+never scipy (``scipy.special`` alone takes longer to import than the whole bootstrap), scikit-learn, pysindy,
+plotting libraries or torch.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SRC = str(Path(__file__).resolve().parents[1] / "src")
+HEAVY = ("numpy", "pandas", "scipy", "scipy.special", "scipy.stats", "sklearn", "pysindy", "matplotlib", "plotly",
+         "streamlit", "torch", "transformers", "huggingface_hub", "statsmodels")
+NEVER_ON_MAIN_PATH = ("scipy", "sklearn", "pysindy", "matplotlib", "plotly", "streamlit", "torch", "transformers")
+
+_PROBE = """
+import contextlib, io, json, sys
+from cape.cli import main
+runs = json.loads(sys.argv[1])
+codes = []
+for argv in runs:
+    with contextlib.redirect_stdout(io.StringIO()):
+        codes.append(main(argv))
+print(json.dumps({"codes": codes, "loaded": [m for m in json.loads(sys.argv[2]) if m in sys.modules]}))
+"""
+
+
+def _loaded(*runs: list[str], tmp_path: Path) -> dict:
+    env = dict(os.environ, PYTHONPATH=SRC + os.pathsep + os.environ.get("PYTHONPATH", ""),
+               CAPE_CACHE_DIR=str(tmp_path / "cache"))
+    out = subprocess.run([sys.executable, "-c", _PROBE, json.dumps(list(runs)), json.dumps(HEAVY)],
+                         capture_output=True, text=True, env=env, timeout=600, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _commands() -> list[str]:
+    from cape.cli import app
+    from typer.main import get_command
+
+    return sorted(get_command(app).commands)
+
+
+def test_every_help_loads_no_heavy_module(tmp_path):
+    cmds = _commands()
+    assert {"diagnose", "claims", "report", "heads", "steer", "cache"} <= set(cmds)
+    res = _loaded(["--help"], *[[c, "--help"] for c in cmds], tmp_path=tmp_path)
+    assert res["loaded"] == [], f"--help imported {res['loaded']}"
+    assert set(res["codes"]) == {0}
+
+
+def test_diagnose_loads_numpy_and_pandas_only(tmp_path):
+    res = _loaded(["diagnose", "--n-boot", "50"], tmp_path=tmp_path)
+    assert res["codes"] == [0]
+    assert not set(res["loaded"]) & set(NEVER_ON_MAIN_PATH), res["loaded"]
+    assert {"numpy", "pandas"} <= set(res["loaded"])
+
+
+@pytest.mark.parametrize("argv", [["data"], ["cache", "info"]])
+def test_light_commands_stay_light(tmp_path, argv):
+    res = _loaded(argv, tmp_path=tmp_path)
+    assert res["codes"] == [0]
+    assert not set(res["loaded"]) & set(NEVER_ON_MAIN_PATH), res["loaded"]
+
+
+def test_import_free_pvalue_and_quantile_equal_scipy():
+    """The t-test p-value and the normal quantile used on the diagnose path need no scipy import, and agree
+    with scipy.special (betainc, ndtri) to 2e-9 relative over n = 3..302 and |r| < 1."""
+    import numpy as np
+    from scipy.special import betainc
+
+    from cape.coupling import fisher_ci, pearson_pvalue
+
+    worst = 0.0
+    for n in range(3, 303, 7):
+        df = n - 2
+        for r in np.linspace(-0.99999, 0.99999, 41):
+            t2 = r * r * df / (1 - r * r)
+            ref = float(betainc(df / 2, 0.5, df / (df + t2)))
+            got = pearson_pvalue(float(r), n)
+            worst = max(worst, abs(got - ref) / ref if ref > 0 else got)
+    assert worst < 2e-9
+    assert f"{pearson_pvalue(-0.9886223474431346, 8):.4e}" == "3.6508e-06"
+    lo, hi = fisher_ci(-0.9886, 8)
+    assert (round(lo, 4), round(hi, 4)) == (-0.998, -0.9359)
