@@ -31,6 +31,8 @@ class StubHub:
         self.mode = "ok"
         self.hang_s = 3.0
         self.truncate: set[str] = set()
+        #: with mode "ok": requests whose path contains this text do not answer in time
+        self.hang_on: str | None = None
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -106,7 +108,7 @@ class StubHub:
         parts = urlsplit(h.path)
         path = unquote(parts.path)
         self.log.append((method, h.path))
-        if self.mode == "hang":
+        if self.mode == "hang" or (self.hang_on is not None and self.hang_on in h.path):
             time.sleep(self.hang_s)
             try:
                 self._send(h, 503, b"late", method=method)

@@ -52,10 +52,10 @@ def test_download_v2_contents_every_row_carries_source_and_revision(hub):
 
 def test_cache_hit_makes_no_second_download(hub):
     sources.fetch_leaderboard("v2", settings=settings())
-    n_get = len(hub.requests("GET", "/resolve/"))
-    assert n_get == 1
+    assert len(hub.requests("GET", "/resolve/")) == 1
+    n_file = len(hub.requests(None, "/resolve/"))
     snap = sources.fetch_leaderboard("v2", settings=settings())
-    assert len(hub.requests("GET", "/resolve/")) == n_get  # no file fetched again
+    assert len(hub.requests(None, "/resolve/")) == n_file  # the cached file: not even a HEAD
     assert not snap.from_cache  # the Hub was asked which commit is current
 
 
@@ -125,6 +125,15 @@ def test_timeout_without_cache_is_one_sentence(hub):
         sources.fetch_leaderboard("v2", settings=settings(timeout=0.3, retries=0))
     assert str(ei.value) == (f"dataset {CONTENTS}: no answer from {hub.url} within 0.3 s (1 tries); nothing is "
                              "cached; run `cape fetch leaderboard --version v2` when online")
+
+
+def test_a_file_that_does_not_come_is_one_sentence_after_the_timeout(hub):
+    hub.hang_on, hub.hang_s = "/resolve/", 3.0
+    t0 = time.perf_counter()
+    with pytest.raises(HubUnavailableError) as ei:
+        sources.fetch_leaderboard("v2", settings=settings(timeout=0.3, retries=0))
+    assert time.perf_counter() - t0 < 2.5  # not huggingface_hub's minute-long metadata retries
+    assert str(ei.value) == (f"dataset {CONTENTS}: {PARQUET}: no answer from {hub.url} within 0.3 s (1 tries)")
 
 
 def test_server_error_retried_then_one_sentence(hub):

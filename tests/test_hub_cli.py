@@ -72,3 +72,13 @@ def test_fetch_v1_org_and_results(hub, capsys):
     d = json.loads(capsys.readouterr().out)
     assert d["rows"] == 4 and sorted(d["sources"][0]["benchmarks"]) == ["ARC-Challenge", "HellaSwag", "TruthfulQA",
                                                                   "WinoGrande"]
+
+
+def test_fetch_results_skips_a_repository_file_that_is_not_lm_eval(hub, capsys):
+    hub.add("model", "facebook/opt-350m", {"results_training.json": b'{"loss": 1.5}'})
+    assert main(["fetch", "results", "facebook/opt-350m", "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["rows"] == 4 and [s["repo_id"] for s in d["sources"]] == [V1]
+    assert len(d["unread"]) == 1 and "hf://models/facebook/opt-350m@" in d["unread"][0]
+    assert main(["fetch", "results", "facebook/opt-350m", "--source", "model"]) == 2
+    assert "the result files found hold no scores CAPE reads" in capsys.readouterr().err

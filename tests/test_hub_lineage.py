@@ -44,6 +44,8 @@ def test_v1_family_matches_the_embedded_opt_numbers(hub):
     fam = find_family("facebook/opt-1.3b", "HellaSwag:TruthfulQA", settings=HubSettings.from_env())
     assert fam.family == "facebook/opt-*" and list(fam.members) == OPT and fam.scores_from == "v1"
     assert fam.model_type == "pretrained" and fam.base_model is None and fam.precisions == ("float16",)
+    lone_ft = find_family("Alsebay/Qwen2.5-7B-test-novelist", "BBH:MMLU-Pro", settings=HubSettings.from_env())
+    assert (lone_ft.model_type, lone_ft.base_model) == ("fine-tuned", "Qwen/Qwen2.5-7B")
     sha = hub.repos[("dataset", V1)]["refs"]["main"]
     assert fam.table.long["source"].str.startswith(f"hf://datasets/{V1}@{sha}/facebook/opt-").all()
     hubres = diagnose(fam.table, "HS:TQA", families=[fam.family], n_boot=200, seed=0)
@@ -62,8 +64,8 @@ def test_v2_pair_states_precisions_and_lone_fine_tunes(hub):
     fam = find_family("Qwen/Qwen2.5-0.5B-Instruct", "BBH:IFEval", settings=s)
     assert fam.family == "Qwen/Qwen2.5-*-Instruct" and len(fam.members) == 7 and fam.scores_from == "v2"
     assert fam.precisions == ("bfloat16", "float16") and fam.base_model == "Qwen/Qwen2.5-0.5B"
-    assert ("Qwen/Qwen2.5-0.5B-Instruct is listed 2 times on the leaderboard v2 (bfloat16, float16); the first "
-            "(bfloat16) is used and the others are not") in fam.notes
+    assert ("Qwen/Qwen2.5-0.5B-Instruct is listed 2 times on the leaderboard v2 (bfloat16, float16); the bfloat16 "
+            "evaluation is used (one precision per model, in the order bfloat16, float16, float32)") in fam.notes
     assert fam.table.wide().loc["Qwen/Qwen2.5-0.5B-Instruct", "BBH"] == pytest.approx(8.434864, abs=1e-6)
     lone = find_family("Alsebay/Qwen2.5-7B-test-novelist", "BBH:MMLU-Pro", settings=s)
     assert lone.family == "Qwen/Qwen2.5-*" and lone.diagnosed == "Qwen/Qwen2.5-7B"

@@ -130,15 +130,26 @@ def results_cmd(
     if not (json_ or s.offline):
         err_console.print(f"[dim]asking {s.endpoint} (timeout {s.timeout:g} s) ...[/]")
     snaps = fetch_results(model, source=source, revision=revision, v1_repo=v1_repo, settings=s)
-    read = [(snap, *read_snapshot(snap, keep_going=True)) for snap in snaps]
+    from ..errors import DataError
+
+    read, unread = [], []
+    for snap in snaps:
+        try:
+            read.append((snap, *read_snapshot(snap, keep_going=True)))
+        except DataError as e:  # e.g. a model repository whose results*.json are not lm-eval files
+            unread.append(str(e))
+    if not read:
+        raise DataError(f"{model}: the result files found hold no scores CAPE reads ({'; '.join(unread)})")
     table = read[0][1] if len(read) == 1 else ScoreTable.concat([t for _, t, _ in read], name=model)
     if output is not None:
         _write(table, output)
     if json_:
         emit_json({"model": model, "rows": len(table), "sources": [_summary(sn, t, r) for sn, t, r in read],
-                   "output": output.as_posix() if output is not None else None})
+                   "unread": unread, "output": output.as_posix() if output is not None else None})
         return
     for snap, t, _r in read:
         _say(snap, t, model)
+    for u in unread:
+        err_console.print(f"[yellow]note:[/] not read: {u}")
     if output is not None:
         console.print(f"wrote {len(table)} scores to {output.as_posix()}")

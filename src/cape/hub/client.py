@@ -255,10 +255,22 @@ def list_tree(repo_id: str, repo_type: str, sha: str, path: str, settings: HubSe
 
 
 def download(repo_id: str, repo_type: str, sha: str, filename: str, settings: HubSettings) -> Path:
-    """One file at commit ``sha`` into the cache (no request at all when it is already there)."""
+    """One file at commit ``sha`` into the cache (no request at all when it is already there).
+
+    The body is fetched by huggingface_hub with its own bounded retries (``HF_HUB_DOWNLOAD_TIMEOUT`` seconds per
+    read, resuming a download cut by a network error); a file that arrives shorter than announced is discarded."""
     hf = _hf()
     _quiet()
     what = f"{_where(repo_id, repo_type)}: {filename}"
+    cached = hf.try_to_load_from_cache(repo_id, filename, cache_dir=settings.cache_dir, revision=sha,
+                                       repo_type=repo_type)
+    if isinstance(cached, str):
+        return Path(cached)
+    # hf_hub_download retries a failed metadata request for up to minutes; one short request first keeps a Hub
+    # that stops answering to a single sentence after ``timeout`` seconds
+    url = hf.hf_hub_url(repo_id, filename, repo_type=repo_type, revision=sha, endpoint=settings.endpoint)
+    _call(settings, what, hf.get_hf_file_metadata, url, token=settings.token, timeout=settings.timeout,
+          endpoint=settings.endpoint)
     p = _call(settings, what, hf.hf_hub_download, repo_id, filename, repo_type=repo_type, revision=sha,
               cache_dir=settings.cache_dir, endpoint=settings.endpoint, etag_timeout=settings.timeout,
               token=settings.token)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ..errors import DataError, HubUnavailableError, NotFoundError
+from ..errors import HubUnavailableError, NotFoundError
 from .client import HubSettings
 from .sources import (
     LEADERBOARD_REPOS,
@@ -108,49 +108,53 @@ class HubFamily:
 
 
 # ----------------------------------------------------------------------------------------------- lineage
-def _contents_frame(snap) -> pd.DataFrame:
-    frames = []
+def _contents(snap):
+    """The v2 contents read by the leaderboard reader, and ``{model (lower case): precisions in file order}``."""
+    table, _report = read_snapshot(snap)
+    precs: dict[str, list[str]] = {}
     for p in snap.files.values():
         try:
-            frames.append(pd.read_parquet(p))
-        except Exception as e:  # noqa: BLE001 - a broken table is the data's fault
-            raise DataError(f"{snap.source(next(k for k, v in snap.files.items() if v == p))}: not a readable "
-                            f"Parquet table ({type(e).__name__})") from None
-    df = pd.concat(frames, ignore_index=True)
-    if "fullname" not in df.columns:
-        raise DataError(f"{snap.repo_id}@{snap.sha[:7]}: no 'fullname' column; not the leaderboard v2 contents")
-    return df
+            df = pd.read_parquet(p)
+        except Exception:  # noqa: BLE001 - the reader has read it; a column it lacks is simply unknown
+            continue
+        if {"fullname", "Precision"} <= set(df.columns):
+            for m, pr in zip(df["fullname"].astype(str), df["Precision"].astype(str)):
+                precs.setdefault(m.strip().lower(), []).append(pr)
+    return table, precs
 
 
-def _clean_base(v) -> str | None:
-    if not isinstance(v, str) or not v.strip():
-        return None
-    v = re.sub(r"\s*\((merge|adapter|finetune|quantized)\)\s*$", "", v.strip(), flags=re.I)
-    return v or None
+def _attr(row, col: str) -> str | None:
+    v = row.get(col) if hasattr(row, "get") else None
+    return str(v) if isinstance(v, str) and v.strip() else None
 
 
-def lineage_of(model: str, contents: pd.DataFrame | None) -> dict:
-    """The leaderboard v2's word on ``model``: precisions, type, base model (empty when not listed)."""
-    if contents is None:
-        return {"listed": False, "precisions": (), "type": None, "base": None, "notes": []}
-    rows = contents[contents["fullname"].astype(str).str.lower() == model.lower()]
-    if rows.empty:
-        return {"listed": False, "precisions": (), "type": None, "base": None,
-                "notes": [f"{model} is not in the leaderboard v2 contents, so its lineage (base model, type) is "
-                          "unknown"]}
-    first = rows.iloc[0]
-    precs = tuple(str(p) for p in rows.get("Precision", pd.Series(["?"] * len(rows))))
-    notes = []
-    if len(rows) > 1:
-        notes.append(f"{model} is listed {len(rows)} times on the leaderboard v2 ({', '.join(precs)}); the first "
-                     f"({precs[0]}) is used and the others are not")
-    typ = str(first["Type"]).strip() if "Type" in rows.columns and pd.notna(first["Type"]) else None
-    if typ:
-        typ = re.sub(r"^[^\w]+", "", typ).strip() or typ
-    base = _clean_base(first.get("Base Model")) if "Base Model" in rows.columns else None
+def lineage_of(model: str, table, precisions: dict | None = None) -> dict:
+    """The leaderboard v2's word on ``model`` (the reader's ``base_model`` and ``model_type``, the precisions it
+    was evaluated in); ``listed`` is False when the table lacks it."""
+    from ..ingest.leaderboard import PRECISION_ORDER
+
+    empty = {"listed": False, "precisions": (), "type": None, "base": None, "notes": []}
+    if table is None:
+        return empty
+    mf = table.model_frame()
+    key = {str(m).lower(): m for m in mf.index}.get(model.lower())
+    if key is None:
+        return {**empty, "notes": [f"{model} is not in the leaderboard v2 contents, so its lineage (base model, "
+                                   "type) is unknown"]}
+    row = mf.loc[key]
+    base = _attr(row, "base_model")
     if base is not None and base.lower() == model.lower():
         base = None
-    return {"listed": True, "precisions": precs, "type": typ, "base": base, "notes": notes}
+    precs = tuple((precisions or {}).get(model.lower(), ()))
+    notes = []
+    if len(precs) > 1:
+        def rank(i):
+            p = precs[i].lower()
+            return (PRECISION_ORDER.index(p) if p in PRECISION_ORDER else len(PRECISION_ORDER), i)
+        kept = precs[min(range(len(precs)), key=rank)]
+        notes.append(f"{model} is listed {len(precs)} times on the leaderboard v2 ({', '.join(precs)}); the {kept} "
+                     f"evaluation is used (one precision per model, in the order {', '.join(PRECISION_ORDER)})")
+    return {"listed": True, "precisions": precs, "type": _attr(row, "model_type"), "base": base, "notes": notes}
 
 
 # ----------------------------------------------------------------------------------------------- the family
@@ -245,15 +249,15 @@ def _find(model: str, pair, *, settings: HubSettings, contents_repo, v1_repo, re
     s = settings
     b1, b2 = resolve_pair(pair)
     notes: list[str] = []
-    contents, csnap = None, None
+    contents, precs, csnap = None, {}, None
     try:
         csnap = fetch_leaderboard("v2", repo_id=contents_repo, revision=revision, settings=s)
-        contents = _contents_frame(csnap)
+        contents, precs = _contents(csnap)
         if csnap.message:
             notes.append(csnap.message)
     except HubUnavailableError as e:
         notes.append(f"lineage unknown: {e}")
-    lin = lineage_of(model, contents)
+    lin = lineage_of(model, contents, precs)
     notes += lin["notes"]
     use_v2 = b1 in V2_BENCHMARKS and b2 in V2_BENCHMARKS
     target = model
@@ -265,13 +269,13 @@ def _find(model: str, pair, *, settings: HubSettings, contents_repo, v1_repo, re
         if not lin["listed"]:
             raise NotFoundError(f"--hub {model}: not in the leaderboard v2 contents ({csnap.repo_id}@"
                                 f"{csnap.sha[:7]})")
-        names = contents["fullname"].astype(str).tolist()
+        names = contents.models
         members = siblings(model, names)
         if len(members) < 2 and lin["base"]:
             notes.append(_lone(model, lin["base"]))
             target = lin["base"]
             members = siblings(target, names)
-        table, _ = read_snapshot(csnap)
+        table = contents
         snaps = [csnap]
     else:
         members, snap = _v1_family(model, s, v1_repo)
