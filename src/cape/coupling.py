@@ -498,12 +498,16 @@ def score_frame(table, benchmarks: Sequence[str]):
     if missing:
         raise DataError(f"{table.name}: no {', '.join(missing)} scores (benchmarks present: "
                         f"{', '.join(table.benchmarks)})")
-    order = pd.unique(table.long["model"])
-    wide = table.wide(bs).reindex(order)
-    se = table.stderr_wide(bs).reindex(order)
-    for b in bs:
-        wide[f"se:{b}"] = se[b].to_numpy(float)
-    return wide
+    def build():
+        order = pd.unique(table.long["model"])
+        wide = table.wide(bs).reindex(order)
+        se = table.stderr_wide(bs).reindex(order)
+        for b in bs:
+            wide[f"se:{b}"] = se[b].to_numpy(float)
+        return wide
+
+    memo = getattr(table, "memo", None)  # built once per table and benchmark set
+    return memo(("score_frame", tuple(bs)), build) if memo is not None else build()
 
 
 def _wide(table, benchmarks: Sequence[str]):

@@ -303,6 +303,23 @@ class ScoreTable:
         return s
 
     # ------------------------------------------------------------------ views
+    def memo(self, key: tuple, build):
+        """A derived frame built once per table and ``key`` (a table does not change once built); each call
+        gets its own copy, so a caller may modify what it receives.
+
+        Args:
+            key: hashable identity of the view, e.g. ``("wide", ("HellaSwag", "TruthfulQA"), False, False)``.
+            build: zero-argument function that computes the frame the first time.
+
+        Returns:
+            A copy of the memoised frame.
+        """
+        cache = self.__dict__.setdefault("_memo", {})
+        k = (id(self._df), *key)  # a replaced _df invalidates every view
+        if k not in cache:
+            cache[k] = build()
+        return cache[k].copy()
+
     @property
     def long(self) -> pd.DataFrame:
         """A copy of the tidy long table."""
@@ -335,9 +352,11 @@ class ScoreTable:
     def model_frame(self) -> pd.DataFrame:
         """One row per model with its attributes (family, params, lab, is_base, recipe, date), sorted by
         family then params."""
-        g = self._df.groupby("model", sort=False)
-        out = g[list(MODEL_ATTRS)].first()
-        return out.sort_values(["family", "params"], na_position="last", kind="stable")
+        def build():
+            out = self._df.groupby("model", sort=False)[list(MODEL_ATTRS)].first()
+            return out.sort_values(["family", "params"], na_position="last", kind="stable")
+
+        return self.memo(("model_frame",), build)
 
     def variants(self) -> pd.DataFrame:
         """Metric variants and shots per benchmark with model counts."""
@@ -375,6 +394,9 @@ class ScoreTable:
         """
         bs = [catalog.canonical(b) for b in benchmarks] if benchmarks else self.benchmarks
         self.check_variants(bs, force=force)
+        return self.memo(("wide", tuple(bs), force, dropna), lambda: self._wide(bs, dropna))
+
+    def _wide(self, bs: list[str], dropna: bool) -> pd.DataFrame:
         df = self._df[self._df["benchmark"].isin(bs)]
         piv = df.pivot_table(index="model", columns="benchmark", values="score", aggfunc="mean")
         for b in bs:
@@ -391,6 +413,9 @@ class ScoreTable:
         """Standard errors in the layout of :meth:`wide`; missing ones come from the binomial error of the
         benchmark's item count."""
         bs = [catalog.canonical(b) for b in benchmarks] if benchmarks else self.benchmarks
+        return self.memo(("stderr_wide", tuple(bs)), lambda: self._stderr_wide(bs))
+
+    def _stderr_wide(self, bs: list[str]) -> pd.DataFrame:
         df = self._df[self._df["benchmark"].isin(bs)].copy()
         fill = [catalog.binomial_stderr(s, b) for s, b in zip(df["score"], df["benchmark"])]
         df["se"] = df["stderr"].where(df["stderr"].notna(), pd.Series(fill, index=df.index))
