@@ -190,3 +190,19 @@ def test_fetch_results_reads_the_v1_folder_and_the_model_repo(hub):
         sources.fetch_results("facebook/opt-999m", settings=settings())
     with pytest.raises(DataError, match="expected a Hub id ORG/NAME"):
         sources.fetch_results("not a model", settings=settings())
+
+
+def test_fetch_results_from_the_v2_details_dataset(hub):
+    root = DATA / "details"
+    files = {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*.json")}
+    files["Qwen__Qwen2.5-0.5B/samples_leaderboard_bbh_2024-09-19T01-53-55.171307.jsonl"] = b"{}\n"
+    sha = hub.add("dataset", "open-llm-leaderboard/Qwen__Qwen2.5-0.5B-details", files)
+    (snap,) = sources.fetch_results("Qwen/Qwen2.5-0.5B", source="v2", settings=settings())
+    assert list(snap.files) == ["Qwen__Qwen2.5-0.5B/results_2024-09-19T01-53-55.171307.json"]
+    table, _ = sources.read_snapshot(snap)
+    w = table.wide()
+    # the raw BBH and MMLU-Pro scores of the contents excerpt, in percent
+    assert w.loc["Qwen/Qwen2.5-0.5B", "BBH"] == pytest.approx(32.748148, abs=1e-5)
+    assert w.loc["Qwen/Qwen2.5-0.5B", "MMLU-Pro"] == pytest.approx(19.057513, abs=1e-5)
+    assert set(table.long["source"]) == {f"hf://datasets/open-llm-leaderboard/Qwen__Qwen2.5-0.5B-details@{sha}/"
+                                         "Qwen__Qwen2.5-0.5B/results_2024-09-19T01-53-55.171307.json"}

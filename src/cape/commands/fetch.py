@@ -108,12 +108,16 @@ def leaderboard_cmd(
 @fetch_app.command("results")
 def results_cmd(
     model: str = typer.Argument(..., help="The model, ORG/NAME as on the Hub (e.g. EleutherAI/pythia-1b)."),
-    source: str = typer.Option("all", "--source", help="v1 (the archived leaderboard results), model (lm-eval "
+    source: str = typer.Option("all", "--source", help="v1 (the archived leaderboard results), v2 (the model's "
+                                                       "leaderboard v2 details dataset), model (lm-eval "
                                                        "results*.json in the model's repository) or all."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Also write the scores (.csv or .json)."),
     revision: str = typer.Option("main", "--revision", help="Revision of the model repository."),
     v1_repo: Optional[str] = typer.Option(None, "--v1-repo", help="Dataset of the archived v1 results (default "
                                                                   "open-llm-leaderboard-old/results)."),
+    details_repo: Optional[str] = typer.Option(None, "--details-repo", help="The model's v2 details dataset "
+                                                                            "(default open-llm-leaderboard/"
+                                                                            "ORG__NAME-details)."),
     cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help=_CACHE_HELP),
     timeout: Optional[float] = typer.Option(None, "--timeout", help=_TIMEOUT_HELP),
     offline: bool = typer.Option(False, "--offline", help=_OFFLINE_HELP),
@@ -121,7 +125,8 @@ def results_cmd(
 ) -> None:
     """Get a model's published result files into the Hub cache and read them.
 
-    Sources: its folder in the archived leaderboard v1 results and lm-eval results*.json in its own repository."""
+    Sources: its folder in the archived leaderboard v1 results, its leaderboard v2 details dataset and lm-eval
+    results*.json in its own repository."""
     from ..hub import fetch_results, read_snapshot
     from ..scores import ScoreTable
 
@@ -129,7 +134,8 @@ def results_cmd(
     s = _settings(cache_dir, timeout, offline)
     if not (json_ or s.offline):
         err_console.print(f"[dim]asking {s.endpoint} (timeout {s.timeout:g} s) ...[/]")
-    snaps = fetch_results(model, source=source, revision=revision, v1_repo=v1_repo, settings=s)
+    snaps = fetch_results(model, source=source, revision=revision, v1_repo=v1_repo, details_repo=details_repo,
+                          settings=s)
     from ..errors import DataError
 
     read, unread = [], []

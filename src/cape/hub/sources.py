@@ -6,6 +6,7 @@ source          repository (dataset unless said)                     what is fet
 ==============  ===================================================  ============================================
 leaderboard v2  ``open-llm-leaderboard/contents``                    the contents table (Parquet files)
 leaderboard v1  ``open-llm-leaderboard-old/results``                 ``<org>/<model>/results_<time>.json`` files
+v2 details      ``open-llm-leaderboard/<org>__<model>-details``      lm-eval ``results_<time>.json`` of the v2 run
 model repo      ``<org>/<model>`` (model)                            lm-eval ``results*.json`` the authors uploaded
 ==============  ===================================================  ============================================
 
@@ -25,6 +26,8 @@ from .client import HubSettings, Snapshot
 
 #: default repositories (options of every command that fetches)
 LEADERBOARD_REPOS = {"v2": "open-llm-leaderboard/contents", "v1": "open-llm-leaderboard-old/results"}
+#: the leaderboard v2's per-model details datasets (``{org}``, ``{name}`` of the model)
+V2_DETAILS = "open-llm-leaderboard/{org}__{name}-details"
 _MODEL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*")
 _RESULTS_JSON = re.compile(r"(^|/)results[^/]*\.json$", re.I)
 
@@ -190,13 +193,14 @@ def merge(snaps: list[Snapshot]) -> Snapshot:
 
 
 def fetch_results(model: str, *, source: str = "all", revision: str = "main", v1_repo: str | None = None,
-                  settings: HubSettings | None = None) -> list[Snapshot]:
-    """A model's published result files: its folder in the archived v1 results and the lm-eval ``results*.json``
-    files in the model's own repository.
+                  details_repo: str | None = None, settings: HubSettings | None = None) -> list[Snapshot]:
+    """A model's published result files: its folder in the archived v1 results, the newest lm-eval results file of
+    its leaderboard v2 details dataset, and the lm-eval ``results*.json`` files in the model's own repository.
 
     Args:
         model: ``org/name``.
-        source: ``"v1"``, ``"model"`` or ``"all"`` (both; a source without files is skipped).
+        source: ``"v1"``, ``"v2"``, ``"model"`` or ``"all"`` (every one; a source without files is skipped).
+        details_repo: the v2 details dataset (default :data:`V2_DETAILS` for the model).
         revision: revision of the model repository (the v1 archive is read at ``main``).
 
     Returns:
@@ -206,12 +210,19 @@ def fetch_results(model: str, *, source: str = "all", revision: str = "main", v1
         NotFoundError: no source holds result files for the model.
     """
     model = check_model_id(model)
-    if source not in ("all", "v1", "model"):
-        raise DataError(f"--source must be all, v1 or model, not {source!r}")
+    if source not in ("all", "v1", "v2", "model"):
+        raise DataError(f"--source must be all, v1, v2 or model, not {source!r}")
     out, missing = [], []
     if source in ("all", "v1"):
         try:
             out.append(fetch(v1_repo or LEADERBOARD_REPOS["v1"], under=model, select=latest_results,
+                             settings=settings, fetch_hint=f"; run `cape fetch results {model}` when online"))
+        except NotFoundError as e:
+            missing.append(str(e))
+    if source in ("all", "v2"):
+        org, name = model.split("/")
+        try:
+            out.append(fetch(details_repo or V2_DETAILS.format(org=org, name=name), select=latest_results,
                              settings=settings, fetch_hint=f"; run `cape fetch results {model}` when online"))
         except NotFoundError as e:
             missing.append(str(e))

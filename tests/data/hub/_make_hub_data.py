@@ -14,6 +14,10 @@ Sources:
   the OPT family, with the v1 leaderboard values embedded in ``src/cape/data/base_models.csv`` (source column:
   Open LLM Leaderboard v1); only those values are written (no standard errors, no mc1). MMLU is left out (a v1 file without the 57 subjects is read without MMLU). An
   older run of opt-1.3b with different numbers checks that the newest run is the one fetched.
+* ``details/Qwen__Qwen2.5-0.5B/results_<time>.json``: the layout of the leaderboard v2 per-model details
+  datasets (open-llm-leaderboard/<org>__<model>-details), an lm-eval v0.4 results file with the leaderboard's task
+  names, holding the raw 0-1 scores of the same model from the contents excerpt (BBH Raw, MATH Lvl 5 Raw, MUSR Raw,
+  MMLU-PRO Raw) under the metrics those columns report (acc_norm, exact_match, acc_norm, acc).
 """
 
 from __future__ import annotations
@@ -73,8 +77,27 @@ def make_v1() -> None:
     print(f"results/facebook: {len(OPT)} models")
 
 
+def make_details(export: Path) -> None:
+    df = pd.read_csv(export)
+    row = df[(df["fullname"] == "Qwen/Qwen2.5-0.5B") & (df["Precision"] == "bfloat16")].iloc[0]
+    tasks = {"leaderboard_bbh": ("acc_norm,none", "BBH Raw", 3), "leaderboard_math_hard": ("exact_match,none",
+                                                                                         "MATH Lvl 5 Raw", 4),
+             "leaderboard_musr": ("acc_norm,none", "MUSR Raw", 0), "leaderboard_mmlu_pro": ("acc,none",
+                                                                                         "MMLU-PRO Raw", 5)}
+    blob = {"results": {t: {"alias": t.replace("leaderboard_", ""), m: float(row[c])} for t, (m, c, _) in tasks.items()},
+            "n-shot": {t: k for t, (_, _, k) in tasks.items()},
+            "config": {"model": "hf", "model_args": "pretrained=Qwen/Qwen2.5-0.5B,dtype=bfloat16"},
+            "model_name": "Qwen/Qwen2.5-0.5B", "model_name_sanitized": "Qwen__Qwen2.5-0.5B",
+            "date": 1726710835.0}
+    p = HERE / "details" / "Qwen__Qwen2.5-0.5B" / "results_2024-09-19T01-53-55.171307.json"
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(json.dumps(blob, indent=1), encoding="utf-8")
+    print(f"{p.relative_to(ROOT)}")
+
+
 if __name__ == "__main__":
     if len(sys.argv) != 2:
         sys.exit(__doc__)
     make_contents(Path(sys.argv[1]))
     make_v1()
+    make_details(Path(sys.argv[1]))
