@@ -290,3 +290,39 @@ def test_family_reading_on_embedded_phi():
     r = family_equivalent_scale(data.load_base(), "Phi", n_boot=500)
     assert r.n_reference == 11 and r.n_target_obs == 1  # Phi-1.5 -> Phi-2 (Phi-3-mini is an instruct model)
     assert r.offset > 0 and r.ci_low < 10e9 < r.ci_high and r.equivalent_params > 1e9
+
+
+# ------------------------------------------------------------------------------------------- views
+def test_report_levers_section_shows_the_library_numbers():
+    pytest.importorskip("plotly")
+    from cape.report.html import build_sections
+
+    secs, _ = build_sections(only=("levers",))
+    (s,) = secs
+    assert s.title == "Levers" and [b.kind for b in s.blocks] == ["text", "figure", "figure", "table"]
+    df = s.blocks[3].obj
+    want = lever_effects(data.load_base()).get("gqa", "yes")
+    row = df[(df["lever"] == "gqa")].iloc[0]
+    assert row["effect"] == pytest.approx(want.effect) and row["p"] == pytest.approx(want.p)
+    fig = s.blocks[1].obj
+    assert {t.name for t in fig.data} >= {"not significant", "not identifiable"}
+
+
+def test_dashboard_levers_view():
+    pytest.importorskip("streamlit")
+    import json as _json
+
+    from streamlit.testing.v1 import AppTest
+
+    from cape.dashboard import app_path
+
+    at = AppTest.from_file(str(app_path()), default_timeout=120)
+    at.query_params["view"] = "levers"
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert any(m.label == "families" and m.value == "13" for m in at.metric)
+    charts = [_json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    assert len(charts) == 2
+    assert any("collinear" in w.value for w in at.warning)
+    at.radio(key="lev_measure").set_value("residual").run()
+    assert any(m.label == "families" and m.value == "16" for m in at.metric)

@@ -56,7 +56,7 @@ def simulate_lever_families(n_families: int = 16, *, effect: float = 0.0, share:
         hs_obs = np.clip(hs + rng.normal(0.0, noise, k), 0.0, 100.0)
         tqa_obs = np.clip(tqa + rng.normal(0.0, noise, k), 0.0, 100.0)
         for i in range(k):
-            name = f"fam{f:02d}-{10 ** x[i] / 1e9:.3f}B"
+            name = f"fam{f:02d}-{i}-{10 ** x[i] / 1e9:.3f}B"
             rows.append({"model": name, "family": f"fam{f:02d}", "params": float(10 ** x[i]),
                          "HellaSwag": hs_obs[i], "TruthfulQA": tqa_obs[i]})
             attrs.append({"model": name, lever: "yes" if on else "no"})

@@ -158,6 +158,27 @@ def _dynamics(ctx: dict) -> Section:
     return s
 
 
+def _levers(ctx: dict) -> Section:
+    from ..levers import lever_effects
+    from ..plots.levers import equivalent_scale_figure, lever_effects_figure
+
+    rep = lever_effects(ctx["table"], seed=ctx["seed"])
+    s = Section("levers", "Levers")
+    n_id = sum(e.identifiable for e in rep.levers)
+    n_sig = sum(bool(e.significant) for e in rep.levers)
+    s.text(f"What moves coupling at matched scale ({rep.measure}, {rep.n_families} families): {n_id} of "
+           f"{len(rep.levers)} lever contrasts identifiable (at least 3 families a side), {n_sig} significant at "
+           "alpha 0.05. CI: family bootstrap within levels; p: lever shuffled across families.")
+    s.figure(lever_effects_figure(rep), "Effect per lever with 95% CI")
+    s.figure(equivalent_scale_figure(rep), "Equivalent scale")
+    df = rep.to_frame()[["lever", "levels", "effect", "ci_low", "ci_high", "p", "n_families", "identifiable",
+                         "message"]]
+    df["levels"] = df["levels"].map(" vs ".join)
+    df["n_families"] = df["n_families"].map(lambda d: ", ".join(f"{k} {v}" for k, v in d.items()))
+    s.table(df, "Levers: effect, CI, p, families")
+    return s
+
+
 def _claims(ctx: dict) -> Section:
     import pandas as pd
 
@@ -263,6 +284,7 @@ SECTIONS: tuple[tuple[str, str, tuple[str, ...], Callable[[dict], Section]], ...
     ("dynamics", "Dynamics", ("cape.dynamics",), _dynamics),
     ("frontier", "Frontier", ("cape.frontier",), _frontier),
     ("internals", "Internals", ("cape.internals.results",), _internals),
+    ("levers", "Levers", ("cape.levers",), _levers),
     ("claims", "Claims", ("cape.claims",), _claims),
     ("data", "Data", (), _data),
 )

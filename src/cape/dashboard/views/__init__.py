@@ -33,6 +33,8 @@ VIEWS: tuple[ViewSpec, ...] = (
              "SWE-bench vs GPQA, h-field per model and lab, rotation diagnostic"),
     ViewSpec("internals", "Internals", "cape.dashboard.views.internals", ("cape.internals.results",),
              "per-head, per-layer and steering result files"),
+    ViewSpec("levers", "Levers", "cape.dashboard.views.levers", ("cape.levers",),
+             "what moves coupling at matched scale: each lever's effect, CI, p and equivalent scale"),
     ViewSpec("claims", "Claims", "cape.dashboard.views.claims", ("cape.claims",),
              "the paper's numbers against the computed ones"),
 )

@@ -1,0 +1,1 @@
+"""Figures shared by the report and the dashboard (no statistics inside: every builder draws a result object)."""
