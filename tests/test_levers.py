@@ -326,3 +326,30 @@ def test_dashboard_levers_view():
     assert any("collinear" in w.value for w in at.warning)
     at.radio(key="lev_measure").set_value("residual").run()
     assert any(m.label == "families" and m.value == "16" for m in at.metric)
+
+
+# ------------------------------------------------------------------------------------------- doctor evidence
+def test_evidence_reads_the_lever_at_the_model_size():
+    from cape.levers.evidence import evidence_for
+
+    t, a = simulate_lever_families(12, effect=0.3, g0=0.5, family_sd=0.0, noise=0.0, seed=3)
+    a = a.rename(columns={"treated": "recipe"}).replace({"recipe": {"yes": "curated", "no": "web"}})
+    rep = lever_effects(t, ["recipe"], attributes=a, **FAST)
+    (ev,) = evidence_for("curation", 2e9, rep)
+    assert ev.identifiable and ev.significant and ev.effect == pytest.approx(0.3, abs=1e-9)
+    assert ev.equivalent_params == pytest.approx(2e9 * 10 ** 0.6, rel=1e-6)
+    assert "at 2B this model would couple like a reference model of 7.96B" in ev.text
+    assert evidence_for("rotation", 2e9, rep) == ()
+
+
+def test_evidence_says_when_not_identifiable_or_not_significant():
+    from cape.levers.evidence import evidence_for
+
+    rep = lever_effects(data.load_base(), ["recipe", "d_model", "aspect_ratio"], **FAST)
+    (cur,) = evidence_for("curation", 1e9, rep)
+    assert not cur.identifiable and cur.effect is None
+    assert "not identifiable from these data" in cur.text and "rests on the rule" in cur.text
+    width = evidence_for("width", 1e9, rep)
+    assert [w.lever for w in width] == ["d_model", "aspect_ratio"]
+    assert all(w.significant is False and "not significant" in w.text for w in width)
+    assert all(w.n_families == {"low": 7, "high": 6} for w in width)
