@@ -168,8 +168,11 @@ def test_a_truncated_file_on_the_hub_is_a_data_error_naming_its_source(hub):
 def test_v1_needs_an_org_and_fetches_the_newest_run_per_model(hub):
     with pytest.raises(DataError, match="--org ORG"):
         sources.fetch_leaderboard("v1", settings=settings())
-    snap = sources.fetch_leaderboard("v1", orgs=["facebook"], settings=settings())
+    seen = []
+    snap = sources.fetch_leaderboard("v1", orgs=["facebook"], settings=settings(progress=lambda *a: seen.append(a)))
     assert len(snap.files) == 8
+    assert [(i, n) for i, n, _ in seen] == [(i, 8) for i in range(1, 9)]
+    assert seen[0][2] == f"{V1}/facebook/opt-1.3b/results_2023-10-10T10-00-00.000000.json"
     assert "facebook/opt-1.3b/results_2023-07-19T10-00-00.000000.json" not in snap.files
     table, _ = sources.read_snapshot(snap)
     w = table.wide()

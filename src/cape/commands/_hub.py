@@ -12,7 +12,9 @@ def hub_family(model: str, pair, *, quiet: bool = False):
     from ..hub import HubSettings
     from ..hub.lineage import find_family
 
-    s = HubSettings.from_env()
+    from .fetch import progress_lines
+
+    s = HubSettings.from_env(progress=None if quiet else progress_lines)
     if not quiet and not s.offline:
         err_console.print(f"[dim]looking up {model} on {s.endpoint} (timeout {s.timeout:g} s; cached copies are "
                           "used when it cannot be reached) ...[/]")

@@ -23,10 +23,17 @@ _CACHE_HELP = "The huggingface_hub cache folder (default: HF_HUB_CACHE, else HF_
 _OFFLINE_HELP = "Use the cache only, never the network (same as HF_HUB_OFFLINE=1)."
 
 
-def _settings(cache_dir, timeout, offline):
+def progress_lines(i: int, n: int, path: str) -> None:
+    """Progress of a fetch on stderr: one line per file when there are several."""
+    if n > 1:
+        err_console.print(f"[dim]  {i}/{n} {path}[/]", soft_wrap=True)
+
+
+def _settings(cache_dir, timeout, offline, quiet=False):
     from ..hub import HubSettings
 
-    return HubSettings.from_env(cache_dir=cache_dir, timeout=timeout, offline=True if offline else None)
+    return HubSettings.from_env(cache_dir=cache_dir, timeout=timeout, offline=True if offline else None,
+                                progress=None if quiet else progress_lines)
 
 
 def _check_output(output: Optional[Path]) -> None:
@@ -88,7 +95,7 @@ def leaderboard_cmd(
     from ..hub import fetch_leaderboard, read_snapshot
 
     _check_output(output)
-    s = _settings(cache_dir, timeout, offline)
+    s = _settings(cache_dir, timeout, offline, quiet=json_)
     if not (json_ or s.offline):
         err_console.print(f"[dim]asking {s.endpoint} (timeout {s.timeout:g} s) ...[/]")
     snap = fetch_leaderboard(version, repo_id=repo, revision=revision, orgs=org or [], settings=s)
@@ -131,7 +138,7 @@ def results_cmd(
     from ..scores import ScoreTable
 
     _check_output(output)
-    s = _settings(cache_dir, timeout, offline)
+    s = _settings(cache_dir, timeout, offline, quiet=json_)
     if not (json_ or s.offline):
         err_console.print(f"[dim]asking {s.endpoint} (timeout {s.timeout:g} s) ...[/]")
     snaps = fetch_results(model, source=source, revision=revision, v1_repo=v1_repo, details_repo=details_repo,

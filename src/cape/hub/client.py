@@ -18,7 +18,8 @@ import datetime as _dt
 import os
 import re
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import DataError, DependencyError, HubUnavailableError, NotFoundError
@@ -72,6 +73,7 @@ class HubSettings:
         retries: extra tries after a transient failure (timeout, refused connection, 5xx).
         offline: never touch the network, use the cache only (``HF_HUB_OFFLINE=1``).
         token: a token, or None for the usual places (``HF_TOKEN``, ``hf auth login``).
+        progress: called as ``progress(i, n, path)`` before the i-th of n files is fetched (or found cached).
     """
 
     endpoint: str
@@ -80,11 +82,12 @@ class HubSettings:
     retries: int = DEFAULT_RETRIES
     offline: bool = False
     token: str | None = None
+    progress: Callable[[int, int, str], None] | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def from_env(cls, *, endpoint: str | None = None, cache_dir: str | os.PathLike | None = None,
                  timeout: float | None = None, retries: int | None = None, offline: bool | None = None,
-                 token: str | None = None) -> HubSettings:
+                 token: str | None = None, progress: Callable[[int, int, str], None] | None = None) -> HubSettings:
         """Settings from the arguments, else the environment (read now, not at import), else the defaults."""
         ep = (endpoint or os.environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT).rstrip("/")
         if not re.match(r"https?://[^/\s]+", ep):
@@ -103,7 +106,7 @@ class HubSettings:
             offline = any(os.environ.get(v, "").strip().lower() in _TRUE for v in ("HF_HUB_OFFLINE",
                                                                                      "TRANSFORMERS_OFFLINE"))
         return cls(endpoint=ep, cache_dir=Path(os.path.expanduser(os.fspath(cache_dir))), timeout=t,
-                   retries=max(0, r), offline=bool(offline), token=token)
+                   retries=max(0, r), offline=bool(offline), token=token, progress=progress)
 
 
 @dataclass(frozen=True)

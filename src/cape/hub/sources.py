@@ -92,7 +92,11 @@ def fetch(repo_id: str, *, repo_type: str = "dataset", revision: str = "main", u
     if not chosen:
         raise NotFoundError(f"{where}: nothing to fetch under {under or '/'} ({len(paths)} files, none of the "
                             "kind wanted)")
-    files = {p: client.download(repo_id, repo_type, sha, p, s) for p in chosen}
+    files = {}
+    for i, p in enumerate(chosen, 1):
+        if s.progress is not None:
+            s.progress(i, len(chosen), f"{repo_id}/{p}")
+        files[p] = client.download(repo_id, repo_type, sha, p, s)
     client.remember_ref(repo_id, repo_type, revision, sha, s)
     return Snapshot(repo_id, repo_type, revision, sha, files, False, date)
 
