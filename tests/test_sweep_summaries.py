@@ -128,3 +128,30 @@ def test_cli_layers_and_steer_summarize_exist(tmp_path, capsys):
     assert "no layers result files" in capsys.readouterr().err
     assert main(["steer", "summarize", str(tmp_path)]) != 0
     assert "no steering result files" in capsys.readouterr().err
+
+
+def test_claim_m21_computed_from_a_folder(study_folder, tmp_path_factory):
+    from cape.sweep.claim import m21_claim
+
+    c = m21_claim(study_folder)
+    assert (c.id, c.verdict, c.computed_value) == ("M21", "reproduces", "38/40 = 95% [83.5%, 98.6%]")
+    assert "threshold only: 0/40" in c.reason and "100% cooperative: 38/40" in c.reason
+    worse = tmp_path_factory.mktemp("worse")
+    for i, m in enumerate(study_models("paper40")):
+        _heads_file(worse, m, 5 if i % 2 else 0)
+    c = m21_claim(worse)
+    assert c.verdict == "differs" and c.computed_value.startswith("20/40 = 50%")
+    few = tmp_path_factory.mktemp("few")
+    _heads_file(few, "EleutherAI/pythia-70m", 0)
+    assert m21_claim(few).verdict == "not computable"
+
+
+def test_cli_claims_with_internals_folder(study_folder, capsys):
+    assert main(["claims", "--id", "M21", "--internals", str(study_folder), "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["computed_value"] == "38/40 = 95% [83.5%, 98.6%]" and row["verdict"] == "reproduces"
+    assert main(["claims", "--id", "M21", "--json"]) == 0  # without a folder: the arithmetic check
+    (row,) = json.loads(capsys.readouterr().out)
+    assert "Wilson score interval of 38/40" in row["reason"]
+    assert main(["claims", "--internals", str(study_folder / "nope")]) != 0
+    assert "--internals" in capsys.readouterr().err

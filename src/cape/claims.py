@@ -183,12 +183,19 @@ def _ledger() -> list[Claim]:
     return out
 
 
-def all_claims(providers: tuple[str, ...] = PROVIDERS, *, ledger: bool = True) -> list[Claim]:
+def all_claims(providers: tuple[str, ...] = PROVIDERS, *, ledger: bool = True,
+               internals: str | None = None) -> list[Claim]:
     """Collect the claims of every provider module (each defines ``paper_claims()``), then the
     ledger of arithmetic checks and not-computable items (:func:`_ledger`) for ids no provider covers.
-    A claim id appears once: the first provider to define it wins."""
+    A claim id appears once: the first provider to define it wins. ``internals``: a folder of per-head
+    results (``cape sweep heads -o DIR``) from which row M21 is computed instead of checked as arithmetic."""
     out: list[Claim] = []
     seen: set[str] = set()
+    if internals is not None:
+        from .sweep.claim import m21_claim
+
+        out.append(m21_claim(internals))
+        seen.add("M21")
     for name in providers:
         for c in importlib.import_module(name).paper_claims():
             if c.id not in seen:

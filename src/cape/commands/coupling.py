@@ -231,6 +231,8 @@ def claims_cmd(
     ids: Optional[List[str]] = typer.Option(None, "--id", help="Only these claim ids (repeatable)."),
     json_: bool = typer.Option(False, "--json", help="Print a JSON list of {id, claim, paper_value, computed_value, "
                                                      "sound_value, verdict, reason}."),
+    internals: Optional[Path] = typer.Option(None, "--internals", help="A folder of per-head results (cape sweep "
+                                             "heads -o DIR): row M21 is computed from it."),
 ) -> None:
     """The paper's headline numbers: published value, value computed with the paper's procedure, value from the
     sound estimator, and a verdict with a one-line reason. Everything is computed now from the embedded data."""
@@ -242,7 +244,9 @@ def claims_cmd(
         v = verdict.replace("-", " ").strip().lower()
         if v not in VERDICTS:
             raise DataError(f"--verdict must be one of {', '.join(VERDICTS)}, not {verdict!r}")
-    rows = all_claims()
+    if internals is not None and not internals.is_dir():
+        raise DataError(f"--internals {internals}: not a folder of result files")
+    rows = all_claims(internals=str(internals) if internals is not None else None)
     if v is not None:
         rows = [c for c in rows if c.verdict == v]
     if ids:
