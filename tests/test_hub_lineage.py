@@ -119,6 +119,10 @@ def test_cli_diagnose_and_doctor_with_hub(hub, capsys):
     assert "Hub: facebook/opt-1.3b (pretrained)" in out and "family facebook/opt-*: 8 sizes" in out
     assert main(["diagnose", "--hub", "facebook/opt-1.3b", "tests/data/hub/_make_hub_data.py"]) == 2
     assert "--hub and score files are two sources" in capsys.readouterr().err
+    assert main(["diagnose", "--hub", "facebook/opt-1.3b", "--family", "OPT"]) == 2
+    assert "--hub finds the model's family itself" in capsys.readouterr().err
+    assert main(["doctor", "--hub", "facebook/opt-1.3b", "OPT-1.3B"]) == 2
+    assert "--hub names the model and its data" in capsys.readouterr().err
     assert main(["doctor", "--hub", "not a model"]) == 2
     assert "expected a Hub id ORG/NAME" in capsys.readouterr().err
 

@@ -109,6 +109,8 @@ def diagnose_cmd(
     table = None
     if hub is not None and paths:
         raise DataError("--hub and score files are two sources of scores; give one of them")
+    if hub is not None and family:
+        raise DataError("--hub finds the model's family itself; drop --family")
     if paths:
         table, _report = _read_scores(paths)
     hub_fam = None
