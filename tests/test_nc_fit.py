@@ -129,3 +129,44 @@ def test_small_simulation_study_meets_the_targets():
     # per regime <= 5% in the full benchmark (benchmarks/bench_nc.py); here a few families per regime
     assert s.false_flip_all <= 0.05, s.to_dict()
     assert s.power_target >= 0.75, s.to_dict()
+
+
+# ---------------------------------------------------------------------------------------------- population
+def _cohort(ncs, seed=0, noise=0.5):
+    rng = np.random.default_rng(seed)
+    parts = []
+    for i, xc in enumerate(ncs):
+        x = np.linspace(8.0, 11.0, 8)
+        tqa = 35 + 6.0 * (x - xc) ** 2 + rng.normal(0, noise, 8)
+        parts.append(frame(x, 25 + 15 * (x - 8), tqa, family=f"F{i}", se=(0.3, noise)))
+    return pd.concat(parts, ignore_index=True)
+
+
+def test_population_random_effects_numbers_match_a_hand_computation():
+    from statsmodels.stats.meta_analysis import combine_effects
+
+    from cape.population import population_nc
+
+    pop = population_nc(_cohort([9.0, 9.3, 9.6, 9.9, 10.2]), noise="stated")
+    assert pop.status == "estimated" and set(pop.flipping) == {"F0", "F1", "F2", "F3", "F4"}
+    y, se = np.array(pop.log10_nc), np.array(pop.se)
+    ref = combine_effects(y, se ** 2, method_re="dl")
+    assert math.log10(pop.typical) == pytest.approx(float(ref.mean_effect_re), abs=1e-9)
+    assert pop.spread == pytest.approx(math.sqrt(ref.tau2), abs=1e-9)
+    # the planted N_c spread 0.3 decades apart over 1.2 decades: heterogeneity is found and said
+    assert pop.homogeneous is False and pop.q_p < 0.05 and "rejected" in pop.message
+    assert pop.spread_ci[0] <= pop.spread <= pop.spread_ci[1]
+    assert pop.typical_ci[0] < 10 ** 9.6 < pop.typical_ci[1]
+    assert "observed" not in pop.message and f"Q = {pop.q:.1f} on 4 df" in pop.message
+    same = population_nc(_cohort([9.5] * 5, seed=2), noise="stated")
+    assert same.homogeneous is True and "not rejected" in same.message and same.spread_ci[0] == 0.0
+
+
+def test_population_membership_is_explicit():
+    from cape.population import population_nc
+
+    pop = population_nc(data.load_base())
+    assert pop.excluded["Phi-3-mini-4k"].startswith("not a base model") and pop.excluded["Phi"] == "data recipe curated"
+    assert "recipe web" in pop.membership and "Phi" not in pop.members
+    plain = population_nc(_cohort([9.2, 9.8]), noise="stated")
+    assert "plain frame" in plain.membership

@@ -133,13 +133,16 @@ class PooledSummary:
     paper: NcResult | None
     paper_headline: NcResult | None
     message: str = ""
+    population: object | None = None
 
     def to_dict(self) -> dict:
         return {"families": list(self.families), "excluded": list(self.excluded), "offsets": _nc_dict(self.offsets),
                 "paper": _nc_dict(self.paper),
                 "paper_headline": (dict(_nc_dict(self.paper_headline), data="fixture boot14 (the paper's 14 pooled "
                                         "Pythia/Llama-1/Llama-2 models)") if self.paper_headline else None),
-                "message": self.message}
+                "message": self.message,
+                "population": None if self.population is None else
+                {k: v for k, v in self.population.to_dict().items() if k != "family_results"}}
 
 
 @dataclass(frozen=True)
@@ -223,6 +226,17 @@ class DiagnosisResult:
         return self.nc_frame()
 
 
+def _non_base_models(table, frame) -> list[str]:
+    """Models of ``frame`` that the table marks as not base (``is_base`` False)."""
+    if not hasattr(table, "model_frame"):
+        return []
+    mf = table.model_frame()
+    if "is_base" not in mf.columns:
+        return []
+    bad = {str(m) for m, v in zip(mf.index, mf["is_base"]) if str(v).lower() in ("false", "0")}
+    return [m for m in frame.index.astype(str) if m in bad]
+
+
 def _pooled_families(table, frame, fams: Sequence[str], min_models: int) -> tuple[list[str], list[str]]:
     """Families to pool: at least ``min_models`` usable models, not a curated/distilled data recipe."""
     recipes: dict[str, set] = {}
@@ -244,7 +258,8 @@ def diagnose(table=None, pair: Sequence[str] | str = DEFAULT_PAIR, *, families: 
              n_boot: int = 10_000, seed: int | None = 0, level: float = 0.95, min_delta: float = MIN_DELTA,
              scheme="nature", bootstrap: str = "noise", pooled_families: Sequence[str] | None = None,
              headline: bool | None = None, width: bool = True, b1: str | None = None,
-             b2: str | None = None, method: str = "fit", noise: str = "data") -> DiagnosisResult:
+             b2: str | None = None, method: str = "fit", noise: str = "data",
+             keep_instruct: bool = False) -> DiagnosisResult:
     """Diagnose capability coupling for every family of a score table.
 
     Args:
@@ -262,6 +277,8 @@ def diagnose(table=None, pair: Sequence[str] | str = DEFAULT_PAIR, *, families: 
         headline: also compute the paper's headline on its 14-model fixture (default: when ``table`` is None).
         method: within-family N_c estimator: ``fit`` (smooth fit with its interval; the sign split runs beside
             it as a robustness check) or ``crossing`` (the sign split alone).
+        keep_instruct: keep models the table marks as not base (instruct, chat, fine-tuned); by default they
+            are left out of every per-family and pooled analysis (and said so in ``messages``).
         noise: ``data`` (default): each benchmark's extra noise is measured from the selected families and added
             to every standard error (:mod:`cape.noise`); ``stated``: stated (or binomial) errors only.
 
@@ -280,6 +297,9 @@ def diagnose(table=None, pair: Sequence[str] | str = DEFAULT_PAIR, *, families: 
     if headline is None:
         headline = embedded
     frame = score_frame(table, (B1, B2))
+    dropped_instruct = _non_base_models(table, frame) if not keep_instruct else []
+    if dropped_instruct:
+        frame = frame[~frame.index.astype(str).isin(dropped_instruct)]
     all_fams = list(dict.fromkeys(frame["family"].dropna().astype(str)))
     if families is not None:
         known = {f.lower(): f for f in all_fams}
@@ -322,6 +342,9 @@ def diagnose(table=None, pair: Sequence[str] | str = DEFAULT_PAIR, *, families: 
     if skipped:
         msgs.append(f"{len(skipped)} famil{'y' if len(skipped) == 1 else 'ies'} with too little data for N_c: "
                     f"{', '.join(skipped)}")
+    if dropped_instruct:
+        msgs.append(f"{len(dropped_instruct)} instruct/chat/fine-tuned model(s) left out of the base analyses: "
+                    f"{', '.join(dropped_instruct)} (keep_instruct=True, or --keep-instruct, keeps them)")
     for ne in noise_est:
         if ne.noisier_than_stated:
             msgs.append("warning: " + ne.message + ("" if noise == "data" else
@@ -422,6 +445,9 @@ def _pooled(table, frame, fams, b1, b2, *, n_boot, seed, level, headline, explic
         b14 = fixture_table("boot14")
         head = PaperQuadraticVertex().estimate(pooled_data(b14, (b1, b2), min_models=1, order="input"),
                                                n_boot=10_000, level=level)
+    from .population import population_nc
+
+    population = population_nc(table, (b1, b2), families=use if explicit else list(fams), level=level)
     msg = (f"pooled over {len(pdata.families)} families with >= 3 models"
            + (f"; excluded for their data recipe: {', '.join(excl)}" if excl else ""))
-    return PooledSummary(tuple(pdata.families), tuple(excl), offsets, paper, head, msg)
+    return PooledSummary(tuple(pdata.families), tuple(excl), offsets, paper, head, msg, population)

@@ -74,7 +74,8 @@ def _nc_line(nc) -> str:
 
 
 _PHASE_STYLE = {"tax": "red", "transition": "yellow", "bonus": "green"}
-_STATUS_STYLE = {"observed": "bold green", "extrapolated": "cyan", "none": "dim", "insufficient": "dim red"}
+_STATUS_STYLE = {"observed": "bold green", "extrapolated": "cyan", "reversal": "bold magenta", "none": "dim",
+                 "insufficient": "dim red"}
 
 
 def diagnose_cmd(
@@ -92,8 +93,15 @@ def diagnose_cmd(
     min_delta: float = typer.Option(0.5, "--min-delta", help="Skip steps with |dB1| at or below this (pp)."),
     scheme: str = typer.Option("nature", "--scheme", help="Phase thresholds: nature (+-0.1), sign, quickstart "
                                                           "(+-0.3), or LOWER,UPPER."),
-    bootstrap: str = typer.Option("noise", "--bootstrap", help="Within-family N_c resampling: noise, intervals, "
+    bootstrap: str = typer.Option("noise", "--bootstrap", help="Sign-split N_c resampling: noise, intervals, "
                                                                "both."),
+    method: str = typer.Option("fit", "--method", help="Within-family N_c: fit (smooth fit of B2 in log N with its "
+                                                       "interval; the sign split runs beside it) or crossing (the "
+                                                       "sign split alone)."),
+    noise: str = typer.Option("data", "--noise", help="data: add each benchmark's extra noise measured from the "
+                                                      "families to every error; stated: stated/binomial errors only."),
+    keep_instruct: bool = typer.Option(False, "--keep-instruct", help="Keep instruct/chat/fine-tuned models in the "
+                                                                      "base analyses (left out by default)."),
     hub: Optional[str] = typer.Option(None, "--hub", help="Diagnose ORG/MODEL from the Hugging Face Hub: its "
                                                           "family across sizes from the Open LLM Leaderboard "
                                                           "(cached, offline-first; see cape fetch)."),
@@ -132,7 +140,8 @@ def diagnose_cmd(
     if n_boot < 0:
         raise DataError(f"--n-boot must be >= 0, got {n_boot}")
     res = diagnose(table, pair, families=family or None, n_boot=n_boot, seed=seed, level=level,
-                   min_delta=min_delta, scheme=sch, bootstrap=bootstrap)
+                   min_delta=min_delta, scheme=sch, bootstrap=bootstrap, method=method, noise=noise,
+                   keep_instruct=keep_instruct)
     if json_:
         emit_json(res if hub_fam is None else {"hub": hub_fam.to_dict(), **res.to_dict()})
         return
@@ -190,6 +199,9 @@ def _render(res) -> None:
             console.print(f"  N_c    [{_STATUS_STYLE[st]}]insufficient data[/]")
         else:
             console.print(f"  N_c    {_nc_line(nc)} — {nc.message}")
+            ss = (nc.details or {}).get("sign_split")
+            if ss:
+                console.print(f"  [dim]check  sign split of gamma: {ss['summary']}[/]")
         notes = [f.message] if (f.status != "ok" and f.message) else []
         notes += [m for m in f.messages if m not in notes and not (f.n_models < 3 and "r needs" in m)]
         for m in notes:
@@ -201,9 +213,13 @@ def _render(res) -> None:
     p = res.pooled
     console.print()
     console.print("[bold]Pooled N_c[/] " + (f"({p.message})" if p.message else ""))
+    pop = getattr(p, "population", None)
+    if pop is not None:
+        console.print(f"  population (between-family random effects): {pop.message}")
     if p.offsets is not None:
-        console.print("  sound: shared U shape with family offsets, family-stratified bootstrap: "
-                      + _nc_line(p.offsets))
+        console.print("  shared U shape with family offsets (assumes one N_c for all families"
+                      + ("; the homogeneity test rejects that" if (pop is not None and pop.homogeneous is False)
+                         else "") + "): " + _nc_line(p.offsets))
     if p.paper is not None:
         console.print(f"  paper's procedure on the same families (pooled quadratic vertex, legacy seed 42): "
                       f"{_nc_line(p.paper)}")
@@ -211,7 +227,16 @@ def _render(res) -> None:
         h = p.paper_headline
         console.print(f"  paper headline on its 14-model table (fixture boot14): N_c = {h.estimate / 1e9:.3f}B "
                       f"[{h.ci_low / 1e9:.3f}B, {h.ci_high / 1e9:.3f}B], {h.n_valid}/{h.n_boot} valid resamples")
+    console.print()
+    for ne in getattr(res, "noise", ()):
+        used = " (added to every error)" if (res.noise_mode == "data" and ne.extra_sd > 0) else ""
+        sty = "yellow" if ne.noisier_than_stated else "dim"
+        console.print(f"[bold]Noise[/] {ne.benchmark}: stated {fmt(ne.stated_sd, 2)} pp, extra {ne.extra_sd:.2f} pp"
+                      f"{used}. [{sty}]{ne.message}[/]")
+    shown = [ne.message for ne in getattr(res, "noise", ())]
     for m in res.messages:
+        if any(t in m for t in shown):
+            continue
         console.print(f"[dim]{m}[/]")
 
 
