@@ -27,11 +27,19 @@ def settings(**kw) -> HubSettings:
     return HubSettings.from_env(**kw)
 
 
-def test_settings_follow_the_environment_at_call_time(hub, tmp_path):
+def test_settings_follow_the_environment_at_call_time(hub, tmp_path, monkeypatch):
     s = settings()
     assert s.endpoint == hub.url
     assert s.cache_dir == tmp_path / "hf" / "hub"
     assert (s.timeout, s.retries, s.offline) == (2.0, 1, False)
+    monkeypatch.setenv("CAPE_HUB_RETRIES", "0")
+    assert settings().retries == 0
+    monkeypatch.setenv("CAPE_HUB_RETRIES", "a few")
+    with pytest.raises(DataError, match=r"CAPE_HUB_RETRIES='a few': expected a whole number"):
+        settings()
+    monkeypatch.setenv("CAPE_HUB_TIMEOUT", "-1")
+    with pytest.raises(DataError, match=r"CAPE_HUB_TIMEOUT='-1': expected a positive number"):
+        settings()
 
 
 def test_download_v2_contents_every_row_carries_source_and_revision(hub):

@@ -61,6 +61,16 @@ def _env_float(name: str, default: float) -> float:
     return v
 
 
+def _env_retries() -> int:
+    raw = os.environ.get("CAPE_HUB_RETRIES", "").strip()
+    if not raw:
+        return DEFAULT_RETRIES
+    if not raw.isdigit():
+        raise DataError(f"environment variable CAPE_HUB_RETRIES={raw!r}: expected a whole number of extra tries "
+                        "(0 or more)")
+    return int(raw)
+
+
 @dataclass(frozen=True)
 class HubSettings:
     """Where and how to reach the Hub.
@@ -101,7 +111,7 @@ class HubSettings:
         t = _env_float("CAPE_HUB_TIMEOUT", DEFAULT_TIMEOUT) if timeout is None else float(timeout)
         if not t > 0:
             raise DataError(f"--timeout must be a positive number of seconds, got {timeout}")
-        r = int(_env_float("CAPE_HUB_RETRIES", DEFAULT_RETRIES + 0.5)) if retries is None else int(retries)
+        r = _env_retries() if retries is None else int(retries)
         if offline is None:
             offline = any(os.environ.get(v, "").strip().lower() in _TRUE for v in ("HF_HUB_OFFLINE",
                                                                                      "TRANSFORMERS_OFFLINE"))
