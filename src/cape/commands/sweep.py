@@ -90,7 +90,11 @@ def _models(models, models_file, family, study) -> list[str]:
 
 
 def _check_common(out: Path, max_items, n_boot: int, n_perm: int, max_attempts: int) -> None:
+    import os
+
     from cape.sweep.engines import SweepUsageError
+
+    os.environ.setdefault("TQDM_DISABLE", "1")  # before transformers is imported: no library progress bars
 
     if out.exists() and not out.is_dir():
         raise SweepUsageError(f"--out {out}: exists and is not a folder.")

@@ -36,6 +36,11 @@ def render() -> None:
                + (f"; {len(res['other'])} other JSON file(s) ignored" if res["other"] else ""))
     for e in res["errors"]:
         st.warning(e)
+    from ...sweep.resume import read_failures
+
+    for f in read_failures(folder):
+        st.warning(f"{f.get('model_id')}: {f.get('task_kind')} failed after {len(f.get('attempts') or [])} "
+                   f"attempt(s): {f.get('reason')}")
     if not (heads or layers or steer):
         st.info("No CAPE result files in this folder.")
         return
@@ -53,6 +58,8 @@ def render() -> None:
         rows = [{"model": figures._model_label(p), "file": p["_file"], "measure": p.get("measure"),
                  "layers": p.get("n_layers"), "heads": p.get("n_heads"), **(p.get("summary") or {})} for p in heads]
         show_table(pd.DataFrame(rows), "per-head summary")
+        if len(heads) >= 2:
+            _across_models(folder)
         pick = st.selectbox("model", list(range(len(heads))), key="in_head_model",
                             format_func=lambda i: f"{figures._model_label(heads[i])} ({heads[i]['_file']})")
         p = heads[pick]
@@ -84,3 +91,29 @@ def render() -> None:
         gens = ev.get("generations") or []
         if gens:
             show_table(pd.DataFrame(gens), "generations")
+
+
+def _across_models(folder: str) -> None:
+    """The sweep summary of the folder's per-head results (what `cape heads summarize` prints)."""
+    from ...errors import CapeError
+    from ...sweep.summaries import summarize_heads
+
+    try:
+        s = summarize_heads(folder)
+    except CapeError as e:
+        st.warning(str(e))
+        return
+    st.subheader("Across models")
+    st.caption(f"{s.outcome}: {s.overall.text()} (Wilson 95% CI); "
+               + "; ".join(f"{name}: {p.text()}" for name, p in s.extra.items())
+               + ". Phases from the benchmark scores of the embedded base-model cohort.")
+    rows = [{"by": by, "group": g, "k": p.k, "n": p.n, "share": p.share, "ci_low": p.low, "ci_high": p.high}
+            for by, groups in (("family", s.by_family), ("size", s.by_size), ("phase", s.by_phase))
+            for g, p in groups.items()]
+    show_table(pd.DataFrame(rows), "across models")
+    if s.phase_test:
+        t = s.phase_test
+        st.caption(f"Tax vs bonus models: {t['table'][0][0]}/{sum(t['table'][0])} vs {t['table'][1][0]}/"
+                   f"{sum(t['table'][1])}, Fisher exact p = {t['p_value']:.3g}.")
+    for w in s.warnings:
+        st.warning(w)
