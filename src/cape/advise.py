@@ -50,6 +50,9 @@ import numpy as np
 import pandas as pd
 
 from . import catalog
+from ._format import finite_or_none as _f
+from ._format import fmt_number, fmt_params, json_clean
+from ._stats import percentile_ci
 from .errors import AnalysisError, DataError, NotFoundError
 
 PHASES = ("tax", "transition", "bonus")
@@ -206,7 +209,7 @@ class RuleOutcome:
     evidence: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "status": self.status, "reason": self.reason, "evidence": _clean(self.evidence)}
+        return {"name": self.name, "status": self.status, "reason": self.reason, "evidence": json_clean(self.evidence)}
 
 
 @dataclass(frozen=True)
@@ -222,7 +225,7 @@ class Recommendation:
 
     def to_dict(self) -> dict:
         return {"name": self.name, "title": self.title, "action": self.action, "rule": self.rule,
-                "evidence": _clean(self.evidence), "evidence_text": self.evidence_text}
+                "evidence": json_clean(self.evidence), "evidence_text": self.evidence_text}
 
 
 @dataclass(frozen=True)
@@ -277,7 +280,7 @@ class DoctorResult:
                               "title": RULES[r.name][0]} for r in self.rules]).set_index("rule")
 
     def to_dict(self) -> dict:
-        return _clean({
+        return json_clean({
             "model": self.model, "kind": self.kind, "source": self.source, "family": self.family,
             "params": self.params, "d_model": self.d_model, "scores": dict(self.scores), "axes": list(self.axes),
             "coupling": [dict(c) for c in self.coupling], "phase": self.phase, "critical": self.critical,
@@ -285,32 +288,6 @@ class DoctorResult:
             "rules": [r.to_dict() for r in self.rules],
             "recommendations": [r.to_dict() for r in self.recommendations],
             "notes": list(self.notes), "config": self.config.to_dict()})
-
-
-def _clean(o):
-    """Plain JSON-able values: numpy scalars to Python, NaN to None, tuples to lists."""
-    if isinstance(o, dict):
-        return {str(k): _clean(v) for k, v in o.items()}
-    if isinstance(o, (list, tuple)):
-        return [_clean(v) for v in o]
-    if isinstance(o, (np.floating, float)):
-        f = float(o)
-        return f if math.isfinite(f) else None
-    if isinstance(o, np.integer):
-        return int(o)
-    if isinstance(o, np.bool_):
-        return bool(o)
-    if o is pd.NA:
-        return None
-    return o
-
-
-def _f(x) -> float | None:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
 
 
 # ---------------------------------------------------------------------------------------------- input
@@ -426,12 +403,10 @@ def _phase_probabilities(g: np.ndarray, cfg: DoctorConfig) -> dict[str, float]:
             "undetermined": float(np.sum(~fin) / n)}
 
 
-def _pct_ci(a: np.ndarray, ci: float) -> tuple[float | None, float | None]:
-    a = a[np.isfinite(a)]
-    if a.size < 2:
-        return (None, None)
-    lo, hi = np.percentile(a, [50 * (1 - ci), 50 * (1 + ci)])
-    return (float(lo), float(hi))
+def _ci_or_none(a: np.ndarray, level: float) -> tuple[float | None, float | None]:
+    """Percentile CI of the finite draws ``a`` (None ends when fewer than two are finite)."""
+    lo, hi = percentile_ci(a[np.isfinite(a)], level)
+    return (_f(lo), _f(hi))
 
 
 # ---------------------------------------------------------------------------------------------- trend fits
@@ -503,7 +478,7 @@ def _family_critical(table, family: str, model_params: float | None, cfg: Doctor
     out["position"] = pos
     say = {"below": "below it", "above": "above it", "near": "within its CI",
            "unresolved": "inside the open interval where no flip is established"}[pos]
-    out["message"] += f"; the model ({_b(n)}) is {say}"
+    out["message"] += f"; the model ({fmt_params(n)}) is {say}"
     return out
 
 
@@ -529,25 +504,15 @@ def _phase_d_eff(table, cfg: DoctorConfig, phase: str | None) -> dict | None:
     base = {"groups": groups, "benchmarks": bs,
             "method": "cape.eigen.phase_spectra: covariance participation ratio, family-stratified bootstrap"}
     if phase is None or phase not in groups:
-        msg = "; ".join(f"{p} d_eff {_fmt(g['d_eff'])} (n={g['n']})" for p, g in groups.items())
+        msg = "; ".join(f"{p} d_eff {fmt_number(g['d_eff'])} (n={g['n']})" for p, g in groups.items())
         return {"phase": phase, "d_eff": None, "ci": [None, None], "n": 0, **base,
                 "message": (f"no cohort d_eff for phase {phase}; " if phase else "phase unknown; ") + msg}
     g = groups[phase]
-    others = "; ".join(f"{p} {_fmt(v['d_eff'])} (n={v['n']})" for p, v in groups.items() if p != phase)
-    ci = f" [{_fmt(g['ci'][0])}, {_fmt(g['ci'][1])}]" if g["ci"][0] is not None else ""
-    msg = (f"cohort models in the {phase} phase: d_eff {_fmt(g['d_eff'])}{ci} over {len(bs)} benchmarks "
+    others = "; ".join(f"{p} {fmt_number(v['d_eff'])} (n={v['n']})" for p, v in groups.items() if p != phase)
+    ci = f" [{fmt_number(g['ci'][0])}, {fmt_number(g['ci'][1])}]" if g["ci"][0] is not None else ""
+    msg = (f"cohort models in the {phase} phase: d_eff {fmt_number(g['d_eff'])}{ci} over {len(bs)} benchmarks "
            f"(n={g['n']}); {others}. d_eff near 1: the benchmarks move as one capability")
     return {"phase": phase, "d_eff": g["d_eff"], "ci": g["ci"], "n": g["n"], **base, "message": msg}
-
-
-def _b(n: float) -> str:
-    """A parameter count as ``1.2B`` / ``410M``."""
-    return f"{n / 1e9:.3g}B" if n >= 1e9 else f"{n / 1e6:.3g}M"
-
-
-def _fmt(v, nd=3) -> str:
-    f = _f(v)
-    return "—" if f is None else f"{f:.{nd}f}"
 
 
 # ---------------------------------------------------------------------------------------------- rules
@@ -842,7 +807,7 @@ def _diagnose_base(model: str, family: str, params: float | None, scores: dict[s
         same = [str(m) for m in both.index if np.isclose(float(both.loc[m, "params"]), params, rtol=0.01)]
         if same:
             what = (f"no smaller or larger member with {b1} and {b2} scores ({', '.join(same)} has the same size, "
-                    f"{_b(params)})")
+                    f"{fmt_params(params)})")
         else:
             lack = [str(m) for m in real.index]
             what = (f"no other member with {b1} and {b2} scores"
@@ -874,7 +839,7 @@ def _diagnose_base(model: str, family: str, params: float | None, scores: dict[s
                 note = (note + "; " if note else "") + f"{b1} falls with size (co-movement {iv.comove:+d})"
             coupling_rows.append({"lower": iv.lower, "upper": iv.upper, "role": role, "n_lower": iv.n_lower,
                                   "n_upper": iv.n_upper, "d1": iv.d1, "d2": iv.d2, "gamma": iv.gamma,
-                                  "ci": list(_pct_ci(col, cfg.ci)), "phase": iv.phase, "status": iv.status,
+                                  "ci": list(_ci_or_none(col, cfg.ci)), "phase": iv.phase, "status": iv.status,
                                   "note": note, "_draws": col})
         prim = next((c for c in coupling_rows if c["role"] == "below" and c["gamma"] is not None), None)
         if prim is None:
@@ -1020,7 +985,7 @@ def _diagnose_frontier(model: str, scores: dict[str, float], lab: str | None, so
     front["message"] = (f"h = {front['h']:+.1f} GPQA points from the population line "
                         f"({rep.h_field.slope:.3f} SWE + {rep.h_field.intercept:.2f}; 95% PI ± {front['pi_half']:.1f}); "
                         f"{front['direction']}; lab {lab} mean h "
-                        f"{_fmt(front['lab_mean_h'], 1)} over {front['lab_n']} fitted model(s)")
+                        f"{fmt_number(front['lab_mean_h'], 1)} over {front['lab_n']} fitted model(s)")
     # local coupling against the lab's neighbours, ordered by SWE (the paper scripts' convention)
     coupling_rows: list[dict] = []
     phase = None
@@ -1043,7 +1008,7 @@ def _diagnose_frontier(model: str, scores: dict[str, float], lab: str | None, so
             g = _f(g0[j])
             role = "below" if names[j + 1] == model else "above"
             coupling_rows.append({"lower": names[j], "upper": names[j + 1], "role": role, "d1": float(d1[j]),
-                                  "d2": float(d2[j]), "gamma": g, "ci": list(_pct_ci(draws[:, j], cfg.ci))
+                                  "d2": float(d2[j]), "gamma": g, "ci": list(_ci_or_none(draws[:, j], cfg.ci))
                                   if draws.size else [None, None], "phase": cfg.phase_of(g),
                                   "status": "ok" if g is not None else "small_step",
                                   "note": "" if g is not None else f"|ΔSWE| <= {cfg.min_delta:g}: skipped",

@@ -35,6 +35,9 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from . import catalog
+from ._format import finite_or_none as _f
+from ._stats import fisher_ci, pearson_pvalue, pearson_rows, percentile_ci, permutation_p
+from ._validate import check_pair as resolve_pair
 from .errors import AnalysisError, DataError
 
 DEFAULT_PAIR = ("HellaSwag", "TruthfulQA")
@@ -42,188 +45,6 @@ MIN_DELTA = 0.5  # percentage points: |dB1| at or below this is not divided by
 
 
 # ---------------------------------------------------------------------------------------------- small helpers
-def _f(x) -> float | None:
-    """A finite float, or None (never NaN in a result)."""
-    if x is None:
-        return None
-    try:
-        xf = float(x)
-    except (TypeError, ValueError):
-        return None
-    return xf if math.isfinite(xf) else None
-
-
-def pearson_rows(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Pearson r of each row of ``x`` with the same row of ``y`` (shape ``(..., n)`` -> ``(...)``).
-
-    Rows with zero variance give NaN. Used by every vectorised bootstrap/permutation in CAPE.
-
-    Example:
-        >>> import numpy as np
-        >>> float(pearson_rows(np.array([[1., 2, 3]]), np.array([[2., 4, 7]]))[0]).__round__(3)
-        0.993
-    """
-    x = np.asarray(x, dtype=float)
-    y = np.asarray(y, dtype=float)
-    xc = x - x.mean(axis=-1, keepdims=True)
-    yc = y - y.mean(axis=-1, keepdims=True)
-    sxy = (xc * yc).sum(axis=-1)
-    sxx = (xc * xc).sum(axis=-1)
-    syy = (yc * yc).sum(axis=-1)
-    den = np.sqrt(sxx * syy)
-    scale = np.maximum(np.abs(x).max(axis=-1), 1.0) * np.maximum(np.abs(y).max(axis=-1), 1.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        r = np.where(den > 1e-12 * scale, sxy / np.where(den > 0, den, 1.0), np.nan)
-    return np.clip(r, -1.0, 1.0)
-
-
-def percentile_ci(samples: np.ndarray, level: float = 0.95) -> tuple[float, float]:
-    """Two-sided percentile interval of the finite-or-infinite, non-NaN ``samples``.
-
-    Infinite samples are kept (they sort to the ends), so a CI end can be ``+-inf``: an honest "unbounded".
-    Returns ``(nan, nan)`` when nothing is left.
-    """
-    s = np.asarray(samples, dtype=float)
-    s = s[~np.isnan(s)]
-    if s.size == 0:
-        return (math.nan, math.nan)
-    a = (1.0 - level) / 2.0
-    lo, hi = np.quantile(s, [a, 1.0 - a], method="linear") if np.isfinite(s).all() else _quantile_inf(s, a)
-    return (float(lo), float(hi))
-
-
-def _quantile_inf(s: np.ndarray, a: float) -> tuple[float, float]:
-    s = np.sort(s)
-    n = s.size
-    out = []
-    for q in (a, 1.0 - a):
-        pos = q * (n - 1)
-        i, j = int(math.floor(pos)), int(math.ceil(pos))
-        lo, hi = s[i], s[j]
-        if not (np.isfinite(lo) and np.isfinite(hi)):
-            out.append(lo if q < 0.5 else hi)
-        else:
-            out.append(lo + (hi - lo) * (pos - i))
-    return out[0], out[1]
-
-
-def _t_two_sided_exact(t2: float, df: int) -> float:
-    """``P(|T| > t)`` for Student's t with integer ``df`` by the finite closed form (Abramowitz and Stegun
-    26.7.3/26.7.4): ``A = (2/pi)(theta + sin theta (cos theta + 2/3 cos^3 theta + ...))`` for odd ``df``,
-    ``A = sin theta (1 + 1/2 cos^2 theta + 1*3/(2*4) cos^4 theta + ...)`` for even, ``theta = atan(t/sqrt(df))``;
-    the p-value is ``1 - A``. Exact up to rounding, so accurate to ~1e-15 absolute."""
-    theta = math.atan(math.sqrt(t2 / df))
-    s, c2 = math.sin(theta), math.cos(theta) ** 2
-    if df % 2:
-        term = total = math.cos(theta) if df > 1 else 0.0
-        for k in range(3, df, 2):  # coefficients 2/3, 2*4/(3*5), ... times cos^k
-            term *= c2 * (k - 1) / k
-            total += term
-        a = 2.0 / math.pi * (theta + s * total)
-    else:
-        term = total = 1.0
-        for k in range(2, df, 2):  # coefficients 1/2, 1*3/(2*4), ... times cos^k
-            term *= c2 * (k - 1) / k
-            total += term
-        a = s * total
-    return max(0.0, 1.0 - a)
-
-
-def pearson_pvalue(r: float, n: int) -> float | None:
-    """Two-sided p-value of Pearson's r under normality (the t test of ``scipy.stats.pearsonr``):
-    ``P(|T_df| > t)`` with ``t^2 = r^2 df / (1 - r^2)``, ``df = n - 2``.
-
-    Computed by the exact finite form of Student's t for integer degrees of freedom (no import); when that
-    would leave fewer than ~9 significant digits (p < 1e-6) or ``df > 300``, by ``scipy.special.betainc``
-    (``I_{df/(df+t^2)}(df/2, 1/2)``), which is kept off the common path because importing it takes longer
-    than a whole ``cape diagnose`` bootstrap. The two agree to 2e-9 relative (checked in the tests).
-
-    Example:
-        >>> f"{pearson_pvalue(-0.9886223474431346, 8):.3e}"
-        '3.651e-06'
-    """
-    if r is None or not math.isfinite(r) or n < 3:
-        return None
-    df = n - 2
-    if abs(r) >= 1.0:
-        return 0.0
-    t2 = r * r * df / (1.0 - r * r)
-    if df <= 300:
-        p = _t_two_sided_exact(t2, df)
-        if p >= 1e-6:
-            return p
-    from scipy.special import betainc
-
-    return float(betainc(df / 2.0, 0.5, df / (df + t2)))
-
-
-EXACT_PERMUTATIONS = 100_000  # n! at or below this: the permutation p-value enumerates every permutation
-
-
-def fisher_ci(r: float, n: int, level: float = 0.95) -> tuple[float, float]:
-    """Confidence interval of a correlation by Fisher's z: ``tanh(atanh r +- z_q / sqrt(n - 3))``.
-
-    Percentile bootstrap intervals of r are degenerate for a handful of models (at n = 3 almost every resample
-    repeats a point and gives ``|r*| = 1``); Fisher's interval keeps its level from n = 4 on (coverage
-    95-97% in simulation, checked in the tests for n = 3..8). At n = 3 the interval is the whole ``[-1, 1]``:
-    three points cannot bound r.
-
-    Args:
-        r: sample correlation; n: number of pairs; level: two-sided confidence level.
-
-    Returns:
-        ``(low, high)``.
-
-    Example:
-        >>> [round(v, 3) for v in fisher_ci(-0.9886, 8)]
-        [-0.998, -0.936]
-    """
-    if n <= 3:
-        return (-1.0, 1.0)
-    from statistics import NormalDist
-
-    q = NormalDist().inv_cdf(0.5 + level / 2.0)
-    z = math.atanh(max(min(r, 1.0 - 1e-15), -1.0 + 1e-15))
-    h = q / math.sqrt(n - 3)
-    return (math.tanh(z - h), math.tanh(z + h))
-
-
-def permutation_p(x: np.ndarray, y: np.ndarray, r: float, *, n_perm: int, rng: np.random.Generator
-                  ) -> tuple[float | None, str, int]:
-    """Two-sided permutation p-value of Pearson's r.
-
-    Exact (every one of the ``n!`` orderings, ``#{|r*| >= |r|} / n!``) when ``n! <= 100,000`` (n <= 8);
-    Monte Carlo above (``(1 + #{|r*| >= |r|}) / (1 + n_perm)``).
-
-    Returns:
-        ``(p, method, n_permutations)``; method ``"exact"`` or ``"monte carlo"``; p None when ``n_perm == 0``
-        and the test would be Monte Carlo.
-
-    Example:
-        >>> import numpy as np
-        >>> p, how, k = permutation_p(np.arange(4.), np.array([1., 2, 4, 3]), 0.8, n_perm=0,
-        ...                           rng=np.random.default_rng(0))
-        >>> round(p, 4), how, k
-        (0.3333, 'exact', 24)
-    """
-    n = x.size
-    tol = 1e-12
-    if math.factorial(n) <= EXACT_PERMUTATIONS:
-        import itertools
-
-        perm = np.array(list(itertools.permutations(range(n))), dtype=np.int64)
-        rp = pearson_rows(np.broadcast_to(x, perm.shape), y[perm])
-        return float(np.mean(np.abs(rp) >= abs(r) - tol)), "exact", int(perm.shape[0])
-    if n_perm <= 0:
-        return None, "monte carlo", 0
-    hits = 0
-    for start in range(0, n_perm, 4096):  # chunks keep memory at 4096 x n
-        m = min(4096, n_perm - start)
-        perm = np.argsort(rng.random((m, n)), axis=1)
-        hits += int(np.sum(np.abs(pearson_rows(np.broadcast_to(x, (m, n)), y[perm])) >= abs(r) - tol))
-    return float((1 + hits) / (1 + n_perm)), "monte carlo", int(n_perm)
-
-
 def size_order(params, names) -> np.ndarray:
     """Positions that sort models by size, models sharing a size by name: one rule, independent of row order.
 
@@ -250,20 +71,6 @@ def family_seed(seed: int | None, family: str) -> int | None:
 
     ss = np.random.SeedSequence([int(seed) & 0xFFFFFFFF, zlib.crc32(str(family).encode("utf-8"))])
     return int(ss.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
-
-
-def resolve_pair(pair: Sequence[str] | str) -> tuple[str, str]:
-    """Canonical ``(B1, B2)`` from ``("HS", "TQA")`` or ``"HS:TQA"``."""
-    if isinstance(pair, str):
-        parts = [p.strip() for p in pair.replace(",", ":").split(":") if p.strip()]
-    else:
-        parts = list(pair)
-    if len(parts) != 2:
-        raise DataError(f"a benchmark pair needs two names like HellaSwag:TruthfulQA, got {pair!r}")
-    b1, b2 = (catalog.canonical(p) for p in parts)
-    if b1 == b2:
-        raise DataError(f"a benchmark pair needs two different benchmarks, got {b1} twice")
-    return b1, b2
 
 
 # ---------------------------------------------------------------------------------------------- phases

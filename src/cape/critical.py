@@ -63,19 +63,12 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from . import _memory
+from ._format import finite_or_none as _f
+from ._format import fmt_params
 from ._memory import check_memory, chunk_rows, row_slices
-from .coupling import (
-    DEFAULT_PAIR,
-    MIN_DELTA,
-    _f,
-    family_arrays,
-    family_seed,
-    gamma_steps,
-    percentile_ci,
-    resolve_pair,
-    score_frame,
-    size_order,
-)
+from ._stats import percentile_ci
+from ._validate import check_pair as resolve_pair
+from .coupling import DEFAULT_PAIR, MIN_DELTA, family_arrays, family_seed, gamma_steps, score_frame, size_order
 from .errors import AnalysisError, DataError
 
 HORIZON = 1.0  # decades beyond the measured range that an extrapolated N_c may lie
@@ -128,14 +121,11 @@ class NcResult:
 
     def summary(self) -> str:
         """``"3.49B [2.92B, 13.4B] (observed)"``-style text."""
-        def p(v):
-            return "—" if v is None else (f"{v / 1e9:.3g}B" if v >= 1e9 else f"{v / 1e6:.3g}M")
-
-        lo = "0" if self.ci_low_unbounded else p(self.ci_low)
-        hi = "∞" if self.ci_high_unbounded else p(self.ci_high)
+        lo = "0" if self.ci_low_unbounded else fmt_params(self.ci_low)
+        hi = "∞" if self.ci_high_unbounded else fmt_params(self.ci_high)
         ci = f"[{lo}, {hi}]" if (self.ci_low is not None or self.ci_high is not None
                                  or self.ci_low_unbounded or self.ci_high_unbounded) else ""
-        return f"{p(self.estimate)} {ci} ({self.status})".replace("  ", " ")
+        return f"{fmt_params(self.estimate)} {ci} ({self.status})".replace("  ", " ")
 
 
 def _insufficient(method: str, msg: str, **kw) -> NcResult:
@@ -406,19 +396,19 @@ class WithinFamilyCrossing:
             bound = _pow10(lo)
             txt = ("gamma stays <= 0 within the noise" if kind0 in (3,) else
                    "the sign change seen is within the noise") + \
-                  (f"; a flip, if any, lies above {_fmt_n(bound)}" if bound else "")
+                  (f"; a flip, if any, lies above {fmt_params(bound)}" if bound else "")
         else:
             direction = "below"
             bound = _pow10(hi)
             txt = ("gamma > 0 at every measured size (cooperative throughout)" if kind0 == 4 else
                    "the sign change seen is within the noise") + \
-                  (f"; a flip, if any, lies below {_fmt_n(bound)}" if bound else "")
+                  (f"; a flip, if any, lies below {fmt_params(bound)}" if bound else "")
         if kind0 == 0:
-            txt += f" (raw crossing at {_fmt_n(_pow10(x0))} not significant)"
+            txt += f" (raw crossing at {fmt_params(_pow10(x0))} not significant)"
         elif kind0 == 1:
-            txt = (f"the gamma law extrapolates a flip to {_fmt_n(_pow10(x0))}, outside the measured steps, but the "
-                   f"95% CI is unbounded" + (f" (N_c > {_fmt_n(_pow10(lo))})" if math.isfinite(lo) else
-                                             f" (N_c < {_fmt_n(_pow10(hi))})" if math.isfinite(hi) else ""))
+            txt = (f"the gamma law extrapolates a flip to {fmt_params(_pow10(x0))}, outside the measured steps, but the "
+                   f"95% CI is unbounded" + (f" (N_c > {fmt_params(_pow10(lo))})" if math.isfinite(lo) else
+                                             f" (N_c < {fmt_params(_pow10(hi))})" if math.isfinite(hi) else ""))
         return NcResult(self.name, None, ci_lo, ci_hi, "none", direction=direction, message=txt, **common)
 
     def _interval_reps(self, logn, S1, S2, se2, rng, n_boot):
@@ -437,12 +427,6 @@ class WithinFamilyCrossing:
         down = (kind == 4) & (g0 > 0) & (xc < lo_m) & (xc >= logn[0] - self.horizon)
         out = np.where(kind == 0, x, np.where(kind == 3, np.inf, np.where(kind == 4, -np.inf, np.nan)))
         return np.where(up | down, xc, out)
-
-
-def _fmt_n(n: float | None) -> str:
-    if n is None:
-        return "—"
-    return f"{n / 1e9:.3g}B" if n >= 1e9 else f"{n / 1e6:.3g}M"
 
 
 # ---------------------------------------------------------------------------------------------- pooled
@@ -604,7 +588,7 @@ class PooledOffsets:
         if not bounded:
             return NcResult(self.name, None, _pow10(lo), _pow10(hi), "none",
                             direction="above" if hi == np.inf else "below",
-                            message=f"vertex at {_fmt_n(_pow10(x0))} but the 95% CI is unbounded "
+                            message=f"vertex at {fmt_params(_pow10(x0))} but the 95% CI is unbounded "
                                     "(the U shape is not established)", details=dict(details,
                                                                                      point=_pow10(x0)),
                             **{k: v for k, v in common.items() if k != "details"})
@@ -685,16 +669,6 @@ def _pooled_replicates(pdata: PooledData, w: np.ndarray, center: float, n_boot: 
         Y = pdata.y[idx] + rng.standard_normal((c, n)) * pdata.se[idx]
         reps[sl], b2[sl] = _demeaned_vertex(pdata.logn[idx], Y, w[idx], pdata.fam_idx, center)
     return reps, b2
-
-
-def _stratified_indices(fam_idx: np.ndarray, n_boot: int, rng: np.random.Generator) -> np.ndarray:
-    """Resample positions within each family (family counts and positions kept): ``(n_boot, n)``."""
-    n = fam_idx.size
-    out = np.empty((n_boot, n), dtype=int)
-    for f in np.unique(fam_idx):
-        pos = np.flatnonzero(fam_idx == f)
-        out[:, pos] = pos[rng.integers(0, pos.size, size=(n_boot, pos.size))]
-    return out
 
 
 # ---------------------------------------------------------------------------------------------- paper
@@ -866,42 +840,42 @@ def _fit_status(vf, fd: FamilyData, hz: float, horizon: float):
     b2 = fd.b2
     lo_r, hi_r = vf.x_range
     zl, zh = vf.slope_z
-    ends = f"slope z = {zl:+.1f} at {_fmt_n(fd.params[0])}, {zh:+.1f} at {_fmt_n(fd.params[-1])}"
+    ends = f"slope z = {zl:+.1f} at {fmt_params(fd.params[0])}, {zh:+.1f} at {fmt_params(fd.params[-1])}"
     if not (hz > 2):
         return ("none", None, None, None, None,
                 (f"{fd.b1} does not rise clearly across {fd.family} (slope z = {hz:+.1f}), so gamma's sign is not "
                 f"set by {b2}'s slope; no N_c"))
     v, lo, hi = _pow10(vf.vertex), _pow10(vf.lo), _pow10(vf.hi)
-    ci = f"95% CI [{_fmt_n(lo)}, {_fmt_n(hi)}]"
+    ci = f"95% CI [{fmt_params(lo)}, {fmt_params(hi)}]"
     if vf.kind == "flip":
         return ("observed", v, lo, hi, None,
-                (f"the fitted {b2} curve falls then rises ({ends}): gamma turns from tax to bonus at {_fmt_n(v)} "
+                (f"the fitted {b2} curve falls then rises ({ends}): gamma turns from tax to bonus at {fmt_params(v)} "
                 f"({ci}), inside the measured range"))
     if vf.kind == "reversal":
         return ("reversal", v, lo, hi, None,
-                (f"the fitted {b2} curve rises then falls ({ends}): gamma turns from bonus to tax at {_fmt_n(v)} "
+                (f"the fitted {b2} curve rises then falls ({ends}): gamma turns from bonus to tax at {fmt_params(v)} "
                 f"({ci}), a reversal"))
     if vf.kind == "flip_extrapolated":
         side = "above" if vf.vertex > hi_r else ("below" if vf.vertex < lo_r else "at the edge of")
         return ("extrapolated", v, lo, hi, None,
                 (f"within the measured range the slope of {b2} does not change sign significantly ({ends}); the "
-                f"fitted curve, continued up to {horizon:g} decades beyond it, bottoms out at {_fmt_n(v)} ({ci}), "
+                f"fitted curve, continued up to {horizon:g} decades beyond it, bottoms out at {fmt_params(v)} ({ci}), "
                 f"{side} the range: an extrapolated flip"))
     if vf.kind == "reversal_extrapolated":
         return ("none", None, None, None, None,
                 (f"the fitted {b2} curve, continued up to {horizon:g} decades beyond the range, peaks at "
-                f"{_fmt_n(v)} ({ci}): an extrapolated reversal (bonus to tax), not a flip; within the range "
+                f"{fmt_params(v)} ({ci}): an extrapolated reversal (bonus to tax), not a flip; within the range "
                 f"{ends}"))
     if zl < -vf.q and zh < -vf.q:
         top = float(fd.params[-1])
         return ("none", None, top, None, "above",
                 (f"the fitted slope of {b2}, hence gamma, is significantly negative (tax) at both ends of the range "
-                f"({ends}); a flip, if any, lies above {_fmt_n(top)}"))
+                f"({ends}); a flip, if any, lies above {fmt_params(top)}"))
     if zl > vf.q and zh > vf.q:
         bottom = float(fd.params[0])
         return ("none", None, None, bottom, "below",
                 (f"the fitted slope of {b2}, hence gamma, is significantly positive (bonus) at both ends of the "
-                f"range ({ends}); a flip, if any, lies below {_fmt_n(bottom)}"))
+                f"range ({ends}); a flip, if any, lies below {fmt_params(bottom)}"))
     direction = "above" if (zl < 0 and zh < 0) else ("below" if (zl > 0 and zh > 0) else None)
     return ("none", None, None, None, direction,
             (f"the slope of {b2} is not significantly of opposite signs at the two ends of the range ({ends}, "

@@ -29,22 +29,11 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from . import catalog
-from .coupling import DEFAULT_PAIR, MIN_DELTA, _f, local_coupling, percentile_ci, resolve_pair
+from ._format import finite_or_none as _f
+from ._stats import participation_ratio, percentile_ci, stratified_indices
+from ._validate import check_pair as resolve_pair
+from .coupling import DEFAULT_PAIR, MIN_DELTA, local_coupling
 from .errors import AnalysisError, DataError
-
-
-def participation_ratio(eigenvalues, *, axis: int = -1):
-    """``(sum lambda)^2 / sum lambda^2`` with negative eigenvalues clipped to 0 (vectorised over ``axis``).
-
-    Example:
-        >>> round(float(participation_ratio([1.0, 1.0, 0.0])), 3)
-        2.0
-    """
-    lam = np.clip(np.asarray(eigenvalues, dtype=float), 0.0, None)
-    s = lam.sum(axis=axis)
-    s2 = (lam * lam).sum(axis=axis)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(s2 > 0, s * s / np.where(s2 > 0, s2, 1.0), np.nan)
 
 
 def _matrices(X: np.ndarray, use: str) -> np.ndarray:
@@ -123,15 +112,6 @@ def _matrix_of(table, benchmarks: Sequence[str] | None):
     return bs, full, full[bs].to_numpy(float), fam, dropped
 
 
-def _stratified(fam: np.ndarray, n_boot: int, rng) -> np.ndarray:
-    n = fam.size
-    out = np.empty((n_boot, n), dtype=int)
-    for f in np.unique(fam):
-        pos = np.flatnonzero(fam == f)
-        out[:, pos] = pos[rng.integers(0, pos.size, size=(n_boot, pos.size))]
-    return out
-
-
 def spectrum_of(X: np.ndarray, fam: np.ndarray, bs: Sequence[str], *, use: str = "cov", n_boot: int = 1000,
                 seed: int | None = 0, level: float = 0.95, stratify: str | None = "family",
                 dropped: tuple[str, ...] = ()) -> EigenResult:
@@ -162,7 +142,7 @@ def spectrum_of(X: np.ndarray, fam: np.ndarray, bs: Sequence[str], *, use: str =
     if n_boot > 0:
         rng = np.random.default_rng(seed)
         strat = stratify == "family" and np.unique(fam).size < n  # some family has >= 2 models
-        idx = _stratified(fam, n_boot, rng) if strat else rng.integers(0, n, size=(n_boot, n))
+        idx = stratified_indices(fam, n_boot, rng) if strat else rng.integers(0, n, size=(n_boot, n))
         Cb = _matrices(X[idx], use)
         good = np.isfinite(Cb).all(axis=(1, 2))
         lb = np.linalg.eigvalsh(np.where(good[:, None, None], Cb, np.eye(p)))

@@ -47,6 +47,8 @@ import numpy as np
 import pandas as pd
 
 from . import catalog
+from ._stats import participation_ratio as _pr
+from ._stats import percentile_ci
 from .errors import AnalysisError, DataError
 
 SWE = "SWE-bench Verified"
@@ -335,14 +337,6 @@ class LinearCoupling:
         return d
 
 
-def _percentile_ci(a: np.ndarray, ci: float) -> tuple[float, float]:
-    a = a[np.isfinite(a)]
-    if a.size == 0:
-        return (float("nan"), float("nan"))
-    lo, hi = np.percentile(a, [50 * (1 - ci), 50 * (1 + ci)])
-    return (float(lo), float(hi))
-
-
 def bootstrap_line(x: np.ndarray, y: np.ndarray, *, n_boot: int, seed: int) -> dict[str, np.ndarray]:
     """Pairs bootstrap of r, slope and intercept, vectorised over resamples.
 
@@ -413,7 +407,7 @@ def linear_coupling(x: Sequence[float], y: Sequence[float], *, ci: float = 0.95,
         r_fisher = (float("nan"), float("nan"))
     if n_boot > 0:
         b = bootstrap_line(x, y, n_boot=n_boot, seed=seed)
-        r_b, sl_b, in_b = (_percentile_ci(b[k], ci) for k in ("r", "slope", "intercept"))
+        r_b, sl_b, in_b = (percentile_ci(b[k], ci) for k in ("r", "slope", "intercept"))
     else:
         r_b = sl_b = in_b = (float("nan"), float("nan"))
     return LinearCoupling(
@@ -862,10 +856,8 @@ def saturation(panel: pd.DataFrame, old: str | None = None, new: str | None = No
 
 
 def participation_ratio(eigenvalues: Sequence[float]) -> float:
-    """``(sum l)^2 / sum l^2`` of a spectrum (negative eigenvalues clipped to 0)."""
-    from .eigen import participation_ratio as pr
-
-    return float(pr(eigenvalues))
+    """``(sum l)^2 / sum l^2`` of a spectrum (negative eigenvalues clipped to 0), as a float."""
+    return float(_pr(eigenvalues))
 
 
 def three_axis_panel(scores: pd.DataFrame, benchmarks: Sequence[str] = (SWE, GPQA, IFEVAL), *,

@@ -31,7 +31,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .coupling import _f
+from ._format import finite_or_none as _f
 from .errors import AnalysisError
 
 

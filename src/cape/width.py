@@ -31,7 +31,10 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .coupling import DEFAULT_PAIR, _f, family_arrays, pearson_rows, percentile_ci, resolve_pair
+from ._format import finite_or_none as _f
+from ._stats import pearson_rows, percentile_ci
+from ._validate import check_pair as resolve_pair
+from .coupling import DEFAULT_PAIR, family_arrays
 from .errors import AnalysisError, DataError
 
 D_REF = 512

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from ..commands._common import fmt_params
+from .._format import fmt_params
 
 # A qualitative palette with enough distinct colours for ~20 families (Plotly's D3 + Dark24 subset).
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
@@ -925,17 +925,13 @@ def steering_mc_figure(evals: Sequence[dict], *, title: str | None = None) -> go
 
 
 # ---------------------------------------------------------------------------------------------- tables
-def _fmt_n(v) -> str:
-    return fmt_params(v) if pd.notna(v) else "—"
-
-
 def _ci_text(nc) -> str:
     """``[4.15B, ∞)``-style CI of an N_c result (``0`` / ``∞`` for an unbounded end, ``—`` when absent)."""
     if nc is None or (nc.ci_low is None and nc.ci_high is None and not nc.ci_low_unbounded
                       and not nc.ci_high_unbounded):
         return "—"
-    lo = "0" if nc.ci_low_unbounded or (nc.ci_low is None and nc.ci_high is not None) else _fmt_n(nc.ci_low)
-    hi = "∞" if nc.ci_high_unbounded or (nc.ci_high is None and nc.ci_low is not None) else _fmt_n(nc.ci_high)
+    lo = "0" if nc.ci_low_unbounded or (nc.ci_low is None and nc.ci_high is not None) else fmt_params(nc.ci_low)
+    hi = "∞" if nc.ci_high_unbounded or (nc.ci_high is None and nc.ci_low is not None) else fmt_params(nc.ci_high)
     return f"[{lo}, {hi}{')' if hi == '∞' else ']'}"
 
 

@@ -1,0 +1,134 @@
+"""Formatting shared by every view: numbers, parameter sizes and JSON cleaning (one of each).
+
+Imports only the standard library, so the command line can use it without loading numpy or pandas; numpy and
+pandas values are recognised when those packages are already loaded (a value of theirs cannot exist otherwise).
+
+Example:
+    >>> fmt_params(1.4e9), fmt_number(0.12345), fmt_number(float("nan"))
+    ('1.4B', '0.123', '—')
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from typing import Any
+
+__all__ = ["MISSING", "finite_or_none", "fmt_number", "fmt_params", "json_clean", "to_json"]
+
+#: How a missing value is shown in a table or text.
+MISSING = "—"
+
+
+def finite_or_none(x: Any) -> float | None:
+    """A finite float, or None (a result never holds NaN).
+
+    Example:
+        >>> finite_or_none("2.5"), finite_or_none(float("inf")), finite_or_none(None)
+        (2.5, None, None)
+    """
+    if x is None:
+        return None
+    try:
+        xf = float(x)
+    except (TypeError, ValueError):
+        return None
+    return xf if math.isfinite(xf) else None
+
+
+def fmt_number(x: Any, nd: int = 3) -> str:
+    """A number with ``nd`` decimals; missing or non-finite values as an em dash; text as it is.
+
+    Example:
+        >>> fmt_number(3.14159, 2), fmt_number(None), fmt_number("n/a")
+        ('3.14', '—', 'n/a')
+    """
+    if x is None:
+        return MISSING
+    try:
+        xf = float(x)
+    except (TypeError, ValueError):
+        return str(x)
+    if not math.isfinite(xf):
+        return MISSING
+    return f"{xf:.{nd}f}"
+
+
+def fmt_params(n: Any) -> str:
+    """A raw parameter count as ``70M`` / ``1.4B`` (three significant digits); missing as an em dash.
+
+    Example:
+        >>> fmt_params(70e6), fmt_params(6.9e9), fmt_params(None)
+        ('70M', '6.9B', '—')
+    """
+    try:
+        n = float(n)
+    except (TypeError, ValueError):
+        return MISSING
+    if not math.isfinite(n):
+        return MISSING
+    if n >= 1e9:
+        return f"{n / 1e9:.3g}B"
+    if n >= 1e6:
+        return f"{n / 1e6:.3g}M"
+    return f"{n:.3g}"
+
+
+def _numpy_value(o: Any) -> tuple[bool, Any]:
+    """``(True, plain value)`` for a numpy scalar or array, else ``(False, None)``."""
+    np = sys.modules.get("numpy")
+    if np is None:
+        return False, None
+    if isinstance(o, np.bool_):
+        return True, bool(o)
+    if isinstance(o, np.integer):
+        return True, int(o)
+    if isinstance(o, np.floating):
+        return True, finite_or_none(o)
+    if isinstance(o, np.ndarray):
+        return True, json_clean(o.tolist())
+    return False, None
+
+
+def json_clean(o: Any) -> Any:
+    """Plain JSON values: result objects via ``to_dict()``, numpy scalars and arrays to Python, NaN and
+    infinities to None, tuples and sets to lists, dates as ISO text, pandas' missing markers to None, and
+    anything else as its text.
+
+    Example:
+        >>> json_clean({"a": (1.0, float("nan")), 2: {"b"}})
+        {'a': [1.0, None], '2': ['b']}
+    """
+    if o is None or isinstance(o, (str, bool, int)):
+        return o
+    if isinstance(o, float):
+        return finite_or_none(o)
+    if isinstance(o, dict):
+        return {str(k): json_clean(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [json_clean(v) for v in o]
+    if isinstance(o, (set, frozenset)):
+        return [json_clean(v) for v in o]
+    is_np, v = _numpy_value(o)
+    if is_np:
+        return v
+    if type(o).__name__ in ("NAType", "NaTType"):
+        return None
+    if hasattr(o, "to_dict"):
+        return json_clean(o.to_dict())
+    if hasattr(o, "isoformat"):
+        return o.isoformat()
+    return str(o)
+
+
+def to_json(obj: Any) -> str:
+    """``obj`` as indented JSON text after :func:`json_clean` (never NaN in the output).
+
+    Example:
+        >>> print(to_json({"r": float("nan")}))
+        {
+          "r": null
+        }
+    """
+    return json.dumps(json_clean(obj), indent=2, allow_nan=False)
