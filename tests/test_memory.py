@@ -9,8 +9,8 @@ import pytest
 from cape import _memory, data
 from cape.cli import main
 from cape.coupling import score_frame
-from cape.critical import (PaperQuadraticVertex, PooledOffsets, _demeaned_vertex, _stratified_indices, family_data,
-                           pooled_data)
+from cape._stats import stratified_indices as _stratified_indices
+from cape.critical import PaperQuadraticVertex, PooledOffsets, _demeaned_vertex, family_data, pooled_data
 from cape.diagnose import diagnose
 from cape.errors import MemoryBudgetError
 
