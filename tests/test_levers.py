@@ -207,7 +207,7 @@ def test_bad_arguments():
 
 # ------------------------------------------------------------------------------------------- fine-tunes
 def _lb():
-    from cape.commands.coupling import _read_scores
+    from cape.commands._scores import read_scores as _read_scores
     from cape.commands.levers import read_attributes
 
     table, _ = _read_scores([LB])

@@ -184,3 +184,54 @@ def test_fraction_flag_is_set_for_every_units_mode_and_kept_by_filters():
                                       TruthfulQA=[0.44, 0.39, 0.36, 0.42, 0.48]), units="fraction")
     assert frac.converted_from_fraction is True
     assert frac.filter(family="A").converted_from_fraction is True
+
+
+# ----------------------------------------------------------------------------------------------- round trip
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp")), min_size=1, max_size=12)
+_NAME = _TEXT.map(str.strip).filter(bool)
+_BENCH = st.sampled_from(["HellaSwag", "TruthfulQA", "GSM8K", "MMLU", "BBH", "IFEval"])
+
+
+@st.composite
+def score_tables(draw):
+    n = draw(st.integers(1, 6))
+    models = draw(st.lists(_NAME, min_size=n, max_size=n, unique=True))
+    rows = []
+    for m in models:
+        attrs = {
+            "family": draw(st.none() | _NAME),
+            "params": draw(st.none() | st.floats(1e5, 1e13, allow_nan=False)),
+            "lab": draw(st.none() | _NAME),
+            "model_type": draw(st.none() | st.sampled_from(["pretrained", "fine-tuned", "chat", "merge", "moe",
+                                                            "unknown"])),
+            "base_model": draw(st.none() | _NAME),
+            "date": draw(st.none() | st.dates().map(str)),
+        }
+        for b in draw(st.lists(_BENCH, min_size=1, max_size=4, unique=True)):
+            rows.append({"model": m, "benchmark": b, **attrs,
+                         # scores below 1 percent, as GSM8K often has, must not be re-read as fractions
+                         "score": draw(st.floats(0, 100, allow_nan=False)),
+                         "metric": draw(st.none() | st.sampled_from(["acc", "acc_norm", "mc1", "raw"])),
+                         "shots": draw(st.none() | st.integers(0, 25)),
+                         "stderr": draw(st.none() | st.floats(0, 5, allow_nan=False)),
+                         "source": draw(st.none() | _NAME)})
+    return ScoreTable(pd.DataFrame(rows), units="percent", infer_family=False)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(t=score_tables(), fmt=st.sampled_from(["csv", "json", "parquet"]))
+def test_round_trip_is_lossless(tmp_path_factory, t, fmt):
+    """Whatever CAPE writes (CSV, JSON, Parquet) reads back, through read_any as every --scores option does, as
+    the same table: scores, units, variants, shots, stderr and every attribute."""
+    from cape.ingest import read_any
+
+    p = tmp_path_factory.mktemp("rt") / f"t.{fmt}"
+    getattr(t, f"to_{fmt}")(p)
+    back, report = read_any(p)
+    pd.testing.assert_frame_equal(back.long, t.long)
+    assert report.files[0].format == "cape"
+    assert back.converted_from_fraction is False

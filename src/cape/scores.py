@@ -372,7 +372,49 @@ class ScoreTable:
             if len(ms) > 1 and not force:
                 raise VariantMixError(
                     f"{self.name}: {b} mixes metric variants {', '.join(ms)}; choose one with "
-                    f"select_variant('{b}', '{ms[0]}') / --variant {b}={ms[0]}, or force the mix")
+                    f"select_variant('{b}', '{ms[0]}') (command line: --variant {b}={ms[0]})")
+
+    def select_shots(self, benchmark: str, shots: int) -> ScoreTable:
+        """Keep only ``benchmark`` rows measured with ``shots`` few-shot examples (other benchmarks untouched).
+
+        Raises:
+            NotFoundError: no ``benchmark`` score has that number of shots (the message lists those present).
+        """
+        b = catalog.canonical(benchmark)
+        df = self._df
+        mine = df["benchmark"] == b
+        hit = mine & (df["shots"] == int(shots)).fillna(False)
+        if not hit.any():
+            have = sorted({int(x) for x in df.loc[mine, "shots"].dropna()})
+            shown = ", ".join(map(str, have)) if have else "none recorded"
+            raise NotFoundError(f"{self.name}: no {b} scores with {int(shots)} shots (shots present: {shown})")
+        return self._derive(df[~mine | hit])
+
+    def setting_mixes(self) -> list[dict]:
+        """Benchmarks measured under different settings inside one family: ``{"family", "benchmark", "kind"
+        ("shots" or "metric"), "groups": {setting: [models]}}`` for each family x benchmark x kind that mixes;
+        such scores are not comparable along the family's size axis."""
+        df = self._df
+        out: list[dict] = []
+        key = ["family", "benchmark"]
+        n = (df.assign(_s=df["shots"].astype("float").fillna(-1.0))
+             .groupby(key, dropna=True).agg(metric=("metric", "nunique"), shots=("_s", "nunique")))
+        mixed = n[(n["metric"] > 1) | (n["shots"] > 1)]
+        if mixed.empty:
+            return out
+        sub = df.set_index(key).loc[mixed.index].reset_index()
+        for (fam, b), g in sub.groupby(key, sort=True):
+            for kind in ("metric", "shots"):
+                vals = g[kind].astype("object").where(g[kind].notna(), "not given")
+                if vals.nunique() < 2:
+                    continue
+                groups: dict[str, list[str]] = {}
+                for v, m in zip(vals, g["model"]):
+                    groups.setdefault(str(v), [])
+                    if m not in groups[str(v)]:
+                        groups[str(v)].append(m)
+                out.append({"family": fam, "benchmark": b, "kind": kind, "groups": groups})
+        return out
 
     def select_variant(self, benchmark: str, metric: str) -> ScoreTable:
         """Keep only ``metric`` rows for ``benchmark`` (other benchmarks untouched)."""

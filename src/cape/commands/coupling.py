@@ -8,39 +8,13 @@ from typing import List, Optional
 import typer
 
 from ._common import console, emit_json, fmt, fmt_params
+from ._scores import (FINETUNES_OPT, SHOTS_OPT, STRICT_OPT, UNITS_OPT, VARIANT_OPT, apply_settings, read_scores,
+                      setting_warnings)
 
 
 def register(app: typer.Typer) -> None:
     app.command("diagnose")(diagnose_cmd)
     app.command("claims")(claims_cmd)
-
-
-def _read_scores(paths: list[Path]):
-    """One ScoreTable from the user's files: the ingest readers when present, else wide CSV files."""
-    try:
-        from ..ingest import read_any  # noqa: PLC0415
-    except ImportError:
-        read_any = None
-    for p in paths:
-        if not Path(p).exists():
-            raise FileNotFoundError(2, "No such file", str(p))
-    if read_any is not None:
-        out = read_any([str(p) for p in paths])
-        table = out[0] if isinstance(out, tuple) else out
-        return table, (out[1] if isinstance(out, tuple) and len(out) > 1 else None)
-    import pandas as pd
-
-    from ..errors import DataError
-    from ..scores import ScoreTable
-
-    tables = []
-    for p in paths:
-        try:
-            df = pd.read_csv(p)
-        except Exception as e:  # noqa: BLE001 - any parse failure is the user's file
-            raise DataError(f"{p}: not a readable CSV ({type(e).__name__}: {e})") from None
-        tables.append(ScoreTable.from_wide(df, name=str(p)))
-    return (tables[0] if len(tables) == 1 else ScoreTable.concat(tables, name=", ".join(map(str, paths)))), None
 
 
 def _nc_text(nc) -> str:
@@ -100,12 +74,18 @@ def diagnose_cmd(
                                                        "sign split alone)."),
     noise: str = typer.Option("data", "--noise", help="data: add each benchmark's extra noise measured from the "
                                                       "families to every error; stated: stated/binomial errors only."),
-    keep_instruct: bool = typer.Option(False, "--keep-instruct", help="Keep instruct/chat/fine-tuned models in the "
-                                                                      "base analyses (left out by default)."),
     hub: Optional[str] = typer.Option(None, "--hub", help="Diagnose ORG/MODEL from the Hugging Face Hub: its "
                                                           "family across sizes from the Open LLM Leaderboard "
                                                           "(cached, offline-first; see cape fetch)."),
     json_: bool = typer.Option(False, "--json", help="Print the diagnosis as JSON (sizes in raw parameters)."),
+    units: str = UNITS_OPT,
+    variant: Optional[List[str]] = VARIANT_OPT,
+    shots: Optional[List[str]] = SHOTS_OPT,
+    strict: bool = STRICT_OPT,
+    include_finetunes: bool = FINETUNES_OPT,
+    top: Optional[int] = typer.Option(None, "--top", help="Show the N families with the most evidence in detail "
+                                                          "(default 20 on a cohort of more than 20 families; --json "
+                                                          "keeps every family)."),
 ) -> None:
     """Coupling diagnosis per family: r with CI, gamma per interval, phase path, N_c with CI and status.
 
@@ -119,8 +99,19 @@ def diagnose_cmd(
         raise DataError("--hub and score files are two sources of scores; give one of them")
     if hub is not None and family:
         raise DataError("--hub finds the model's family itself; drop --family")
+    if top is not None and top < 1:
+        raise DataError(f"--top must be at least 1, got {top}")
+    notes: list[str] = []
+    warnings: list[str] = []
     if paths:
-        table, _report = _read_scores(paths)
+        table, _report = read_scores(paths, units=units, strict=strict)
+    elif variant or shots:
+        from ..data import load_base
+
+        table = load_base()
+    if table is not None:
+        table, notes = apply_settings(table, variant, shots, include_finetunes=include_finetunes or not paths)
+        warnings = _pair_warnings(table, pair)
     hub_fam = None
     if hub is not None:
         from ._hub import hub_family
@@ -141,15 +132,34 @@ def diagnose_cmd(
         raise DataError(f"--n-boot must be >= 0, got {n_boot}")
     res = diagnose(table, pair, families=family or None, n_boot=n_boot, seed=seed, level=level,
                    min_delta=min_delta, scheme=sch, bootstrap=bootstrap, method=method, noise=noise,
-                   keep_instruct=keep_instruct)
+                   keep_instruct=include_finetunes)
     if json_:
-        emit_json(res if hub_fam is None else {"hub": hub_fam.to_dict(), **res.to_dict()})
+        out = res.to_dict() if hub_fam is None else {"hub": hub_fam.to_dict(), **res.to_dict()}
+        if notes or warnings:
+            out = {**out, "input_notes": notes, "setting_warnings": warnings}
+        emit_json(out)
         return
     if hub_fam is not None:
         from ._hub import render_hub
 
         render_hub(hub_fam)
-    _render(res)
+    for m in notes:
+        console.print(f"[dim]{m}[/]")
+    for m in warnings:
+        console.print(f"[yellow]warning: {m}[/]")
+    _render(res, top=top)
+
+
+def _pair_warnings(table, pair: str) -> list[str]:
+    """Mixed-setting warnings for the two benchmarks of ``pair`` only (the ones diagnose reads)."""
+    from .. import catalog
+
+    try:
+        bs = {catalog.canonical(b.strip()) for b in pair.replace(",", ":").split(":")}
+    except Exception:  # noqa: BLE001 - a bad --pair is reported by diagnose itself
+        return []
+    sub = table.filter(benchmarks=[b for b in bs if b in table.benchmarks]) if bs & set(table.benchmarks) else None
+    return setting_warnings(sub) if sub is not None else []
 
 
 def _sizes(f) -> str:
@@ -159,13 +169,42 @@ def _sizes(f) -> str:
     return fmt_params(lo) if lo == hi else f"{fmt_params(lo)}–{fmt_params(hi)}"
 
 
-def _render(res) -> None:
+#: families shown in detail by default when a cohort has more than this many
+DEFAULT_TOP = 20
+
+
+def _shown_families(families, top: int | None):
+    """(families shown in detail, one line about the rest or None). A cohort of more than :data:`DEFAULT_TOP`
+    families (or with ``top``) shows the families with enough models to estimate r (3 or more), most models
+    first, and counts the rest in one line."""
+    fams = list(families)
+    if top is None and len(fams) <= DEFAULT_TOP:
+        return fams, None
+    n = top if top is not None else DEFAULT_TOP
+    enough = sorted((f for f in fams if f.n_models >= 3), key=lambda f: (-f.n_models, f.family))
+    shown = enough[:n]
+    rest = len(fams) - len(shown)
+    if rest == 0:
+        return shown, None
+    few = sum(1 for f in fams if f.n_models < 3)
+    more = len(enough) - len(shown)
+    parts = []
+    if more:
+        parts.append(f"{more} more with 3 or more models (--top {len(enough)} shows them)")
+    if few:
+        parts.append(f"{few} with fewer than 3 models (too few for r)")
+    return shown, (f"{rest} more famil{'y' if rest == 1 else 'ies'} not shown: {'; '.join(parts)}; --family NAME "
+                   "shows one, --json lists every family")
+
+
+def _render(res, top: int | None = None) -> None:
     from .. import catalog
 
     s1, s2 = catalog.info(res.b1).short, catalog.info(res.b2).short
     console.print(f"[bold]CAPE diagnosis[/]: {res.b1} vs {res.b2}, gamma = d{s2}/d{s1} between consecutive sizes; "
                   f"data: {res.source}; {res.n_boot} resamples, seed {res.seed}, {int(round(100 * res.level))}% CIs")
-    for f in res.families:
+    shown, rest_line = _shown_families(res.families, top)
+    for f in shown:
         console.print()
         r = f.r
         head = f"[bold]{f.family}[/]  {f.n_models} model{'s' if f.n_models != 1 else ''}, {_sizes(f)}"
@@ -206,6 +245,9 @@ def _render(res) -> None:
         notes += [m for m in f.messages if m not in notes and not (f.n_models < 3 and "r needs" in m)]
         for m in notes:
             console.print(f"  [dim]note: {m}[/]")
+    if rest_line:
+        console.print()
+        console.print(rest_line)
     console.print()
     console.print(f"[dim]gamma colours: red tax (< {_lo(res)}), yellow transition, green bonus (> {_hi(res)}); * = a "
                   f"step where {s1} falls with size (gamma's sign is then not the co-movement sign); skip = "

@@ -7,6 +7,7 @@ from typing import List, Optional
 
 import typer
 
+from ._scores import FINETUNES_OPT, SHOTS_OPT, STRICT_OPT, VARIANT_OPT
 from ._common import console, emit_json, err_console, fmt, fmt_params
 
 
@@ -16,31 +17,22 @@ def register(app: typer.Typer) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- helpers
-def _load_scores(path: Optional[Path]):
-    """The user's score file (any format ``cape.ingest.read_any`` knows; CSV as a wide table otherwise)."""
-    if path is None:
+def _load_scores(path: Optional[Path], score_units: str = "auto", variant=None, shots=None, strict: bool = False,
+                 include_finetunes: bool = False):
+    """The user's score file (any format ``cape.ingest.read_any`` knows), restricted to the chosen variants and
+    shots; the embedded cohort (``None``) when no file is given and nothing is chosen."""
+    from ._scores import apply_settings, read_scores
+
+    if path is None and not (variant or shots):
         return None
-    try:
-        from ..ingest import read_any  # type: ignore[attr-defined]
-    except ImportError:
-        read_any = None
-    if read_any is not None:
-        out = read_any(path)
-        return out[0] if isinstance(out, tuple) else out  # (table, ingest report)
-    import pandas as pd
+    if path is None:
+        from ..data import load_base
 
-    from ..errors import DataError
-    from ..scores import ScoreTable
-
-    if not path.exists():
-        raise DataError(f"{path}: file not found")
-    if path.suffix.lower() not in (".csv", ".tsv", ".txt"):
-        raise DataError(f"{path}: expected a CSV file (one row per model, one column per benchmark)")
-    try:
-        df = pd.read_csv(path, sep="\t" if path.suffix.lower() == ".tsv" else ",")
-    except Exception as e:  # pandas parse errors: one line
-        raise DataError(f"{path}: not a readable CSV ({e.__class__.__name__}: {str(e).splitlines()[0]})") from None
-    return ScoreTable.from_wide(df, name=str(path), source=path.name)
+        table = load_base()
+    else:
+        table, _ = read_scores(path, units=score_units, strict=strict, units_flag="--score-units")
+    table, _notes = apply_settings(table, variant, shots, include_finetunes=include_finetunes or path is None)
+    return table
 
 
 def _run_quiet(fn, *args, **kw):
@@ -206,6 +198,13 @@ def ode(
                                           help="One threshold for all equations (default: one per equation)."),
     sparse_constant: bool = typer.Option(False, "--sparse-constant",
                                          help="Threshold the constant like other terms (default: a free intercept)."),
+    score_units: str = typer.Option("auto", "--score-units", help="Scores in a generic --scores table: auto, "
+                                                                  "percent or fraction (a table written by cape "
+                                                                  "ingest records its own)."),
+    variant: Optional[List[str]] = VARIANT_OPT,
+    shots: Optional[List[str]] = SHOTS_OPT,
+    strict: bool = STRICT_OPT,
+    include_finetunes: bool = FINETUNES_OPT,
     json_: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Discover the capability ODE with pysindy, test it on a held-out family against baselines.
@@ -215,7 +214,7 @@ def ode(
     from ..dynamics import cross_predict, discover, per_phase
     from ..errors import AnalysisError
 
-    table = _load_scores(scores)
+    table = _load_scores(scores, score_units, variant, shots, strict, include_finetunes)
     fams = _families(train)
     if method == "paper":
         from ..dynamics import paper_holdout, paper_ode_fit, paper_per_phase
@@ -316,6 +315,13 @@ def predict(
     scores: Optional[Path] = typer.Option(None, "--scores", help="Score file (default: the embedded cohort)."),
     units: str = typer.Option("fraction", "--units", help="'fraction' or 'standardised'."),
     cv_rule: str = typer.Option("1se", "--cv-rule", help="'1se' or 'min'."),
+    score_units: str = typer.Option("auto", "--score-units", help="Scores in a generic --scores table: auto, "
+                                                                  "percent or fraction (a table written by cape "
+                                                                  "ingest records its own)."),
+    variant: Optional[List[str]] = VARIANT_OPT,
+    shots: Optional[List[str]] = SHOTS_OPT,
+    strict: bool = STRICT_OPT,
+    include_finetunes: bool = FINETUNES_OPT,
     json_: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Predict a family's scores at a new size, with prediction intervals and the predicted phase.
@@ -327,7 +333,7 @@ def predict(
     from ..dynamics import parse_params, predict_scale
 
     n = parse_params(params)
-    table = _load_scores(scores)
+    table = _load_scores(scores, score_units, variant, shots, strict, include_finetunes)
     p, notes = _run_quiet(predict_scale, family, n, table, train=_families(train), benchmarks=benchmarks,
                           degree=degree, n_models=n_models, seed=seed, level=level, units=units, cv_rule=cv_rule)
     if json_:

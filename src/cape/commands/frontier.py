@@ -7,6 +7,7 @@ from typing import List, Optional
 
 import typer
 
+from ._scores import SHOTS_OPT, STRICT_OPT, UNITS_OPT, VARIANT_OPT
 from ._common import console, emit_json, fmt, fmt_params
 
 
@@ -15,27 +16,13 @@ def register(app: typer.Typer) -> None:
     app.command("doctor")(doctor)
 
 
-def _read_scores(path: Path):
-    """A ScoreTable from a user file: the ingest readers when present, else a wide CSV."""
-    try:
-        from ..ingest import read_any  # noqa: PLC0415
-    except ImportError:
-        read_any = None
-    if read_any is not None:
-        out = read_any(path)
-        return out[0] if isinstance(out, tuple) else out
-    import pandas as pd
+def _read_scores(path: Path, units: str = "auto", variant=None, shots=None, strict: bool = False):
+    """A ScoreTable from a user file (any format cape ingest reads), restricted to the chosen variants and
+    shots."""
+    from ._scores import apply_settings, read_scores
 
-    from ..errors import DataError
-    from ..scores import ScoreTable
-
-    if not Path(path).exists():
-        raise FileNotFoundError(2, "No such file", str(path))
-    try:
-        df = pd.read_csv(path)
-    except Exception as e:  # noqa: BLE001 - any parse failure is the user's file
-        raise DataError(f"{path}: not a readable CSV ({type(e).__name__}: {e})") from None
-    return ScoreTable.from_wide(df, name=str(path))
+    table, _ = read_scores(path, units=units, strict=strict)
+    return apply_settings(table, variant, shots)[0]
 
 
 def _mark(name: str, added: set[str]) -> str:
@@ -78,6 +65,10 @@ def frontier(
     rank_by: str = typer.Option("old", "--rank-by", help="Rank the top-k by the old or the new axis."),
     n_boot: int = typer.Option(2000, "--n-boot", help="Bootstrap resamples."),
     seed: int = typer.Option(0, "--seed", help="Bootstrap seed."),
+    units: str = UNITS_OPT,
+    variant: Optional[List[str]] = VARIANT_OPT,
+    shots: Optional[List[str]] = SHOTS_OPT,
+    strict: bool = STRICT_OPT,
     json_: bool = typer.Option(False, "--json", help="Print the full report as JSON."),
 ) -> None:
     """Frontier diagnostics: population coupling, h-field, per-lab statistics and trajectories,
@@ -90,7 +81,7 @@ def frontier(
                          n_boot=n_boot, seed=seed, top_k=top_k, rotate_below=rotate_below, rank_by=rank_by)
     added = None
     if scores:
-        tables = [_read_scores(p) for p in scores]
+        tables = [_read_scores(p, units, variant, shots, strict) for p in scores]
         added = tables[0] if len(tables) == 1 else ScoreTable.concat(tables, name="added scores")
     rep = frontier_report(config=cfg, added=added)
     if json_:
@@ -230,6 +221,10 @@ def doctor(
     hub: Optional[str] = typer.Option(None, "--hub", help="Diagnose ORG/MODEL from the Hugging Face Hub against its "
                                                           "family across sizes on the Open LLM Leaderboard (cached, "
                                                           "offline-first; see cape fetch)."),
+    units: str = UNITS_OPT,
+    variant: Optional[List[str]] = VARIANT_OPT,
+    shots: Optional[List[str]] = SHOTS_OPT,
+    strict: bool = STRICT_OPT,
     json_: bool = typer.Option(False, "--json", help="Print the diagnosis as JSON."),
 ) -> None:
     """Diagnose one model: local coupling against its family neighbours, phase with a confidence, position
@@ -246,7 +241,7 @@ def doctor(
         from ..errors import DataError
 
         raise DataError("--hub names the model and its data; give it without a MODEL argument or --data")
-    table = _read_scores(data_file) if data_file is not None else None
+    table = _read_scores(data_file, units, variant, shots, strict) if data_file is not None else None
     hub_fam = None
     if hub is not None:
         from ._hub import hub_family

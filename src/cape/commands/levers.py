@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from ._common import console, emit_json, err_console, fmt
+from ._scores import SHOTS_OPT, STRICT_OPT, UNITS_OPT, VARIANT_OPT
 
 #: column names of a user's file that name the model / its base / its kind
 _MODEL_COLS = ("model", "fullname", "Model", "name")
@@ -69,6 +70,10 @@ def levers_cmd(
     finetunes: bool = typer.Option(True, "--finetunes/--no-finetunes",
                                    help="Also the shift of fine-tunes, chat models and merges against their base "
                                         "(when the file names bases)."),
+    units: str = UNITS_OPT,
+    variant: list[str] | None = VARIANT_OPT,
+    shots: list[str] | None = SHOTS_OPT,
+    strict: bool = STRICT_OPT,
     json_: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """What moves coupling at matched scale: each lever's effect with a family bootstrap CI, a permutation p
@@ -76,7 +81,7 @@ def levers_cmd(
     from ..dynamics.predict import parse_params
     from ..errors import AnalysisError, DataError
     from ..levers import finetune_shifts, lever_effects
-    from .coupling import _read_scores
+    from ._scores import apply_settings, read_scores
 
     try:
         at_n = parse_params(at)
@@ -85,7 +90,8 @@ def levers_cmd(
     paths = list(scores or [])
     attrs = None
     if paths:
-        table, _ = _read_scores(paths)
+        table, _ = read_scores(paths, units=units, strict=strict)
+        table, _notes = apply_settings(table, variant, shots)
         attrs = read_attributes(paths)
     else:
         from ..data import load_base

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
+from ._scores import FINETUNES_OPT, SHOTS_OPT, STRICT_OPT, UNITS_OPT, VARIANT_OPT
 from ._common import console, emit_json
 
 
@@ -16,13 +17,21 @@ def register(app: typer.Typer) -> None:
     app.command("figure")(figure)
 
 
-def _scores(path: Optional[Path]):
-    if path is None:
-        return None
-    from ..ingest import read_any
+def _scores(path: Optional[Path], units: str = "auto", variant=None, shots=None, strict: bool = False,
+            include_finetunes: bool = False):
+    """The user's score file restricted to the chosen variants and shots; the embedded cohort (``None``) when
+    no file is given and nothing is chosen."""
+    from ._scores import apply_settings, read_scores
 
-    table, _ = read_any([path])
-    return table
+    if path is None and not (variant or shots):
+        return None
+    if path is None:
+        from ..data import load_base
+
+        table = load_base()
+    else:
+        table, _ = read_scores(path, units=units, strict=strict)
+    return apply_settings(table, variant, shots, include_finetunes=include_finetunes or path is None)[0]
 
 
 def _is_loopback(host: str) -> bool:
@@ -110,13 +119,19 @@ def report(
     only: Optional[str] = typer.Option(None, "--only", help="Comma-separated sections: overview, families, eigen, "
                                                             "dynamics, frontier, internals, claims, data."),
     seed: int = typer.Option(0, "--seed", help="Seed of every bootstrap."),
+    units: str = UNITS_OPT,
+    variant: Optional[List[str]] = VARIANT_OPT,
+    shots: Optional[List[str]] = SHOTS_OPT,
+    strict: bool = STRICT_OPT,
+    include_finetunes: bool = FINETUNES_OPT,
     json_: bool = typer.Option(False, "--json", help="Print what was written as JSON."),
 ) -> None:
     """Write a self-contained HTML report (figures + tables, Plotly inlined, opens offline)."""
     from ..report.html import build_report
 
     sections = tuple(s.strip() for s in only.split(",") if s.strip()) if only else None
-    res = build_report(output, _scores(scores), seed=seed, results_dir=results, only=sections)
+    table = _scores(scores, units, variant, shots, strict, include_finetunes)
+    res = build_report(output, table, seed=seed, results_dir=results, only=sections)
     if json_:
         emit_json(res)
         return
@@ -133,12 +148,17 @@ def figure(
     b2: str = typer.Option("TruthfulQA", "--b2", help="y benchmark."),
     seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap behind the N_c band."),
     dpi: int = typer.Option(200, "--dpi", help="Resolution of a PNG."),
+    units: str = UNITS_OPT,
+    variant: Optional[List[str]] = VARIANT_OPT,
+    shots: Optional[List[str]] = SHOTS_OPT,
+    strict: bool = STRICT_OPT,
+    include_finetunes: bool = FINETUNES_OPT,
     json_: bool = typer.Option(False, "--json", help="Print what was written as JSON."),
 ) -> None:
     """Write the main figure (phase diagram + gamma(N) with N_c) for a paper, with matplotlib."""
     from ..report.static import build_figure
 
-    res = build_figure(output, _scores(scores), b1=b1, b2=b2, seed=seed, dpi=dpi)
+    res = build_figure(output, _scores(scores, units, variant, shots, strict, include_finetunes), b1=b1, b2=b2, seed=seed, dpi=dpi)
     if json_:
         emit_json(res)
         return

@@ -277,7 +277,7 @@ def read_any(paths, *, mapping=None, params_unit: str | None = None,
     from .csv_generic import Mapping, parse_mapping
 
     if units not in ("auto", "percent", "fraction"):
-        raise DataError(f"--units must be auto, percent or fraction, not {units!r}")
+        raise DataError(f"units must be auto, percent or fraction, not {units!r}")
     if params_unit is not None:
         from .common import param_unit_factor
 

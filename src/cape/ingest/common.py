@@ -559,7 +559,7 @@ def to_percent(cells: ScoreCells, units: str, name: str, report=None) -> tuple[l
         if over:  # the declaration contradicts the file: not a one-cell problem
             i = over[0]
             raise DataError(f"{name}: {cells.locs[i]} has score {cells.values[i]:g} but the scores were declared "
-                            "fractions (0-1); use --units percent or fix the value")
+                            "fractions (0-1); declare them percent (cape ingest --units percent) or fix the value")
         how = "fraction"
     elif units == "percent":
         factor = 1.0
@@ -622,10 +622,10 @@ def check_params(value: float, name: str, loc: str, model: str) -> float:
                         "number")
     if value > MAX_PARAMS:
         raise DataError(f"{name}: {loc} (model {model!r}) has an absurd parameter count {value:g} (more than "
-                        "1e14); give the raw count (7e9), or millions/billions with --params-unit")
+                        "1e14); give the raw count (7e9), or millions/billions with cape ingest --params-unit")
     if value < MIN_PARAMS:
         raise DataError(f"{name}: {loc} (model {model!r}) has parameter count {value:g}, too small for a raw "
-                        "count; declare the unit with --params-unit M or B")
+                        "count; declare the unit with cape ingest --params-unit M or B")
     return value
 
 

@@ -323,7 +323,7 @@ def read_table(table: Table, rows: Rows, report: ReportBuilder, *, mapping: Mapp
     long = ("benchmark" in roles or "benchmark" in mp.defaults) and "score" in roles and not mp.benchmarks
     if "model" not in roles:
         raise DataError(f"{name}: no model column (expected a column named model, name or fullname, or map one "
-                        "with --col model=COLUMN)")
+                        "with cape ingest --col model=COLUMN)")
     if long:
         n = _read_long(table, roles, mp, rows, report, units, pu)
         fmt = "csv-long"
@@ -410,7 +410,7 @@ def _resolve_params(table: Table, col: str, pvals, out, report: ReportBuilder, p
         else:
             factor, how = 1.0, "raw counts"
         if bare and factor != 1.0:
-            report.note(f"parameter column {col!r} read as {how}; override with --params-unit raw|M|B", name)
+            report.note(f"parameter column {col!r} read as {how}; override with cape ingest --params-unit raw|M|B", name)
     elif factor != 1.0:
         report.note(f"parameter column {col!r} read as {'billions' if factor == 1e9 else 'millions'} ({how})", name)
     for k, v, mult in pvals:
@@ -536,7 +536,7 @@ def _read_wide(table, roles, used, mp, rows, report, units, pu) -> int:
         raise DataError(f"{name}: every benchmark cell is empty (no scores)")
     scores, ses, how = to_percent(cells, units, name, report)
     if how == "fraction":
-        report.note("scores read as 0-1 fractions and converted to percent (override with --units percent)", name)
+        report.note("scores read as 0-1 fractions and converted to percent (override with cape ingest --units percent)", name)
     if empty:
         report.note(f"{empty} empty cell(s): models not measured on those benchmarks", name)
     return _emit(meta, scores, ses, cells.locs, attrs, rows, name)
@@ -594,7 +594,7 @@ def _read_long(table, roles, mp, rows, report, units, pu) -> int:
         raise DataError(f"{name}: no row names a benchmark CAPE knows")
     scores, ses, how = to_percent(cells, units, name, report)
     if how == "fraction":
-        report.note("scores read as 0-1 fractions and converted to percent (override with --units percent)", name)
+        report.note("scores read as 0-1 fractions and converted to percent (override with cape ingest --units percent)", name)
     return _emit(meta, scores, ses, cells.locs, attrs, rows, name)
 
 

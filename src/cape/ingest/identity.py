@@ -80,8 +80,8 @@ def resolve_lineage(rows: Rows, report: ReportBuilder, overrides=None) -> None:
         fams = sorted(set(moved.values()))
         report.note(f"{len(moved)} fine-tuned, chat or merged model(s) grouped under their base model's family, "
                     f"as the file names it ({len(fams)} famil{'y' if len(fams) == 1 else 'ies'}: "
-                    f"{', '.join(fams[:5])}{' ...' if len(fams) > 5 else ''}); base-model analyses leave them out "
-                    "unless --include-finetunes")
+                    f"{', '.join(fams[:5])}{' ...' if len(fams) > 5 else ''}); the base-model analyses (cape diagnose, ode, "
+                    "predict, report, figure) leave them out unless --include-finetunes")
 
 
 def _overridden(model: str, overrides) -> bool:

@@ -119,7 +119,7 @@ def read_v1(blob: dict, path: Path, rows: Rows, report: ReportBuilder, *, all_me
             continue
         chosen = avail if all_metrics else avail[:1]
         if len(avail) > len(chosen):
-            report.note(f"{bench}: kept {chosen[0]}; also in the file: {', '.join(avail[1:])} (--all-metrics keeps "
+            report.note(f"{bench}: kept {chosen[0]}; also in the file: {', '.join(avail[1:])} (cape ingest --all-metrics keeps "
                         "every variant)", name)
         for m in chosen:
             v = _num(entry[m], name, key, m)
@@ -205,7 +205,7 @@ def _v2_score_columns(h, name, report, all_metrics):
             bcols.append((i, col, bench, shots, metric))
     if not all_metrics and any(f"{k}raw" in h for k in V2_BENCH):
         report.note("leaderboard v2: kept the normalized scores (metric 'normalized'); the raw 0-1 columns were "
-                    "not read (--all-metrics keeps both, metric 'raw')", name)
+                    "not read (cape ingest --all-metrics keeps both, metric 'raw')", name)
     if not bcols:
         raise DataError(f"{name}: no score columns of the leaderboard v2 (expected IFEval, BBH, MATH Lvl 5, MUSR, "
                         "MMLU-PRO)")

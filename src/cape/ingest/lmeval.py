@@ -369,7 +369,7 @@ def _emit(bench, cl, model, params, ts, chat, name, rows, report, all_metrics, f
         others = sorted(_metric_label(*k) for k in by_key if k not in chosen)
         if others:
             report.note(f"{bench}: kept {_metric_label(*chosen[0])}; also in the file: {', '.join(others)} "
-                        "(--all-metrics keeps every variant)", name)
+                        "(cape ingest --all-metrics keeps every variant)", name)
     for key in chosen:
         _, raw, se, task, shots = by_key[key]
         label = _metric_label(*key)
