@@ -113,11 +113,14 @@ def setting_warnings(table, limit: int = 5) -> list[str]:
     return out
 
 
-def read_scores(paths, *, units: str = "auto", strict: bool = False, units_flag: str = "--units"):
+def read_scores(paths, *, units: str = "auto", strict: bool = False, units_flag: str = "--units",
+                quiet: bool = False):
     """Read score files (any format :func:`cape.ingest.read_any` knows) -> ``(table, report)``.
 
     Raises:
         DataError / NotFoundError: one sentence naming the file (or ``units_flag``) and what is wrong.
+
+    Items left out (a bad cell, an unknown column) are summarised in one line on stderr unless ``quiet``.
     """
     from ..errors import DataError
     from ..ingest import read_any
@@ -127,4 +130,17 @@ def read_scores(paths, *, units: str = "auto", strict: bool = False, units_flag:
 
     if isinstance(paths, (str, Path)):
         paths = [paths]
-    return read_any([Path(p) for p in paths], units=units, strict=strict)
+    table, report = read_any([Path(p) for p in paths], units=units, strict=strict)
+    if report.dropped and not quiet:
+        from ._common import err_console
+
+        err_console.print(drop_summary(report), markup=False, highlight=False)
+    return table, report
+
+
+def drop_summary(report) -> str:
+    """One line on what reading left out (the first item and its reason), pointing at cape ingest for the rest."""
+    d = report.dropped
+    first = d[0]
+    return (f"note: reading left out {len(d)} item(s) (first: {first.file}: {first.item}: {first.reason}); "
+            f"cape ingest {first.file} lists them all")
