@@ -234,6 +234,9 @@ def test_finetune_shifts_on_leaderboard_excerpt():
     assert kinds["chat"].p * 256 == pytest.approx(round(kinds["chat"].p * 256))
     by_base = pf[pf["kind"] == "chat"].groupby("base")["shift"].mean()
     assert kinds["chat"].mean_shift == pytest.approx(by_base.mean(), rel=1e-9)
+    # every base's mean moved up: all 256 sign patterns but the two extremes give a smaller |mean|
+    assert (by_base > 0).all() and kinds["chat"].p == pytest.approx(2 / 256)
+    assert kinds["chat"].ci_low > 0
     assert normalise_kind("🤝 base merges and moerges") == "merge"
     assert normalise_kind("💬 chat models (RLHF, DPO, IFT, ...)") == "chat"
     assert normalise_kind("🟩 continuously pretrained") == "fine-tuned"
@@ -248,6 +251,9 @@ def test_cli_levers_json_on_leaderboard(capsys):
     assert rc == 0
     post = next(e for e in out["levers"] if e["lever"] == "post_training")
     assert post["identifiable"] is True and post["n_families"] == {"base": 4, "post-trained": 4}
+    # 4 families: 16 sign patterns, smallest p = 2/16, so no shift is rejected and the CI is unbounded
+    assert post["p"] == pytest.approx(0.125) and post["ci_low"] is None and post["ci_high"] is None
+    assert "smallest attainable p is 0.125" in post["message"]
     assert out["finetunes"]["n_pairs"] == len(out["finetunes"]["pairs"]) > 40
     moe = next(e for e in out["levers"] if e["lever"] == "moe")
     assert moe["identifiable"] is False

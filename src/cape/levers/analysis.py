@@ -235,9 +235,9 @@ def _categorical(ctx: _Ctx, spec: LeverSpec, fv: FamilyValues) -> list[LeverEffe
             continue
         if res is None:
             res = _run_subset(ctx, E, strata, keep)
-        est, boot, null = res
+        est, boot, null, shuf = res
         k = obs.X0.shape[1] + j
-        out.append(_effect(ctx, spec.name, "categorical", levels, est, boot, null, k, nfp, fams, fv.mixed,
+        out.append(_effect(ctx, spec.name, "categorical", levels, est, boot, (null, shuf), k, nfp, fams, fv.mixed,
                            {kk: labs[kk] for kk in levels}, f"{spec.name} = {lv}", f"{spec.name} = {ref} models", "",
                            by[ref]))
     return out
@@ -252,15 +252,23 @@ def _run_subset(ctx: _Ctx, E: np.ndarray, strata: np.ndarray, keep: np.ndarray):
     est = fit.solve(ctx.mom, keep[None, :].astype(float), Ek)[0]
     boot = fit.solve(ctx.mom, C, Ek)
     perm = fit.block_permutations(blocks, ctx.n_perm, ctx.rng)
-    null = fit.solve(ctx.mom, np.broadcast_to(keep[None, :].astype(float), (ctx.n_perm, F)), Ek[perm])
-    return est, boot, null
+    Cp = np.broadcast_to(keep[None, :].astype(float), (ctx.n_perm, F))
+    null = fit.solve(ctx.mom, Cp, Ek[perm])
+    return est, boot, null, (Ek, perm, Cp)
 
 
-def _effect(ctx, name, kind, levels, est, boot, null, k, nf, fams, mixed, labs, what, ref_label, unit,
+def _effect(ctx, name, kind, levels, est, boot, shuffled, k, nf, fams, mixed, labs, what, ref_label, unit,
             ref_fams) -> LeverEffect:
+    null, (E, perm, Cp) = shuffled
     beta = float(est[k])
-    lo, hi = percentile_ci(boot[:, k], ctx.level)
     p = float(fit.permutation_p(np.array([beta]), null[:, [k]])[0])
+    blo, bhi = percentile_ci(boot[:, k], ctx.level)
+    j = k - ctx.obs.X0.shape[1]
+    b = fit.solve(fit.lever_as_outcome(ctx.mom, E[:, j]), Cp, E[perm])[:, k]
+    se = float(np.nanstd(boot[:, k]))
+    lo, hi = fit.inverted_ci(beta, null[:, k], b, ctx.level, 8.0 * se if se > 0 else abs(beta) + 1.0)
+    lo = -math.inf if lo is None else lo
+    hi = math.inf if hi is None else hi
     sc = ctx.obs.slope_col
     eq = _equivalent(ctx, beta, float(est[sc]), boot[:, k], boot[:, sc], ref_fams, what, ref_label)
     meas = "gamma" if ctx.obs.measure == "gamma" else f"{ctx.pair[1]} points at matched {ctx.pair[0]}"
@@ -268,10 +276,10 @@ def _effect(ctx, name, kind, levels, est, boot, null, k, nf, fams, mixed, labs, 
     msg = (f"{what}: {beta:+.3g} {meas} [{lo:+.3g}, {hi:+.3g}], p = {p:.3g} ({side}); {_verdict(ctx, p)}")
     thin = [lv for lv, n in labs.items() if 0 < n < ctx.min_families]
     if thin:
-        msg += (f"; {', '.join(thin)} famil{'y comes' if False else 'ies come'} from fewer than "
-                f"{ctx.min_families} labs, so the lever is confounded with lab")
+        msg += (f"; the {' and '.join(thin)} families come from fewer than {ctx.min_families} labs, so the lever "
+                "is confounded with lab")
     return LeverEffect(name, kind, tuple(levels), beta, _f(lo), _f(hi), p, dict(nf), fams, True, p < ctx.alpha,
-                       eq, msg, unit, labs, (), tuple(mixed), len(ctx.obs.y))
+                       eq, msg, unit, labs, (), tuple(mixed), len(ctx.obs.y), (_f(blo), _f(bhi)))
 
 
 def _continuous(ctx: _Ctx, spec: LeverSpec, fv: FamilyValues) -> LeverEffect:
@@ -289,9 +297,9 @@ def _continuous(ctx: _Ctx, spec: LeverSpec, fv: FamilyValues) -> LeverEffect:
                                  f"{keep.sum()} families with a value; at least {ctx.min_families} on each side of "
                                  "the median needed", spec.unit)
     E = np.where(keep, vals - np.nanmean(vals), 0.0)[:, None]
-    est, boot, null = _run_subset(ctx, E, np.zeros(len(vals), dtype=int), keep)
+    est, boot, null, shuf = _run_subset(ctx, E, np.zeros(len(vals), dtype=int), keep)
     k = obs.X0.shape[1]
-    return _effect(ctx, spec.name, "continuous", ("low", "high"), est, boot, null, k, nf, fams, (),
+    return _effect(ctx, spec.name, "continuous", ("low", "high"), est, boot, (null, shuf), k, nf, fams, (),
                    {"low": ctx.labs(low), "high": ctx.labs(high)}, f"{spec.unit}", "a model without it", spec.unit,
                    fams_k)
 
@@ -348,10 +356,12 @@ def _generation(ctx: _Ctx, attrs: pd.DataFrame) -> LeverEffect:
     est = fit.solve(ctx.mom, keep[None, :].astype(float), E)[0]
     boot = fit.solve(ctx.mom, C, E)
     perm = fit.block_permutations(blocks, ctx.n_perm, ctx.rng)
-    null = fit.solve(ctx.mom, np.broadcast_to(keep[None, :].astype(float), (ctx.n_perm, F)), E[perm])
+    Cp = np.broadcast_to(keep[None, :].astype(float), (ctx.n_perm, F))
+    null = fit.solve(ctx.mom, Cp, E[perm])
     k = obs.X0.shape[1] + E.shape[1] - 1
     labs = {"lineages": len(names)}
-    return _effect(ctx, "generation", "generation", ("earlier", "later"), est, boot, null, k, nf, fams, (), labs,
+    return _effect(ctx, "generation", "generation", ("earlier", "later"), est, boot, (null, (E, perm, Cp)), k, nf,
+                   fams, (), labs,
                    "one generation later", "the previous generation's models", "one generation later in the lineage", used)
 
 

@@ -151,3 +151,46 @@ def permutation_p(observed: np.ndarray, null: np.ndarray) -> np.ndarray:
     n = valid.sum(0)
     with np.errstate(invalid="ignore", divide="ignore"):
         return (1.0 + ge.sum(0)) / (1.0 + n)
+
+
+def lever_as_outcome(mom: Moments, lever: np.ndarray) -> Moments:
+    """Moments with the outcome replaced by a family-constant column ``lever`` (F,): ``X0' W (L_f 1)`` is
+    ``L_f M_f[:, 0]``. Regressing the lever itself on a shuffled design gives the slope ``b`` that makes the
+    shuffled statistic linear in a hypothesised effect (see :func:`inverted_ci`)."""
+    return Moments(mom.M, lever[:, None] * mom.M[:, :, 0], mom.n_obs)
+
+
+def inverted_ci(beta: float, a: np.ndarray, b: np.ndarray, level: float, scale: float,
+                n_grid: int = 1201) -> tuple[float | None, float | None]:
+    """Confidence interval from inverting the permutation test over hypothesised effects ``beta0``.
+
+    Under ``H0: effect = beta0`` the outcome ``y - beta0 L`` has no lever effect, and because the fit is
+    linear in the outcome, its shuffled coefficient is ``a - beta0 b`` (``a``: shuffled coefficient of ``y``,
+    ``b``: of ``L``) while the observed one is ``beta - beta0``. The interval is every ``beta0`` whose
+    permutation p-value exceeds ``1 - level``, so it agrees with the test: it excludes 0 exactly when the
+    test rejects at that level (up to the grid). An end that reaches the search range after three widenings is
+    returned as None (unbounded).
+
+    Args:
+        beta: observed coefficient; a, b: ``(P,)`` shuffled coefficients of ``y`` and of ``L``.
+        level: confidence level; scale: initial half-width of the search (e.g. a few bootstrap SEs).
+    """
+    ok = np.isfinite(a) & np.isfinite(b)
+    a, b = a[ok], b[ok]
+    if a.size == 0 or not np.isfinite(beta):
+        return None, None
+    scale = scale if np.isfinite(scale) and scale > 0 else max(abs(beta), 1.0)
+    thr = 1.0 - level
+    for _ in range(4):
+        grid = beta + scale * np.linspace(-1.0, 1.0, n_grid)
+        obs = np.abs(beta - grid)
+        null = np.abs(a[:, None] - grid[None, :] * b[:, None])
+        p = (1.0 + (null >= obs[None, :] - 1e-12 * np.maximum(1.0, obs[None, :])).sum(0)) / (1.0 + a.size)
+        acc = np.flatnonzero(p > thr)
+        if acc.size == 0:
+            return float(beta), float(beta)
+        lo_edge, hi_edge = acc[0] == 0, acc[-1] == n_grid - 1
+        if not (lo_edge or hi_edge):
+            return float(grid[acc[0]]), float(grid[acc[-1]])
+        scale *= 4.0
+    return (None if lo_edge else float(grid[acc[0]])), (None if hi_edge else float(grid[acc[-1]]))

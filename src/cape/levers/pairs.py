@@ -11,9 +11,9 @@ derived model gained more B2 than its B1 change predicts: a move toward cooperat
 ``dB1 * dB2`` (both up or both down).
 
 Pairs are clustered by base model (a popular base has hundreds of derivatives): each base model's pairs are
-averaged first, so every base counts once. CI: the bases resampled with replacement. p: sign-flip test over
+averaged first, so every base counts once. p: sign-flip test over
 bases (exact when ``2**K`` is small), two-sided, for the null "post-training shifts coupling symmetrically
-around zero".
+around zero"; the CI collects every shift that test does not reject (so it agrees with p).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..coupling import DEFAULT_PAIR, percentile_ci, resolve_pair, score_frame
+from ..coupling import DEFAULT_PAIR, resolve_pair, score_frame
 from ..errors import AnalysisError, DataError
 from .attributes import model_attributes
 from .observations import DERIVED_KINDS
@@ -82,7 +82,10 @@ def pair_frame(table, attrs: pd.DataFrame, pair: tuple[str, str]) -> tuple[pd.Da
 
 def cluster_test(values: np.ndarray, clusters: np.ndarray, *, n_boot: int, n_perm: int, level: float,
                  rng: np.random.Generator) -> tuple[float, float, float, float, int]:
-    """Mean of cluster means with a cluster-bootstrap CI and a sign-flip p-value.
+    """Mean of cluster means with a sign-flip p-value and the CI that inverts it.
+
+    The CI holds every shift ``b0`` that the sign-flip test of ``means - b0`` does not reject at ``1 - level``
+    (so it excludes 0 exactly when p does); ``n_boot`` sizes the cluster bootstrap that sets the search range.
 
     Returns:
         ``(estimate, ci_low, ci_high, p, n_clusters)``.
@@ -91,16 +94,33 @@ def cluster_test(values: np.ndarray, clusters: np.ndarray, *, n_boot: int, n_per
     means = df.groupby("c", sort=True)["v"].mean().to_numpy(float)
     K = means.size
     est = float(means.mean())
-    boot = means[rng.integers(0, K, size=(n_boot, K))].mean(1)
-    lo, hi = percentile_ci(boot, level)
     if 2 ** K <= n_perm:
         signs = np.array(list(itertools.product((-1.0, 1.0), repeat=K)))
-        null = (signs * means).mean(1)
-        p = float(np.mean(np.abs(null) >= abs(est) - 1e-12))
+        exact = True
     else:
         signs = rng.choice((-1.0, 1.0), size=(n_perm, K))
-        null = (signs * means).mean(1)
-        p = float((1 + np.sum(np.abs(null) >= abs(est) - 1e-12)) / (1 + n_perm))
+        exact = False
+
+    def pvals(b0: np.ndarray) -> np.ndarray:
+        dev = means[None, :] - b0[:, None]                      # (G, K)
+        obs = np.abs(dev.mean(1))                               # (G,)
+        null = np.abs(dev @ signs.T / K)                        # (G, S)
+        ge = (null >= obs[:, None] - 1e-12).sum(1)
+        return ge / signs.shape[0] if exact else (1 + ge) / (1 + signs.shape[0])
+
+    p = float(pvals(np.array([0.0]))[0])
+    boot = means[rng.integers(0, K, size=(n_boot, K))].mean(1)
+    half = 4.0 * float(np.std(boot)) + 1e-9
+    for _ in range(4):
+        grid = est + half * np.linspace(-1.0, 1.0, 801)
+        acc = grid[pvals(grid) > 1.0 - level]
+        if acc.size and grid[0] < acc[0] and acc[-1] < grid[-1]:
+            break
+        half *= 4.0
+    if not acc.size:
+        return est, est, est, p, K
+    lo = -np.inf if acc[0] == grid[0] else float(acc[0])  # the test cannot reject that far: unbounded
+    hi = np.inf if acc[-1] == grid[-1] else float(acc[-1])
     return est, lo, hi, p, K
 
 
@@ -122,6 +142,8 @@ def paired_effect(table, attrs: pd.DataFrame, pair: tuple[str, str], *, n_boot: 
     est, lo, hi, p, K = cluster_test(pf["shift"].to_numpy(float), pf["family"].to_numpy(), n_boot=n_boot,
                                      n_perm=n_perm, level=level, rng=rng)
     verdict = "significant" if p < alpha else f"not significant at alpha = {alpha:g}"
+    if 2.0 / 2 ** K > alpha:
+        verdict += f" (with {K} families the smallest attainable p is {2.0 / 2 ** K:.3g})"
     msg = (f"post-training vs base: {est:+.3g} {pair[1]} points at matched {pair[0]} [{lo:+.3g}, {hi:+.3g}], "
            f"p = {p:.3g} ({len(pf)} pairs, {K} families; slope c = {c:.3g} from {src}); {verdict}")
     return LeverEffect("post_training", "paired", levels, est, _f(lo), _f(hi), p, nf,

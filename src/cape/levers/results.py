@@ -73,8 +73,11 @@ class LeverEffect:
         levels: ``(reference, level)`` for a contrast; ``("low", "high")`` halves for a continuous lever.
         effect: change of the coupling measure (gamma, or percentage points of B2 for ``residual``) for the
             contrast or per unit; None when not identifiable.
-        ci_low, ci_high: percentile CI from the family bootstrap (families resampled within each level).
+        ci_low, ci_high: CI from inverting the permutation test (every effect the shuffle test does not reject);
+            it excludes 0 exactly when ``p < 1 - level``. An unbounded end is None in ``to_dict()``.
         p: two-sided permutation p-value, the lever shuffled across families.
+        ci_boot: percentile CI from the family bootstrap (families resampled within each level), for
+            comparison; it also drives the equivalent-scale CI.
         n_families: families behind each level (or each half of a continuous lever).
         families: their names; labs: distinct labs per level (confounding with lab).
         identifiable: False when a side has fewer than ``min_families`` families (no estimate is given).
@@ -103,6 +106,7 @@ class LeverEffect:
     collinear_with: tuple[str, ...] = ()
     mixed_families: tuple[str, ...] = ()
     n_obs: int = 0
+    ci_boot: tuple[float | None, float | None] = (None, None)
 
     def to_dict(self) -> dict:
         return {"lever": self.lever, "kind": self.kind, "levels": list(self.levels), "effect": _f(self.effect),
@@ -112,7 +116,7 @@ class LeverEffect:
                 "equivalent_scale": self.equivalent_scale.to_dict() if self.equivalent_scale else {},
                 "message": self.message, "unit": self.unit, "labs": dict(self.labs),
                 "collinear_with": list(self.collinear_with), "mixed_families": list(self.mixed_families),
-                "n_obs": self.n_obs}
+                "n_obs": self.n_obs, "ci_boot": [_f(v) for v in self.ci_boot]}
 
 
 @dataclass(frozen=True)
