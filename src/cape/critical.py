@@ -59,6 +59,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -305,7 +306,7 @@ class WithinFamilyCrossing:
             raise DataError(f"bootstrap must be 'noise', 'intervals' or 'both' for method='crossing', "
                             f"not {bootstrap!r}")
         K = len(fd.models)
-        base = {"level": level, "bootstrap": bootstrap, "seed": seed, "n_boot": n_boot}
+        base: dict[str, Any] = {"level": level, "bootstrap": bootstrap, "seed": seed, "n_boot": n_boot}
         if K < 3:
             return _insufficient(self.name, f"family {fd.family!r}: {K} usable model(s); N_c needs at least 3 "
                                  "(two consecutive-size steps)", **base)
@@ -450,7 +451,8 @@ def pooled_data(table, pair: Sequence[str] | str = DEFAULT_PAIR, *, families: Se
     b1, b2 = resolve_pair(pair)
     frame = table if _is_score_frame(table, (b1, b2)) else score_frame(table, (b1, b2))
     fams = list(families) if families is not None else list(dict.fromkeys(frame["family"].dropna().astype(str)))
-    keep_f, blocks = [], []
+    keep_f: list[str] = []
+    blocks: list[np.ndarray] = []
     cols = _pooled_columns(frame, b1, b2)
     groups = frame.groupby(frame["family"].astype(str), sort=False).indices  # positions, split once
     names = np.asarray(frame.index.astype(str), dtype=object)
@@ -466,8 +468,8 @@ def pooled_data(table, pair: Sequence[str] | str = DEFAULT_PAIR, *, families: Se
     pdata = PooledData(tuple(keep_f), idx, tuple(models), np.log10(cols[0][allpos]), cols[1][allpos],
                        cols[2][allpos])
     if order == "input" and models:
-        pos = {m: i for i, m in enumerate(frame.index.astype(str))}
-        o = np.argsort([pos[m] for m in models], kind="stable")
+        rank = {m: i for i, m in enumerate(frame.index.astype(str))}
+        o = np.argsort([rank[m] for m in models], kind="stable")
         pdata = PooledData(pdata.families, pdata.fam_idx[o], tuple(models[i] for i in o), pdata.logn[o],
                            pdata.y[o], pdata.se[o])
     return pdata
@@ -550,7 +552,7 @@ class PooledOffsets:
                  bootstrap: str = "models") -> NcResult:
         if bootstrap not in ("models", "noise", "both"):
             raise DataError(f"bootstrap must be 'models', 'noise' or 'both' for method='pooled', not {bootstrap!r}")
-        base = {"level": level, "bootstrap": bootstrap, "seed": seed, "n_boot": n_boot}
+        base: dict[str, Any] = {"level": level, "bootstrap": bootstrap, "seed": seed, "n_boot": n_boot}
         n = pdata.y.size
         F = len(pdata.families)
         if F == 0 or n < F + 3:
@@ -652,7 +654,7 @@ def _pooled_replicates(pdata: PooledData, w: np.ndarray, center: float, n_boot: 
                     pos = starts[g0:g1, None, None] + draw.transpose(0, 2, 1)
                     acc[:, sl] += _demeaned_sums(x[pos], pdata.y[pos], w[pos])
             i = j
-        return _vertex_from_sums(*acc, center)
+        return _vertex_from_sums(acc[0], acc[1], acc[2], acc[3], acc[4], center)
     loc = None
     if bootstrap == "both":  # every family's draws come before the noise in the stream: keep them, compactly
         dt = np.min_scalar_type(int(counts.max()))
@@ -746,7 +748,7 @@ class PaperQuadraticVertex:
     def estimate(self, pdata: PooledData, *, n_boot: int = 10_000, seed: int | None = None,
                  level: float = 0.95, bootstrap: str = "legacy") -> NcResult:
         n = pdata.y.size
-        base = {"level": level, "bootstrap": "legacy-models", "seed": self.seed, "n_boot": n_boot}
+        base: dict[str, Any] = {"level": level, "bootstrap": "legacy-models", "seed": self.seed, "n_boot": n_boot}
         if n < 4:
             return _insufficient(self.name, f"the paper's quadratic needs at least 4 models, got {n}", **base)
         a, b, c = self.fit(pdata.logn, pdata.y)
@@ -803,7 +805,7 @@ class SmoothFitVertex:
                  bootstrap: str = "noise") -> NcResult:
         from .nc_fit import fit_vertex, rise_z
 
-        base = {"level": level, "bootstrap": "none (Fieller interval)", "seed": seed, "n_boot": 0}
+        base: dict[str, Any] = {"level": level, "bootstrap": "none (Fieller interval)", "seed": seed, "n_boot": 0}
         x, s1, s2 = fd.logn, fd.scores[:, 0], fd.scores[:, 1]
         nsize = int(np.unique(fd.params).size)
         if len(s2) and np.ptp(s2) == 0:
@@ -818,7 +820,7 @@ class SmoothFitVertex:
                         snap=self.snap)
         hz = rise_z(x, s1, fd.se[:, 0])
         zl, zh = vf.slope_z
-        details = {"curvature_z": _f(vf.curvature_z), "slope_z_smallest": _f(zl), "slope_z_largest": _f(zh),
+        details: dict[str, Any] = {"curvature_z": _f(vf.curvature_z), "slope_z_smallest": _f(zl), "slope_z_largest": _f(zh),
                    f"{fd.b1}_rise_z": _f(hz), "fit_kind": vf.kind, "fit_coef": [_f(v) for v in vf.coef],
                    "fit_degree": len(vf.coef) - 1, "fit_center_log10": vf.center, "lack_of_fit_chi2": _f(vf.chi2),
                    "lack_of_fit_df": vf.df, "lack_of_fit_p": _f(vf.p_lack), "variance_scale": _f(vf.scale),
@@ -922,7 +924,7 @@ def critical_scale(table, method: str = "fit", *, family: str | None = None,
         est = ESTIMATORS[method](**options)
     except KeyError:
         raise DataError(f"unknown N_c method {method!r}; known: {', '.join(ESTIMATORS)}") from None
-    kw = {"n_boot": n_boot, "seed": seed, "level": level}
+    kw: dict[str, Any] = {"n_boot": n_boot, "seed": seed, "level": level}
     if bootstrap is not None:
         kw["bootstrap"] = bootstrap
     if noise not in ("data", "stated"):

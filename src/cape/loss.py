@@ -28,6 +28,7 @@ import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 
@@ -95,7 +96,7 @@ def loss_power_law(params: Sequence[float], loss: Sequence[float], *,
     ok = np.isfinite(N) & np.isfinite(L) & (N > 0)
     N, L = N[ok], L[ok]
     n = int(N.size)
-    empty = dict(E=None, A=None, alpha=None, E_se=None, A_se=None, alpha_se=None, alpha_ci=(None, None), r2=None,
+    empty: dict[str, Any] = dict(E=None, A=None, alpha=None, E_se=None, A_se=None, alpha_se=None, alpha_ci=(None, None), r2=None,
                  mape=None, collapse=(), collapse_mean=None, collapse_cv=None, collapse_cv_ddof1=None,
                  residual_pct=())
     if n < 4:
