@@ -103,7 +103,8 @@ def test_nc_bootstrap_weights_follow_the_per_score_stderr():
             rows.append(dict(model=f"m{i}", family="F", params=p, benchmark="TruthfulQA", score=q, stderr=s))
         return ScoreTable(pd.DataFrame(rows))
 
-    r = critical_scale(table([0.3, 0.3, 0.3, 3.0, 3.0, 0.3]), family="F", n_boot=2000, seed=0)
+    r = critical_scale(table([0.3, 0.3, 0.3, 3.0, 3.0, 0.3]), "crossing", family="F", n_boot=2000, seed=0,
+                       noise="stated")
     assert r.status == "observed"
     assert r.estimate == pytest.approx(1.180032478e9, rel=1e-6)
     # The replicates are re-estimated with the same per-score weights; uniform weights give [708M, 11.06B].
