@@ -1,4 +1,4 @@
-"""The claims table (cape.claims, cape claims): every computed value comes from the embedded data."""
+"""The claims table (cape.paper, cape claims): every computed value comes from the embedded data."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from cape.claims import VERDICTS, Claim, all_claims, wilson_interval
+from cape.paper import VERDICTS, Claim, all_claims, wilson_interval
 from cape.cli import main
 
 # METHODS-SPEC 12 items marked reproduced in the coupling / N_c / width / eigen / loss areas

@@ -169,7 +169,7 @@ def test_claims_view_lists_claims_with_verdicts():
     at = _app("claims")
     _no_errors(at)
     assert at.title[0].value == "Claims"
-    from cape.claims import all_claims
+    from cape.paper import all_claims
 
     n = len(all_claims())
     if n:

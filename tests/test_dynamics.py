@@ -265,7 +265,7 @@ def test_paper_per_phase_reproduces_0_12_to_0_75():
 
 
 def test_paper_claims():
-    from cape.dynamics import paper_claims
+    from cape.paper.dynamics import paper_claims
 
     claims = {c.id: c for c in paper_claims()}
     assert set(claims) == {"M11", "M12", "M13", "A10"}

@@ -305,7 +305,7 @@ def claims_cmd(
 ) -> None:
     """The paper's headline numbers: published value, value computed with the paper's procedure, value from the
     sound estimator, and a verdict with a one-line reason. Everything is computed now from the embedded data."""
-    from ..claims import VERDICTS, all_claims
+    from ..paper import VERDICTS, all_claims
     from ..errors import DataError
 
     v = None

@@ -24,7 +24,6 @@ Example:
     >>> print(r.verdict)                                                      # doctest: +SKIP
 """
 
-from .claims import paper_claims
 from .discovery import Discovery, discover, fit_system
 from .holdout import (BASELINES, HOLDOUT_METHODS, HoldoutResult, HoldoutSweep, MethodResult, cross_predict,
                       cross_predict_all, holdout_split)
@@ -40,7 +39,7 @@ __all__ = [
     "BASELINES", "CVResult", "Cohort", "DERIVATIVES", "Discovery", "ErrorTable", "HOLDOUT_METHODS",
     "HoldoutResult", "HoldoutSweep", "MethodResult", "PaperHoldout", "PaperODEFit", "PaperPerPhase", "PhaseComparison",
     "ScalePrediction", "SparseTrajectoryWarning", "Trajectory", "Units", "compare_phases", "cross_predict", "cross_predict_all",
-    "cross_validate", "discover", "errors", "fit_system", "holdout_split", "make_samples", "paper_claims",
+    "cross_validate", "discover", "errors", "fit_system", "holdout_split", "make_samples",
     "paper_holdout", "paper_ode_fit", "paper_per_phase", "parse_params", "per_phase", "predict_family",
     "predict_scale", "prepare", "simulate", "stlsq_batch",
 ]

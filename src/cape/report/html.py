@@ -182,7 +182,7 @@ def _levers(ctx: dict) -> Section:
 def _claims(ctx: dict) -> Section:
     import pandas as pd
 
-    from ..claims import all_claims
+    from ..paper import all_claims
     from ..dashboard import figures
 
     df = pd.DataFrame([c.to_dict() for c in all_claims()])
@@ -285,7 +285,7 @@ SECTIONS: tuple[tuple[str, str, tuple[str, ...], Callable[[dict], Section]], ...
     ("frontier", "Frontier", ("cape.frontier",), _frontier),
     ("internals", "Internals", ("cape.internals.results",), _internals),
     ("levers", "Levers", ("cape.levers",), _levers),
-    ("claims", "Claims", ("cape.claims",), _claims),
+    ("claims", "Claims", ("cape.paper",), _claims),
     ("data", "Data", (), _data),
 )
 

@@ -30,9 +30,9 @@ def m21_claim(folder: str | Path, *, scores=None):
     with fewer models.
 
     Returns:
-        :class:`cape.claims.Claim`.
+        :class:`cape.paper.Claim`.
     """
-    from cape.claims import Claim
+    from cape.paper import Claim
     from cape.sweep.summaries import summarize_heads
 
     s = summarize_heads(folder, scores=scores)

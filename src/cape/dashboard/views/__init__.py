@@ -35,7 +35,7 @@ VIEWS: tuple[ViewSpec, ...] = (
              "per-head, per-layer and steering result files"),
     ViewSpec("levers", "Levers", "cape.dashboard.views.levers", ("cape.levers",),
              "what moves coupling at matched scale: each lever's effect, CI, p and equivalent scale"),
-    ViewSpec("claims", "Claims", "cape.dashboard.views.claims", ("cape.claims",),
+    ViewSpec("claims", "Claims", "cape.dashboard.views.claims", ("cape.paper",),
              "the paper's numbers against the computed ones"),
 )
 

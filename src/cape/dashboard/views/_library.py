@@ -42,7 +42,7 @@ def diagnosis_of(table, b1: str = "HellaSwag", b2: str = "TruthfulQA", seed: int
 @st.cache_data(show_spinner="Computing the paper's claims…")
 def claims() -> list[dict]:
     """Every provider's claims as dicts (computed from the embedded data)."""
-    from ...claims import all_claims
+    from ...paper import all_claims
 
     return [c.to_dict() for c in all_claims()]
 

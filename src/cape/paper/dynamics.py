@@ -6,16 +6,16 @@ import warnings
 
 import numpy as np
 
+from ..dynamics.holdout import cross_predict
+from ..dynamics.integrate import simulate
+from ..dynamics.metrics import errors
+from ..dynamics.paper import paper_holdout, paper_ode_fit, paper_per_phase
+from ..dynamics.phases import per_phase
+from .claim import Claim, verdict_close
+
 
 def paper_claims() -> list:
     """Claims M11, M12, M13 and A10, each computed at run time from the embedded fixtures and cohort."""
-    from ..claims import Claim, verdict_close
-    from .holdout import cross_predict
-    from .integrate import simulate
-    from .metrics import errors
-    from .paper import paper_holdout, paper_ode_fit, paper_per_phase
-    from .phases import per_phase
-
     out = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -90,5 +90,3 @@ def _ratio_text(ode: float, poly: float) -> str:
         return "not comparable (a prediction diverged)"
     return f"{poly / ode:.2f}x better than it" if ode < poly else f"{ode / poly:.2f}x worse than it"
 
-
-__all__ = ["paper_claims"]

@@ -1,90 +1,21 @@
-"""The paper's headline claims: published value, value computed with the paper's own procedure, value from
-the sound estimator, and a verdict.
-
-Each analysis module contributes its claims through a function ``paper_claims() -> list[Claim]``; this module
-collects them (the modules named in :data:`PROVIDERS`). Every ``computed_value`` is computed at run time from
-the embedded data; published values are the paper's text, kept only to compare against.
-
-Example:
-    >>> from cape.claims import all_claims
-    >>> rows = all_claims()              # doctest: +SKIP
-    >>> {c.verdict for c in rows} <= {"reproduces", "differs", "not computable"}   # doctest: +SKIP
-    True
-"""
+"""Headline items no analysis computes: arithmetic checks on published constants, and the items without
+released data, each listed with the reason it is not computable."""
 
 from __future__ import annotations
 
-import importlib
 import math
-from dataclasses import asdict, dataclass
 
-VERDICTS = ("reproduces", "differs", "not computable")
-
-#: Modules that define ``paper_claims()``, in the order the table lists them.
-PROVIDERS = ("cape.coupling", "cape.critical", "cape.width", "cape.eigen", "cape.loss", "cape.dynamics",
-             "cape.frontier")
+from ..data import fixture
+from ..loss import loss_blindness
+from .claim import Claim, wilson_interval
 
 
-@dataclass(frozen=True)
-class Claim:
-    """One published number checked against computation.
-
-    Attributes:
-        id: stable identifier (METHODS-SPEC item, e.g. ``"M1"``).
-        claim: the claim in words.
-        paper_value: the value as published (text).
-        computed_value: the value computed with the paper's own procedure on the embedded data (text), or None.
-        sound_value: the value from CAPE's default (sound) estimator, or None where it is the same procedure.
-        verdict: ``reproduces``, ``differs`` or ``not computable``.
-        reason: one line saying why.
-    """
-
-    id: str
-    claim: str
-    paper_value: str
-    computed_value: str | None
-    verdict: str
-    reason: str
-    sound_value: str | None = None
-
-    def __post_init__(self):
-        if self.verdict not in VERDICTS:
-            raise ValueError(f"claim {self.id}: verdict must be one of {VERDICTS}, not {self.verdict!r}")
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
-def verdict_close(computed: float, published: float, tol: float) -> str:
-    """``reproduces`` when ``|computed - published| <= tol`` (the published precision), else ``differs``."""
-    return "reproduces" if abs(computed - published) <= tol else "differs"
-
-
-def wilson_interval(k: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
-    """Wilson score interval for a proportion ``k/n`` (METHODS-SPEC 4.2).
-
-    Example:
-        >>> lo, hi = wilson_interval(38, 40)
-        >>> round(lo, 3), round(hi, 3)
-        (0.835, 0.986)
-    """
-    if n <= 0 or not 0 <= k <= n:
-        raise ValueError(f"need 0 <= k <= n and n > 0, got k={k}, n={n}")
-    p = k / n
-    den = 1 + z * z / n
-    mid = p + z * z / (2 * n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return ((mid - half) / den, (mid + half) / den)
-
-
-def _ledger() -> list[Claim]:
+def ledger_claims() -> list[Claim]:
     """Headline items no analysis module computes: arithmetic checks done here, and the constants / items
     without released data listed with the reason (METHODS-SPEC 12). Provider modules win on the same id."""
     out: list[Claim] = []
     lo, hi = wilson_interval(38, 40)
     try:
-        from .data import fixture
-
         ir = fixture("internal_results")
         zero = int((ir["competing"] == 0).sum())
         full = int((ir["coop_pct"] >= 100).sum())
@@ -129,8 +60,6 @@ def _ledger() -> list[Claim]:
     out.append(Claim("S10", "RG beta(gamma) = -1.35 g^2 - 0.27 g + 0.73 has a stable fixed point 0.64", "0.64",
                      f"{fp:.3f}", "reproduces" if abs(fp - 0.64) <= 0.005 else "differs",
                      "algebra on the published (hard-coded) coefficients"))
-    from .loss import loss_blindness
-
     alpha = loss_blindness().alpha  # Pythia's loss exponent, fitted now from the embedded losses
     chi = 0.34 - alpha
     out.append(Claim("S11", "cross-susceptibility chi_ND = 0.102", "0.102", f"{chi:.3f}",
@@ -180,30 +109,4 @@ def _ledger() -> list[Claim]:
     ]
     for cid, text, why in nc_:
         out.append(Claim(cid, text, "(see claim)", None, "not computable", why))
-    return out
-
-
-def all_claims(providers: tuple[str, ...] = PROVIDERS, *, ledger: bool = True,
-               internals: str | None = None) -> list[Claim]:
-    """Collect the claims of every provider module (each defines ``paper_claims()``), then the
-    ledger of arithmetic checks and not-computable items (:func:`_ledger`) for ids no provider covers.
-    A claim id appears once: the first provider to define it wins. ``internals``: a folder of per-head
-    results (``cape sweep heads -o DIR``) from which row M21 is computed instead of checked as arithmetic."""
-    out: list[Claim] = []
-    seen: set[str] = set()
-    if internals is not None:
-        from .sweep.claim import m21_claim
-
-        out.append(m21_claim(internals))
-        seen.add("M21")
-    for name in providers:
-        for c in importlib.import_module(name).paper_claims():
-            if c.id not in seen:
-                seen.add(c.id)
-                out.append(c)
-    if ledger:
-        for c in _ledger():
-            if c.id not in seen:
-                seen.add(c.id)
-                out.append(c)
     return out
