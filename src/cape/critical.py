@@ -69,7 +69,15 @@ from ._format import fmt_params
 from ._memory import check_memory, chunk_rows, row_slices
 from ._stats import percentile_ci
 from ._validate import check_pair as resolve_pair
-from .coupling import DEFAULT_PAIR, MIN_DELTA, family_arrays, family_seed, gamma_steps, score_frame, size_order
+from .coupling import (
+    DEFAULT_PAIR,
+    MIN_DELTA,
+    family_arrays,
+    family_seed,
+    gamma_steps,
+    score_frame,
+    size_order,
+)
 from .errors import AnalysisError, DataError
 
 HORIZON = 1.0  # decades beyond the measured range that an extrapolated N_c may lie
@@ -395,13 +403,13 @@ class WithinFamilyCrossing:
         elif hi == np.inf:
             direction = "above"
             bound = _pow10(lo)
-            txt = ("gamma stays <= 0 within the noise" if kind0 in (3,) else
+            txt = (_lean_text(g, negative=True) if kind0 in (3,) else
                    "the sign change seen is within the noise") + \
                   (f"; a flip, if any, lies above {fmt_params(bound)}" if bound else "")
         else:
             direction = "below"
             bound = _pow10(hi)
-            txt = ("gamma > 0 at every measured size (cooperative throughout)" if kind0 == 4 else
+            txt = (_lean_text(g, negative=False) if kind0 == 4 else
                    "the sign change seen is within the noise") + \
                   (f"; a flip, if any, lies below {fmt_params(bound)}" if bound else "")
         if kind0 == 0:
@@ -428,6 +436,19 @@ class WithinFamilyCrossing:
         down = (kind == 4) & (g0 > 0) & (xc < lo_m) & (xc >= logn[0] - self.horizon)
         out = np.where(kind == 0, x, np.where(kind == 3, np.inf, np.where(kind == 4, -np.inf, np.nan)))
         return np.where(up | down, xc, out)
+
+
+def _lean_text(g: np.ndarray, *, negative: bool) -> str:
+    """What the measured gamma steps say when the sign split puts every step on one side: true to the steps
+    (it never says "every step" when one of them has the other sign)."""
+    gv = g[np.isfinite(g)]
+    other = int(np.sum(gv > 0)) if negative else int(np.sum(gv <= 0))
+    if other == 0:
+        return ("gamma <= 0 at every measured step (tax throughout)" if negative else
+                "gamma > 0 at every measured step (cooperative throughout)")
+    sign = "negative" if negative else "positive"
+    return (f"gamma is {sign} on balance: the {other} step(s) of the other sign out of {gv.size} are within the "
+            "noise")
 
 
 # ---------------------------------------------------------------------------------------------- pooled
@@ -859,6 +880,8 @@ def _fit_status(vf, fd: FamilyData, hz: float, horizon: float):
                 f"({ci}), a reversal"))
     if vf.kind == "flip_extrapolated":
         side = "above" if vf.vertex > hi_r else ("below" if vf.vertex < lo_r else "at the edge of")
+        dist = vf.vertex - hi_r if vf.vertex > hi_r else (lo_r - vf.vertex if vf.vertex < lo_r else 0.0)
+        side = f"{dist:.2g} decades {side}" if dist > 0 else side
         return ("extrapolated", v, lo, hi, None,
                 (f"within the measured range the slope of {b2} does not change sign significantly ({ends}); the "
                 f"fitted curve, continued up to {horizon:g} decades beyond it, bottoms out at {fmt_params(v)} ({ci}), "

@@ -226,6 +226,29 @@ class DiagnosisResult:
         return self.nc_frame()
 
 
+def step_reversals(rows, b1: str, b2: str, *, min_delta: float = MIN_DELTA, z_crit: float = 1.96) -> list[str]:
+    """Bonus-to-tax reversals between consecutive sizes: a step whose gamma is significantly negative
+    (``|z| >= z_crit`` for the change in ``b2``, ``z = dB2 / sqrt(se_k^2 + se_{k+1}^2)``) right after a step
+    with gamma > 0. ``rows``: one family's score-frame rows sorted by size. One sentence per reversal.
+    """
+    names = [str(m) for m in rows.index]
+    p = rows["params"].to_numpy(float)
+    s1, s2 = rows[b1].to_numpy(float), rows[b2].to_numpy(float)
+    se = rows[f"se:{b2}"].to_numpy(float)
+    out, prev = [], None
+    for k in range(len(names) - 1):
+        d1, d2 = s1[k + 1] - s1[k], s2[k + 1] - s2[k]
+        if p[k + 1] <= p[k] or abs(d1) <= min_delta:
+            continue
+        g = d2 / d1
+        z = d2 / math.sqrt(se[k] ** 2 + se[k + 1] ** 2) * (1 if d1 > 0 else -1)
+        if prev is not None and prev[0] > 0 and g < 0 and z <= -z_crit:
+            out.append(f"bonus -> tax reversal at {names[k]} -> {names[k + 1]}: {b2} {d2:+.1f} pp while {b1} "
+                       f"{d1:+.1f} pp (gamma {g:+.2f}, z = {z:+.1f}), after gamma {prev[0]:+.2f} at {prev[1]}")
+        prev = (g, f"{names[k]} -> {names[k + 1]}")
+    return out
+
+
 def _non_base_models(table, frame) -> list[str]:
     """Models of ``frame`` that the table marks as not base (``is_base`` False)."""
     if not hasattr(table, "model_frame"):
@@ -397,6 +420,7 @@ def _one_family(sub, fam: str, b1: str, b2: str, crossing, *, n_boot: int,
     if len(models) >= 2:
         coupling = local_coupling(have, (b1, b2), family=fam, min_delta=min_delta, scheme=scheme)
         msgs += [m for m in coupling.messages if m not in msgs]
+        msgs += step_reversals(have, b1, b2, min_delta=min_delta)
     r = population_r(have[b1].to_numpy(float), have[b2].to_numpy(float), b1=b1, b2=b2, n_boot=n_boot,
                      n_perm=n_boot, seed=seed, level=level)
     if r.status in ("constant", "insufficient", "few_models") and r.message:

@@ -33,6 +33,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from ._format import fmt_params
 from .coupling import DEFAULT_PAIR, resolve_pair, score_frame
 
 DEFAULT_RECIPES = ("web",)
@@ -204,7 +205,7 @@ def _random_effects(y: np.ndarray, se: np.ndarray, base: dict, level: float, not
     p = float(chdtrc(df, q))
     tau = math.sqrt(max(float(res.tau2), 0.0))
     t_lo, t_hi = _q_profile(y, v, level)
-    fmt = _fmt
+    fmt = fmt_params
     homog = p >= 0.05
     msg = (f"typical N_c over the {k} member families with an established flip: {fmt(10 ** mu)} "
            f"[{fmt(10 ** (mu - hw))}, {fmt(10 ** (mu + hw))}] (random effects, Hartung-Knapp {100 * level:g}% CI); "
@@ -241,7 +242,3 @@ def _q_profile(y: np.ndarray, v: np.ndarray, level: float) -> tuple[float, float
         return brentq(lambda t: qgen(t) - target, 0.0, hi)
 
     return math.sqrt(root(hi_q)), math.sqrt(root(lo_q))
-
-
-def _fmt(n: float) -> str:
-    return f"{n / 1e9:.3g}B" if n >= 1e9 else f"{n / 1e6:.3g}M"
