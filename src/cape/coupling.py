@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from ._runcache import once_per_run
 from . import catalog
 from ._format import finite_or_none as _f
 from ._stats import fisher_ci, pearson_pvalue, pearson_rows, percentile_ci, permutation_p
@@ -326,6 +327,7 @@ def _wide(table, benchmarks: Sequence[str]):
     return score_frame(table, benchmarks)
 
 
+@once_per_run
 def local_coupling(table, pair: Sequence[str] | str = DEFAULT_PAIR, *, family: str | None = None,
                    min_delta: float = MIN_DELTA, skip_equal_n: bool = True,
                    scheme: str | PhaseScheme | tuple[float, float] = "nature") -> FamilyCoupling:
@@ -450,6 +452,7 @@ class PopulationCoupling:
         return d
 
 
+@once_per_run
 def population_r(x: Sequence[float], y: Sequence[float], *, b1: str = "B1", b2: str = "B2",
                  n_boot: int = 10_000, n_perm: int = 10_000, seed: int | None = 0,
                  level: float = 0.95) -> PopulationCoupling:
@@ -502,6 +505,7 @@ def population_r(x: Sequence[float], y: Sequence[float], *, b1: str = "B1", b2: 
                               ci_boot=(_f(blo), _f(bhi)), **base)
 
 
+@once_per_run
 def population_coupling(table, pair: Sequence[str] | str = DEFAULT_PAIR, *, family: str | None = None,
                         n_boot: int = 10_000, n_perm: int = 10_000, seed: int | None = 0,
                         level: float = 0.95) -> PopulationCoupling:

@@ -67,6 +67,7 @@ from . import _memory
 from ._format import finite_or_none as _f
 from ._format import fmt_params
 from ._memory import check_memory, chunk_rows, row_slices
+from ._runcache import once_per_run
 from ._stats import percentile_ci
 from ._validate import check_pair as resolve_pair
 from .coupling import (
@@ -911,6 +912,7 @@ ESTIMATORS = {"fit": SmoothFitVertex, "crossing": WithinFamilyCrossing, "pooled"
               "paper": PaperQuadraticVertex}
 
 
+@once_per_run
 def critical_scale(table, method: str = "fit", *, family: str | None = None,
                    pair: Sequence[str] | str = DEFAULT_PAIR, families: Sequence[str] | None = None,
                    n_boot: int = 10_000, seed: int | None = 0, level: float = 0.95, bootstrap: str | None = None,

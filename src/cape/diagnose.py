@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._memory import check_memory
+from ._runcache import once_per_run
 from .coupling import (
     DEFAULT_PAIR,
     MIN_DELTA,
@@ -277,6 +278,7 @@ def _pooled_families(table, frame, fams: Sequence[str], min_models: int) -> tupl
     return use, excl
 
 
+@once_per_run
 def diagnose(table=None, pair: Sequence[str] | str = DEFAULT_PAIR, *, families: Sequence[str] | None = None,
              n_boot: int = 10_000, seed: int | None = 0, level: float = 0.95, min_delta: float = MIN_DELTA,
              scheme="nature", bootstrap: str = "noise", pooled_families: Sequence[str] | None = None,

@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from ._runcache import once_per_run
 from . import catalog
 from ._format import finite_or_none as _f
 from ._stats import participation_ratio, percentile_ci, stratified_indices
@@ -162,6 +163,7 @@ def spectrum_of(X: np.ndarray, fam: np.ndarray, bs: Sequence[str], *, use: str =
                        d_eff_ci=ci, det=_f(np.linalg.det(C)), min_eig=_f(lam.min()), status=status, message=msg)
 
 
+@once_per_run
 def eigen_spectrum(table, benchmarks: Sequence[str] | None = None, *, use: str = "cov", n_boot: int = 1000,
                    seed: int | None = 0, level: float = 0.95, stratify: str | None = "family",
                    models: Sequence[str] | None = None) -> EigenResult:
@@ -224,6 +226,7 @@ class PhaseSpectra:
                              for k, v in self.phases.items()])
 
 
+@once_per_run
 def phase_spectra(table, benchmarks: Sequence[str] | None = None, *, phases: Mapping[str, str | None] | None = None,
                   pair: Sequence[str] | str = DEFAULT_PAIR, use: str = "cov", n_boot: int = 1000,
                   seed: int | None = 0, level: float = 0.95, min_delta: float = MIN_DELTA,

@@ -46,6 +46,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._runcache import once_per_run
 from . import catalog
 from ._stats import participation_ratio as _pr
 from ._stats import percentile_ci
@@ -959,6 +960,7 @@ def default_three_axis_source(panel: pd.DataFrame) -> tuple[pd.DataFrame, str]:
     return base, src
 
 
+@once_per_run
 def frontier_report(panel: pd.DataFrame | None = None, config: FrontierConfig = FrontierConfig(), *,
                     added=None, three_axis: pd.DataFrame | None | bool = True) -> FrontierReport:
     """Every frontier diagnostic on one panel.

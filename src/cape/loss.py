@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from ._format import finite_or_none as _f
+from ._runcache import once_per_run
 from .errors import AnalysisError
 
 
@@ -77,6 +78,7 @@ def _power(n, E, A, alpha):
     return E + A * np.power(n, -alpha)
 
 
+@once_per_run
 def loss_power_law(params: Sequence[float], loss: Sequence[float], *,
                    p0: tuple[float, float, float] = (1.5, 150.0, 0.24)) -> LossFit:
     """Fit ``L(N) = E + A N^-alpha`` and the loss collapse.

@@ -33,6 +33,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from ._runcache import once_per_run
 from .coupling import size_order
 
 
@@ -93,6 +94,7 @@ def family_residuals(x: np.ndarray, y: np.ndarray, se: np.ndarray, degree: int =
     return r, h
 
 
+@once_per_run
 def estimate_noise(frame, benchmark: str, *, families: Sequence[str] | None = None, degree: int = 2,
                    alpha: float = 0.05) -> NoiseEstimate:
     """Measure a benchmark's extra-binomial noise from within-family fits (see the module docstring).

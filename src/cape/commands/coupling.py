@@ -315,7 +315,10 @@ def claims_cmd(
             raise DataError(f"--verdict must be one of {', '.join(VERDICTS)}, not {verdict!r}")
     if internals is not None and not internals.is_dir():
         raise DataError(f"--internals {internals}: not a folder of result files")
-    rows = all_claims(internals=str(internals) if internals is not None else None)
+    from .._runcache import compute_once
+
+    with compute_once():  # claims share their diagnoses, N_c, noise estimates and fits
+        rows = all_claims(internals=str(internals) if internals is not None else None)
     if v is not None:
         rows = [c for c in rows if c.verdict == v]
     if ids:

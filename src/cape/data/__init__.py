@@ -23,6 +23,7 @@ from importlib import resources
 
 import pandas as pd
 
+from .._runcache import once_per_run
 from ..errors import NotFoundError
 from ..scores import ScoreTable
 
@@ -87,6 +88,7 @@ def fixture(name: str) -> pd.DataFrame:
     return _read(f"fixtures/{row['file'].iloc[0]}").copy()
 
 
+@once_per_run
 def fixture_table(name: str, *, family: str | None = None) -> ScoreTable:
     """A fixture with benchmark columns as a :class:`ScoreTable` (family from a ``family`` column, the
     argument, or the model names)."""

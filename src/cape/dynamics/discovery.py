@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._runcache import once_per_run
 from ..errors import AnalysisError
 from .integrate import simulate
 from .metrics import ErrorTable, errors
@@ -193,6 +194,7 @@ class Discovery:
 
 
 # --------------------------------------------------------------------------------------------- fitting
+@once_per_run
 def fit_system(trajectories: Sequence[Trajectory], *, degree: int = 2, threshold: float | None = None,
                n_models: int = 100, seed: int = 0, derivative: str = "secant", units: str | Units = "fraction",
                alpha: float = DEFAULT_ALPHA, cv_rule: str = "1se", per_equation: bool = True,
@@ -289,6 +291,7 @@ def load_scores(scores):
     return scores
 
 
+@once_per_run
 def discover(scores=None, *, families: Sequence[str] | str | None = ("Pythia",),
              benchmarks: Sequence[str] | str | None = None, degree: int = 2, threshold: float | None = None,
              n_models: int = 100, seed: int = 0, derivative: str = "secant", units: str = "fraction",

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._runcache import once_per_run
 from ..errors import AnalysisError
 from .discovery import DEFAULT_ALPHA, Discovery, _emit, fit_system, load_scores
 from .integrate import simulate
@@ -268,6 +269,7 @@ def _verdict(order: Sequence[MethodResult], test: Trajectory, disc: Discovery, l
     return " ".join(parts)
 
 
+@once_per_run
 def cross_predict(scores=None, *, train: Sequence[str] | str | None = None, holdout: str = "Llama-2",
                   benchmarks: Sequence[str] | str | None = None, degree: int = 2, threshold: float | None = None,
                   n_models: int = 100, seed: int = 0, derivative: str = "secant", units: str = "fraction",

@@ -411,7 +411,10 @@ def build_sections(table: ScoreTable | None = None, *, seed: int = 0, only: tupl
             skipped.append(title)
             continue
         todo.append(key)
-    return [_BUILDERS[k](ctx) for k in todo], skipped
+    from .._runcache import compute_once
+
+    with compute_once():  # sections (and the claims they quote) share each analysis: computed once per report
+        return [_BUILDERS[k](ctx) for k in todo], skipped
 
 
 _BUILDERS: dict[str, Callable[[dict], Section]] = {}
