@@ -75,7 +75,7 @@ def check_seed(seed: Any, name: str = "seed", *, allow_none: bool = True) -> int
 
 def check_positive(value: Any, name: str) -> float:
     """A finite number > 0."""
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value) and value > 0
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value) and float(value) > 0
     if not ok:
         raise DataError(f"{name} must be a finite number > 0, got {value!r}")
     return float(value)
@@ -83,7 +83,7 @@ def check_positive(value: Any, name: str) -> float:
 
 def check_nonnegative(value: Any, name: str) -> float:
     """A finite number >= 0."""
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value) and value >= 0
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value) and float(value) >= 0
     if not ok:
         raise DataError(f"{name} must be a finite number >= 0, got {value!r}")
     return float(value)
