@@ -7,7 +7,7 @@ Figures printed:
   an untimed warm-up launch absorbs the browser's start, then the two alternate (``--launches``, median and
   range);
 * Diagnose update: seconds from pressing *Diagnose* to the new verdict on the page, warm, median of several
-  score changes (target < 1 s); baseline: the library call ``cape.advise.diagnose_model`` alone;
+  score changes (target < 1 s); baseline: the library call ``cape.doctor.diagnose_model`` alone;
 * report: seconds to write ``cape report`` in a fresh process (target < 5 s); baseline: the same command
   restricted to the phase diagram and the data table; and each section's own time.
 
@@ -144,7 +144,7 @@ def bench_browser(rounds: int, launches: int = 3) -> None:
                     "(want) => { const a = document.querySelector('.st-key-phase-banner');"
                     " return a && want.every(w => a.innerText.includes(w)); }", arg=want)
                 times.append(time.perf_counter() - t0)
-            from cape.advise import diagnose_model
+            from cape.doctor import diagnose_model
 
             lib = []
             for i in range(rounds):

@@ -36,7 +36,7 @@ def _loop_bootstrap(x, y, n_boot, seed):
 
 
 def main() -> None:
-    from cape.advise import DoctorConfig, diagnose_model
+    from cape.doctor import DoctorConfig, diagnose_model
     from cape.frontier import (GPQA, SWE, FrontierConfig, bootstrap_line, embedded_panel, frontier_report,
                                mark_fit)
 

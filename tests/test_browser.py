@@ -232,7 +232,7 @@ def _diagnose(page, *, hs, tqa, params="1e9") -> float:
 
 def test_diagnose_tax_model_recommends_curation_and_verdict_follows_scores(server, browser):
     if not _available("diagnose"):
-        pytest.skip("cape.advise / cape.ingest not installed yet")
+        pytest.skip("cape.doctor / cape.ingest not installed yet")
     page = browser["page"]
     goto_view(page, server["url"], "diagnose", "Diagnose")
     page.wait_for_selector("text=Phase:")

@@ -45,12 +45,12 @@ def _banner(at: AppTest) -> str:
 
 
 # ------------------------------------------------------------------------------------------------ Diagnose
-needs_doctor = pytest.mark.skipif(not _available("diagnose"), reason="cape.advise / cape.ingest not installed")
+needs_doctor = pytest.mark.skipif(not _available("diagnose"), reason="cape.doctor / cape.ingest not installed")
 
 
 @needs_doctor
 def test_diagnose_described_tax_model_recommends_curation():
-    from cape.advise import diagnose_model
+    from cape.doctor import diagnose_model
 
     at = _app("diagnose")
     at.text_input(key="dg_params").set_value("1e9")
@@ -109,7 +109,7 @@ def test_diagnose_frontier_model_by_name():
     at.radio(key="dg_mode").set_value("Pick a model").run()
     at.selectbox(key="dg_pick").set_value("Claude 3.5 Haiku").run()
     _ok(at)
-    from cape.advise import diagnose_model
+    from cape.doctor import diagnose_model
 
     want = diagnose_model("Claude 3.5 Haiku")
     assert any(want.frontier["message"] in i.value for i in at.info)

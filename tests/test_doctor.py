@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cape.advise import RULES, DoctorConfig, DoctorResult, diagnose_model, parse_scores
+from cape.doctor import RULES, DoctorConfig, DoctorResult, diagnose_model, parse_scores
 from cape.cli import main
 from cape.errors import DataError, NotFoundError, UnknownBenchmarkError
 from cape.scores import ScoreTable

@@ -4,7 +4,7 @@ The core (numpy, scipy, pandas, pysindy) never imports torch or matplotlib. Main
 
 - :class:`cape.scores.ScoreTable` and :mod:`cape.data` (embedded data), :mod:`cape.ingest` (readers)
 - :mod:`cape.coupling`, :mod:`cape.critical`, :mod:`cape.width`, :mod:`cape.eigen`, :mod:`cape.loss`
-- :mod:`cape.dynamics`, :mod:`cape.frontier`, :mod:`cape.advise`, :mod:`cape.paper`
+- :mod:`cape.dynamics`, :mod:`cape.frontier`, :mod:`cape.doctor`, :mod:`cape.paper`
 - :mod:`cape.internals` (optional extra ``internals``)
 """
 

@@ -232,7 +232,7 @@ def doctor(
     interventions, each with the rule that fired and its numbers."""
     from dataclasses import replace
 
-    from ..advise import DoctorConfig, diagnose_model, parse_scores
+    from ..doctor import DoctorConfig, diagnose_model, parse_scores
 
     cfg = DoctorConfig.from_toml(config) if config is not None else DoctorConfig()
     if seed is not None:

@@ -21,7 +21,7 @@ class ViewSpec:
 VIEWS: tuple[ViewSpec, ...] = (
     ViewSpec("overview", "Overview", "cape.dashboard.views.overview", (),
              "phase diagram and each family's coupling against scale"),
-    ViewSpec("diagnose", "Diagnose", "cape.dashboard.views.diagnose", ("cape.advise", "cape.ingest"),
+    ViewSpec("diagnose", "Diagnose", "cape.dashboard.views.diagnose", ("cape.doctor", "cape.ingest"),
              "one model's phase, position relative to N_c and what to change"),
     ViewSpec("families", "Families", "cape.dashboard.views.families", ("cape.diagnose",),
              "the N_c table and per-family details"),

@@ -69,8 +69,8 @@ def frontier_sources() -> dict:
 def doctor(model: str | None = None, *, family: str | None = None, params: float | None = None,
            scores: tuple = (), d_model: float | None = None, lab: str | None = None, name: str | None = None,
            table=None):
-    """:func:`cape.advise.diagnose_model` (``scores`` as a tuple of (benchmark, percent) pairs)."""
-    from ...advise import diagnose_model
+    """:func:`cape.doctor.diagnose_model` (``scores`` as a tuple of (benchmark, percent) pairs)."""
+    from ...doctor import diagnose_model
 
     return diagnose_model(model, family=family, params=params, scores=dict(scores) or None, d_model=d_model,
                           lab=lab, name=name, table=table)

@@ -1,5 +1,5 @@
 """Diagnose: one model's phase, its position relative to its family's N_c, its residuals and the recommended
-interventions with their evidence (:func:`cape.advise.diagnose_model`, the doctor).
+interventions with their evidence (:func:`cape.doctor.diagnose_model`, the doctor).
 
 Four ways in: describe a model (family, parameter count, any benchmark scores), upload a results file
 (lm-eval JSON, CSV, leaderboard files) and pick one of its models, pick a model of the data, or name a model on
@@ -113,7 +113,7 @@ def _pick_model(table) -> dict | None:
 @st.cache_data(show_spinner="Looking the model up on the Hub…", ttl=600, max_entries=32)
 def hub_family(model: str):
     """:func:`cape.hub.lineage.find_family` for the doctor's pair (cached ten minutes; offline-first)."""
-    from ...advise import DoctorConfig
+    from ...doctor import DoctorConfig
     from ...hub.lineage import find_family
 
     cfg = DoctorConfig()
