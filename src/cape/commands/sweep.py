@@ -5,7 +5,6 @@ torch, transformers and Ray are imported inside the command bodies only, so ``ca
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any, List, Optional
 
@@ -119,30 +118,7 @@ def _run(tasks, *, engine: str, workers: int, address, cpus, gpus, memory_gb, ma
         "address": address, "cpus_per_task": cpus, "gpus_per_task": gpus, "memory_gb": memory_gb}
     eng = make_engine(engine, **opts)
     Path(tasks[0].out_dir).mkdir(parents=True, exist_ok=True)
-    counter = {"n": 0}
-    total = len(tasks)
-    started: dict[str, float] = {}
-
-    def on_event(event: str, task, info: dict) -> None:
-        name = task.model
-        if event == "started":
-            started[name] = time.perf_counter()
-            suffix = f" (attempt {info['attempt']})" if info.get("attempt", 1) > 1 else ""
-            err_console.print(f"started {name}{suffix}")
-            return
-        if event in ("skipped", "computed", "failed"):
-            counter["n"] += 1
-        head = f"[{counter['n']}/{total}]"
-        if event == "skipped":
-            err_console.print(f"{head} {name}: already done, skipped")
-        elif event == "computed":
-            secs = (info.get("result") or {}).get("seconds")
-            err_console.print(f"{head} {name}: done" + (f" in {secs:.1f} s" if secs is not None else ""))
-        elif event == "retry":
-            err_console.print(f"{name}: attempt {info['attempt']} failed ({info['reason']}); retrying")
-        elif event == "failed":
-            err_console.print(f"{head} [red]{name}: failed[/] ({info.get('reason')})")
-
+    on_event = _printer(len(tasks))
     report = run_sweep(tasks, eng, policy=RetryPolicy(max_attempts=max_attempts), force=force,
                        skip_failed=skip_failed, on_event=on_event)
     if json_out:
@@ -154,6 +130,32 @@ def _run(tasks, *, engine: str, workers: int, address, cpus, gpus, memory_gb, ma
         err_console.print(f"{len(report.failed)} of {len(tasks)} model(s) failed; their reasons are in "
                           f"{tasks[0].out_dir}/*.failed.json. Run the same command again to retry them.")
         raise typer.Exit(code=1)
+
+
+def _printer(total: int):
+    """A progress callback for the runner: one line per model on stderr."""
+    counter = {"n": 0}
+
+    def on_event(event: str, task, info: dict) -> None:
+        name = task.model
+        if event == "started":
+            suffix = f" (attempt {info['attempt']})" if info.get("attempt", 1) > 1 else ""
+            err_console.print(f"started {name}{suffix}")
+            return
+        if event == "retry":
+            err_console.print(f"{name}: attempt {info['attempt']} failed ({info['reason']}); retrying")
+            return
+        counter["n"] += 1
+        head = f"[{counter['n']}/{total}]"
+        if event == "skipped":
+            err_console.print(f"{head} {name}: already done, skipped")
+        elif event == "computed":
+            secs = (info.get("result") or {}).get("seconds")
+            err_console.print(f"{head} {name}: done" + (f" in {secs:.1f} s" if secs is not None else ""))
+        else:
+            err_console.print(f"{head} [red]{name}: failed[/] ({info.get('reason')})")
+
+    return on_event
 
 
 def _plan(tasks, json_out: bool) -> None:

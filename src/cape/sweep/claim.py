@@ -32,7 +32,7 @@ def m21_claim(folder: str | Path, *, scores=None):
     Returns:
         :class:`cape.paper.Claim`.
     """
-    from cape.paper import Claim
+    from cape.paper.claim import Claim
     from cape.sweep.summaries import summarize_heads
 
     s = summarize_heads(folder, scores=scores)

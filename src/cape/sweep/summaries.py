@@ -76,7 +76,7 @@ def proportion(k: int, n: int) -> Proportion:
     """
     if n == 0:
         return Proportion(0, 0, None, None, None)
-    from cape.paper import wilson_interval
+    from cape.paper.claim import wilson_interval
 
     lo, hi = wilson_interval(k, n)
     return Proportion(int(k), int(n), k / n, lo, hi)

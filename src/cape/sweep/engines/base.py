@@ -22,6 +22,7 @@ class Engine(abc.ABC):
 
     def start(self) -> None:
         """Acquire resources (a pool, a cluster connection). Called once before the first submit."""
+        return None
 
     @abc.abstractmethod
     def submit(self, fn: Callable[[Any], Any], task: Any) -> Any:
@@ -34,9 +35,11 @@ class Engine(abc.ABC):
 
     def cancel(self, handles: Iterable[Any]) -> None:
         """Stop tasks still running (on interrupt). Results already written stay."""
+        return None
 
     def close(self) -> None:
         """Release what :meth:`start` acquired."""
+        return None
 
     def describe(self) -> dict[str, Any]:
         """The engine and its options, for reports."""
