@@ -9,7 +9,7 @@ import pytest
 from cape.paper import VERDICTS, Claim, all_claims, wilson_interval
 from cape.cli import main
 
-# METHODS-SPEC 12 items marked reproduced in the coupling / N_c / width / eigen / loss areas
+# claims (docs/paper.md) marked reproduced in the coupling / N_c / width / eigen / loss areas
 MUST_REPRODUCE = {"M1", "A2", "A3", "M4a", "M5a", "M5b", "M8", "M10", "M16", "M17", "M21", "M39", "S2", "S3",
                   "M35", "E1", "M37", "M38", "M40", "S10", "S11", "A8"}
 MUST_DIFFER = {"M4c", "M5c", "M6", "M3", "M34", "S1", "S8", "S4", "S7", "M7", "M17b"}

@@ -32,7 +32,7 @@ def test_pythia_gammas_computed_from_fixture(p8):
     d = data.fixture("pythia8").sort_values("params")
     expect = np.diff(d["TruthfulQA"]) / np.diff(d["HellaSwag"])
     assert np.allclose(fc.gammas(), expect)
-    # METHODS-SPEC 2.2: -0.68, -0.33, -0.26, 0.00, -0.42, -0.79, -0.30
+    # the published Pythia gammas: -0.68, -0.33, -0.26, 0.00, -0.42, -0.79, -0.30
     assert [round(g, 2) for g in fc.gammas()] == [-0.68, -0.33, -0.26, 0.0, -0.42, -0.79, -0.30]
     assert fc.phase_path() == ["tax", "tax", "tax", "transition", "tax", "tax", "tax"]
     # gamma sits at the log-midpoint; the per-model phase is that of the interval ending at the model

@@ -189,7 +189,7 @@ def test_pooled_needs_enough_models():
 
 
 def test_embedded_pythia_has_no_within_family_flip():
-    # METHODS-SPEC 2.2: within Pythia gamma never turns positive; the 3.5B is a pooled artefact
+    # within Pythia gamma never turns positive; the 3.5B is a pooled artefact
     r = critical_scale(data.load_base(), family="Pythia", n_boot=3000, seed=0)
     assert r.status == "none" and r.direction == "above"
     assert r.ci_low == 12e9 and r.ci_high_unbounded  # the slope is significantly negative at 12B (z = -2.3)

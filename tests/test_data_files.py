@@ -2,7 +2,7 @@
 
 These tests read the CSVs directly with pandas, independently of the loaders in ``cape.data``, and check
 real properties of the compiled data: uniqueness, units, family assignment, and that the named fixtures
-reproduce the published numbers they are meant to back (METHODS-SPEC D.2, 2.2, 6.5).
+reproduce the published numbers they are meant to back (docs/methods.md, "Data fixtures").
 """
 
 from __future__ import annotations
@@ -152,7 +152,7 @@ def test_architectures_match_base(base, arch):
 
 def test_architectures_width_lists(arch):
     a = arch.set_index("model")
-    # METHODS-SPEC 3.1 d_model lists
+    # d_model lists of width normalisation (docs/methods.md)
     pythia = ["Pythia-70M", "Pythia-160M", "Pythia-410M", "Pythia-1B", "Pythia-1.4B", "Pythia-2.8B",
               "Pythia-6.9B", "Pythia-12B"]
     assert a.loc[pythia, "d_model"].tolist() == [512, 768, 1024, 2048, 2048, 2560, 4096, 5120]
@@ -165,7 +165,7 @@ def test_architectures_width_lists(arch):
     assert a.loc[cer, "d_model"].tolist() == [768, 1088, 1536, 2048, 2560, 4096, 5120]
     assert a.loc[["GPT-Neo-125M", "GPT-Neo-1.3B", "GPT-Neo-2.7B"], "d_model"].tolist() == [768, 2048, 2560]
     assert a.loc["GPT-J-6B", "d_model"] == 4096 and a.loc["GPT-NeoX-20B", "d_model"] == 6144
-    # head counts behind the internal-results unit counts (units = layers x heads, METHODS-SPEC 4.2)
+    # head counts behind the internal-results unit counts (units = layers x heads)
     assert a.loc["OPT-30B", "n_layers"] * a.loc["OPT-30B", "n_heads"] == 2688
     assert a.loc["OPT-66B", "n_layers"] * a.loc["OPT-66B", "n_heads"] == 4608
     assert a.loc["Llama-2-70B", "n_layers"] * a.loc["Llama-2-70B", "n_heads"] == 5120

@@ -47,3 +47,19 @@ def test_quickstart_python_example_prints_what_the_page_shows():
     with contextlib.redirect_stdout(out):
         exec(compile(code, "quickstart.md", "exec"), {"__name__": "quickstart"})
     assert out.getvalue() == shown
+
+
+def test_sources_and_tests_cite_only_documents_the_repository_has():
+    cited: dict[str, list[str]] = {}
+    stale = []
+    for path in sorted([*(ROOT / "src" / "cape").rglob("*.py"), *(ROOT / "tests").glob("test_*.py")]):
+        if path.name == "test_docs.py":
+            continue
+        text = path.read_text(encoding="utf-8")
+        for doc in re.findall(r"\bdocs/[\w./-]+\.md\b", text):
+            cited.setdefault(doc, []).append(path.name)
+        if re.search(r"METHODS-SPEC|methods spec|spec §|the README, \"", text, flags=re.I):
+            stale.append(path.name)
+    assert stale == []
+    assert cited, "docstrings point readers to the documentation"
+    assert {d: f for d, f in cited.items() if not (ROOT / d).exists()} == {}

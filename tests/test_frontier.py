@@ -37,7 +37,7 @@ def test_population_coupling_reproduces_m30_m31(fx):
     assert abs(c.r - 0.7235) < 5e-5                       # A11 / M30
     assert abs(c.p - 1.33e-6) < 0.005e-6                  # p is NOT < 1e-6
     assert abs(c.slope - 0.5131) < 5e-5 and abs(c.intercept - 46.380) < 5e-4   # M31
-    assert abs(c.se_slope - 0.087) < 5e-4 and abs(c.se_intercept - 5.81) < 5e-3  # METHODS-SPEC 6.1
+    assert abs(c.se_slope - 0.087) < 5e-4 and abs(c.se_intercept - 5.81) < 5e-3  # the published standard errors
     assert abs(c.t_crit - 2.037) < 1e-3
     lo, hi = c.slope_ci_t
     assert abs((hi - lo) / 2 - 0.176) < 1e-3

@@ -29,7 +29,7 @@ def test_loss_collapse_cv(fit):
     assert fit.collapse_cv_ddof1 > fit.collapse_cv
     v = np.array(fit.collapse)
     assert v.std() / v.mean() == pytest.approx(fit.collapse_cv)
-    # with the published rounded parameters the collapse is 154.39 +- 1.30, CV 0.84% (METHODS-SPEC 10.1)
+    # with the published rounded parameters the collapse is 154.39 +- 1.30, CV 0.84%
     p8 = data.fixture("pythia8")
     vr = p8["params"].to_numpy(float) ** 0.238 * (p8["val_loss"].to_numpy(float) - 1.533)
     assert round(vr.mean(), 2) == 154.39 and round(100 * vr.std() / vr.mean(), 2) == 0.84

@@ -1,7 +1,7 @@
 """Coupling observables: local coupling gamma_ij, population coupling r, coupling matrices, phase labels.
 
 The primary observable is the *local coupling* between two benchmarks B1 and B2 (default HellaSwag and
-TruthfulQA) along a family's scaling trajectory (METHODS-SPEC 1.1):
+TruthfulQA) along a family's scaling trajectory (docs/methods.md, "Local coupling"):
 
     gamma_12^(k) = (B2(m_{k+1}) - B2(m_k)) / (B1(m_{k+1}) - B1(m_k))
 
@@ -81,7 +81,7 @@ class PhaseScheme:
     """Thresholds that turn a coupling value into a phase label.
 
     ``gamma < lower`` is ``"tax"``, ``gamma > upper`` is ``"bonus"``, anything in between (inclusive) is
-    ``"transition"``. Schemes in the sources (METHODS-SPEC 1.5): ``nature`` (+-0.1, the default), ``sign``
+    ``"transition"``. Schemes in the sources (docs/methods.md, "Phases"): ``nature`` (+-0.1, the default), ``sign``
     (0, 0), ``quickstart`` (+-0.3).
 
     Example:
@@ -561,7 +561,7 @@ class CouplingMatrix:
 
 def coupling_matrix(table, benchmarks: Sequence[str] | None = None, *, family: str | None = None,
                     min_delta: float = MIN_DELTA, agg: str = "median", threshold: float = 0.1) -> CouplingMatrix:
-    """Coupling matrix over all benchmark pairs (METHODS-SPEC 1.3).
+    """Coupling matrix over all benchmark pairs (docs/methods.md, "Coupling matrix").
 
     Args:
         table: ScoreTable; steps are taken within each family only.
@@ -646,7 +646,7 @@ class RunningLaw:
 
 
 def running_law(table, pair: Sequence[str] | str = DEFAULT_PAIR, *, min_delta: float = MIN_DELTA) -> RunningLaw:
-    """Fit ``gamma = A log10 N + B`` over every usable within-family interval (METHODS-SPEC 1.4).
+    """Fit ``gamma = A log10 N + B`` over every usable within-family interval (docs/methods.md, "Other observables").
 
     Example:
         >>> from cape import data
@@ -694,7 +694,7 @@ class FixedPoint:
 
 
 def flow_fixed_point(params: Sequence[float], values: Sequence[float]) -> FixedPoint:
-    """Fixed point of a coupling ladder's flow (METHODS-SPEC 12, M16: OPT internal coupling 125M-13B).
+    """Fixed point of a coupling ladder's flow (claim M16 in docs/paper.md: OPT internal coupling 125M-13B; docs/methods.md, "Other observables").
 
     Example:
         >>> fp = flow_fixed_point([125e6, 1.3e9, 6.7e9, 13e9], [0.514, 0.645, 0.741, 0.876])
@@ -713,7 +713,7 @@ def flow_fixed_point(params: Sequence[float], values: Sequence[float]) -> FixedP
 
 def isocline_phase(hs: float, tqa: float, *, a_over_b: float = 0.187, direction: str = "stated",
                    boundary: float = 0.0) -> str:
-    """Algebraic isocline classifier (METHODS-SPEC 1.5): ``TQA_c = sqrt((a/b) HS)`` on fractions.
+    """Algebraic isocline classifier (docs/methods.md, "Phases"): ``TQA_c = sqrt((a/b) HS)`` on fractions.
 
     ``direction="stated"``: above the curve is ``bonus`` (the paper's text); ``"reversed"``: above is ``tax``
     (what its reported accuracies match). Within ``boundary`` of the curve: ``transition``.
@@ -734,7 +734,7 @@ def isocline_phase(hs: float, tqa: float, *, a_over_b: float = 0.187, direction:
 
 @dataclass(frozen=True)
 class Redistribution:
-    """Capability redistribution ``W_k = sum_i |dB_i / dlog10 N|`` per interval (METHODS-SPEC 10.7)."""
+    """Capability redistribution ``W_k = sum_i |dB_i / dlog10 N|`` per interval (docs/methods.md, "Other observables")."""
 
     benchmarks: tuple[str, ...]
     w: tuple[float, ...]

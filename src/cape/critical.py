@@ -13,10 +13,10 @@ Three estimators, each a small strategy object registered in :data:`ESTIMATORS` 
     ``dB1^2 / var(dB2)``); when ``g0 > 0`` and the implied zero lies beyond the range on the side the data
     point to (at most ``horizon`` decades away), the status is ``extrapolated``. Otherwise there is no flip.
 
-    Why the balanced split and not "the last sign change" (the persistent-flip rule of METHODS-SPEC 2.5):
+    Why the balanced split and not "the last sign change" (a persistent-flip rule; docs/methods.md, "The balanced sign split"):
     with realistic benchmark noise a family crossing once shows spurious extra sign changes; taking the
     last one biases N_c upward (+0.2 decades in simulation, 95% CIs covering 89%), the balanced split is
-    unbiased (CIs covering 96-97%, see the README, "Coupling diagnosis").
+    unbiased (CIs covering 96-97%, see docs/methods.md, "The balanced sign split").
 
     95% CI: parametric bootstrap of the benchmark noise (``bootstrap="noise"``, default): every score is
     redrawn as ``score + se * z`` with its own standard error (the stderr given with the data, otherwise the
@@ -36,12 +36,12 @@ Three estimators, each a small strategy object registered in :data:`ESTIMATORS` 
     TruthfulQA is a quadratic in ``x = log10 N`` with a *family-specific offset* and a shared shape,
     ``TQA = alpha_f + b1 x + b2 x^2`` (weighted least squares, weights ``1/se^2``); N_c is the vertex
     ``x* = -b1 / (2 b2)`` when ``b2 > 0`` (gamma = dTQA/dHS vanishes there when HS rises with size,
-    METHODS-SPEC 2.1). Offsets stop one family's level from being read as another's trend, which is what
+    docs/methods.md, "Critical scale"). Offsets stop one family's level from being read as another's trend, which is what
     the paper's pooled fit does. CI: models resampled with replacement within each family (counts kept)
     plus benchmark noise, vectorised via the within-family (demeaned) normal equations.
 
 ``paper``
-    The published procedure (METHODS-SPEC 2.2): ``np.polyfit(log10 N, TQA, 2)`` over the pooled table
+    The published procedure (docs/methods.md, "The paper's procedure"): ``np.polyfit(log10 N, TQA, 2)`` over the pooled table
     (DS-BOOT14: Pythia + Llama-1 + Llama-2), bootstrap of individual models with the legacy
     ``RandomState(42)`` stream (``np.random.choice(14, 14)`` x 10,000), keep resamples with ``a > 0`` and
     ``7 < x* < 12``, report the median and the 2.5/97.5 percentiles: 3.494B [2.916B, 13.404B]. The
@@ -697,7 +697,7 @@ def _pooled_replicates(pdata: PooledData, w: np.ndarray, center: float, n_boot: 
 
 # ---------------------------------------------------------------------------------------------- paper
 class PaperQuadraticVertex:
-    """The paper's estimator, exactly (METHODS-SPEC 2.2): pooled quadratic vertex, legacy RandomState."""
+    """The paper's estimator, exactly (docs/methods.md, "The paper's procedure"): pooled quadratic vertex, legacy RandomState."""
 
     name = "paper"
 
@@ -996,7 +996,7 @@ def pooled_gamma_line(table, pair: Sequence[str] | str = DEFAULT_PAIR, *, min_de
     """Sort all models by N *across families* (as ``bootstrap_Nc.py`` does; it mixes families), take
     consecutive gammas with ``|dB1| > min_delta`` and fit a line in log10 N; N_c where it crosses zero.
 
-    Shown for comparison only: it contradicts the within-family definition (METHODS-SPEC 2.3a).
+    Shown for comparison only: it contradicts the within-family definition (docs/methods.md, "Critical scale").
     """
     b1, b2 = resolve_pair(pair)
     frame = table if _is_score_frame(table, (b1, b2)) else score_frame(table, (b1, b2))

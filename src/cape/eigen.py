@@ -1,5 +1,5 @@
 """Eigenstructure of the model x benchmark score matrix: PCA, participation-ratio effective dimension,
-per-phase spectra with bootstrap CIs (METHODS-SPEC 7).
+per-phase spectra with bootstrap CIs (docs/methods.md, "Effective dimensionality").
 
 The effective dimension is the participation ratio of the eigenvalues of the covariance (``use="cov"``,
 the paper's Methods) or correlation (``use="corr"``, the dashboard's choice) matrix:

@@ -8,7 +8,7 @@ fit is a choice (:class:`FrontierConfig`): by default the paper's 34-model panel
 post-cutoff models and models a user adds are *shown* in every table (their residual, their lab, their
 leave-one-lab-out prediction, their rank) but do not move the fit unless asked.
 
-Quantities (METHODS-SPEC section 6):
+Quantities (docs/methods.md, "Frontier regressions"):
 
 * population coupling: Pearson r with its two-sided p, OLS ``y = slope * x + intercept`` with standard errors,
   t intervals and a pairs bootstrap (vectorised, seeded) for r, slope and intercept;
@@ -63,7 +63,7 @@ SUBSETS = ("core", "extended", "post-cutoff", "added")
 # ---------------------------------------------------------------------------------------------- configuration
 @dataclass(frozen=True)
 class FrontierConfig:
-    """Choices behind a frontier report (all documented in the README, "Frontier diagnostics").
+    """Choices behind a frontier report (all documented in docs/frontier.md).
 
     Attributes:
         x: the older axis (abscissa of the population line), canonical benchmark name or alias.
@@ -910,7 +910,7 @@ def three_axis_panel(scores: pd.DataFrame, benchmarks: Sequence[str] = (SWE, GPQ
                           h3=h3, scores=m)
 
 
-#: Named subsets of the fitted panel whose coupling the report lists (METHODS-SPEC 6.1 / B1, B6).
+#: Named subsets of the fitted panel whose coupling the report lists (docs/methods.md, "Frontier regressions"; claims B1, B6 in docs/paper.md).
 SUBSET_RULES: dict[str, tuple[str, Callable[[pd.DataFrame, FrontierConfig], pd.Series]]] = {
     "core": ("subset == core", lambda p, c: p["subset"] == "core"),
     "x>=40": ("x >= 40", lambda p, c: p[c.x] >= 40),

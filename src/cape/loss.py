@@ -1,4 +1,4 @@
-"""Loss power law and the loss-blindness check (METHODS-SPEC 10.1), gradient-norm laws (10.2).
+"""Loss power law, the loss-blindness check and gradient-norm laws (docs/methods.md, "Loss power law").
 
 Loss-blindness: the validation loss of a family follows one smooth power law through the scale where the
 benchmark coupling flips, so loss alone cannot see the transition. :func:`loss_power_law` fits

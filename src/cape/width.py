@@ -1,4 +1,4 @@
-"""Width normalisation of benchmark scores and its ratio-artefact null model (METHODS-SPEC 3.1).
+"""Width normalisation of benchmark scores and its ratio-artefact null model (docs/methods.md, "Width normalisation").
 
 Each model's scores are divided by its width relative to a reference width,
 ``B~(m) = B(m) / (d_model(m) / d_ref)`` with ``d_ref = 512`` (Pythia-70M), and the population coupling

@@ -80,7 +80,7 @@ def fixture_names() -> list[str]:
 
 
 def fixture(name: str) -> pd.DataFrame:
-    """A named paper fixture (METHODS-SPEC D.2), e.g. ``"pythia8"``, ``"boot14"``, ``"frontier34"``."""
+    """A named paper fixture (docs/methods.md, "Data fixtures"), e.g. ``"pythia8"``, ``"boot14"``, ``"frontier34"``."""
     man = _read("fixtures/manifest.csv")
     row = man[man["name"] == name]
     if row.empty:

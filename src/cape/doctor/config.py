@@ -20,7 +20,7 @@ PHASES = ("tax", "transition", "bonus")
 # ---------------------------------------------------------------------------------------------- configuration
 @dataclass(frozen=True)
 class DoctorConfig:
-    """Thresholds of the doctor's rules (README, "Diagnose one model"). Load from TOML with :meth:`from_toml`.
+    """Thresholds of the doctor's rules (docs/coupling.md, "Diagnose one model"). Load from TOML with :meth:`from_toml`.
 
     Attributes:
         b1, b2: the benchmark pair; gamma = dB2 / dB1 (default HellaSwag, TruthfulQA).

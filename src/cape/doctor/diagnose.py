@@ -13,11 +13,11 @@ family (never from its parameter count alone):
   the same phase;
 * its position relative to the family's critical scale N_c (below / near / above, with the CI);
 * residuals: from the family's own B2(log N) trend, from the cohort's web-trained curve (the data field
-  h(D) of METHODS-SPEC 10.6) and, for frontier models, from the population line (the h-field);
+  h(D): docs/methods.md, "Other observables") and, for frontier models, from the population line (the h-field);
 * the d_eff context of its phase in the cohort;
 * recommendations from documented rules (:data:`RULES`), thresholds in :class:`DoctorConfig`.
 
-Rules (the README, "Diagnose one model", has the full text):
+Rules (docs/coupling.md, "Diagnose one model", has the full text):
 
 ==================  ===========================================================================================
 ``curation``        tax phase, below the family's N_c, and curated-data families (recipe ``curated``) of

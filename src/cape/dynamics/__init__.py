@@ -6,7 +6,7 @@ The paper models benchmark scores as a dynamical system in ``log10 N``,
 
 and says sparse regression (PySINDy) discovers it from Pythia, fits five benchmarks at 2.6% error and
 cross-predicts held-out Llama-2 at 5.6%. Its released code never ran pysindy, and the 5.6% is a quadratic
-polynomial (METHODS-SPEC 5). This package does the real thing and measures it:
+polynomial (docs/methods.md, "The paper's own ODE numbers"). This package does the real thing and measures it:
 
 * :func:`discover` - pysindy SINDy (polynomial library, STLSQ) on several families at once, thresholds by
   cross-validation, a bagged ensemble for term inclusion probabilities (:mod:`.discovery`);

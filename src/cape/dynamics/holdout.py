@@ -12,7 +12,7 @@ Methods (:data:`BASELINES`, plus ``sindy``):
                    ODEs: without it a polynomial would be judged on the family's level, the ODEs only on
                    their change from it).
 ``linear_ode``     dense linear ODE ``dB/dx = C B + c0`` by ordinary least squares on the same derivative
-                   samples (the paper's released "ODE", METHODS-SPEC 5.2), integrated from the smallest model.
+                   samples (the paper's released "ODE", docs/methods.md, "The paper's own ODE numbers"), integrated from the smallest model.
 ``constant_rate``  ``dB/dx = c0``: the training families' mean slope per decade, from the smallest model.
 ``last_value``     the smallest model's scores carried forward.
 

@@ -1,4 +1,4 @@
-"""The paper's own ODE-related computations, reproduced exactly (METHODS-SPEC 5.2-5.4).
+"""The paper's own ODE-related computations, reproduced exactly (docs/methods.md, "The paper's own ODE numbers").
 
 None of them is a sparse regression; each reproduces one published number from its own fixture:
 
@@ -91,7 +91,7 @@ class PaperODEFit:
 
 def paper_ode_fit(scores=None, *, family: str = "Pythia",
                   benchmarks: Sequence[str] = PAPER_BENCHMARKS, n_eval: int = 200) -> PaperODEFit:
-    """Reproduce the paper's "2.6% mean error" ODE fit (METHODS-SPEC 5.2).
+    """Reproduce the paper's "2.6% mean error" ODE fit (docs/methods.md, "The paper's own ODE numbers").
 
     Args:
         scores: a ScoreTable (default the DS-PYTHIA8 fixture).
@@ -165,7 +165,7 @@ class PaperHoldout:
 
 def paper_holdout(scores=None, *, train: Sequence[str] | str = ("Pythia", "Llama-1"), holdout: str = "Llama-2",
                   benchmark: str = "TruthfulQA", degree: int = 2) -> PaperHoldout:
-    """Reproduce the paper's "5.6%" held-out number (METHODS-SPEC 5.4): polynomial fit, not an ODE.
+    """Reproduce the paper's "5.6%" held-out number (docs/methods.md, "The paper's own ODE numbers"): polynomial fit, not an ODE.
 
     Args:
         scores: a ScoreTable (default the DS-BOOT14 fixture).
@@ -240,7 +240,7 @@ class PaperPerPhase:
 
 def paper_per_phase(scores=None, *, family: str = "Pythia",
                     sets: dict[str, tuple[float, float]] | None = None) -> PaperPerPhase:
-    """Reproduce "0.12 (tax) -> 0.75 (bonus), 6.3x" (METHODS-SPEC 5.3).
+    """Reproduce "0.12 (tax) -> 0.75 (bonus), 6.3x" (docs/methods.md, "The paper's own ODE numbers").
 
     Args:
         scores: a ScoreTable (default the DS-PYTHIA8 fixture).

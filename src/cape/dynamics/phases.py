@@ -3,7 +3,7 @@
 Each secant sample is one interval between consecutive models of a family, so it has a phase:
 
 ``split="gamma"`` (default)
-    the interval's measured coupling ``gamma = dTQA/dHS`` (METHODS-SPEC 1.1; intervals with ``|dHS| <= 0.5``
+    the interval's measured coupling ``gamma = dTQA/dHS`` (docs/methods.md, "Local coupling"; intervals with ``|dHS| <= 0.5``
     points are unassigned): tax below -0.1, bonus above +0.1, transition between. Caveat: the split selects
     on the derivatives being modelled (``gamma`` is their ratio), so some difference between the phases' TQA
     equations is built in; the comparison says whether the *rest* of the dynamics differ beyond the

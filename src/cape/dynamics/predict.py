@@ -9,7 +9,7 @@ binomial measurement noise at the predicted score (:func:`cape.catalog.binomial_
 for a measured score, not only for the mean.
 
 The predicted phase uses the local coupling between the family's largest model and the new point,
-``gamma = dTQA/dHS`` (METHODS-SPEC 1.1/1.5): tax ``< -0.1 <=`` transition ``<= 0.1 <`` bonus; undetermined
+``gamma = dTQA/dHS`` (docs/methods.md, "Local coupling" and "Phases"): tax ``< -0.1 <=`` transition ``<= 0.1 <`` bonus; undetermined
 when the predicted HS change is at most 0.5 points. Its probability is the share of bootstrap draws in each
 phase.
 """

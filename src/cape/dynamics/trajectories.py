@@ -365,7 +365,7 @@ def interval_gamma(samples: Samples, trajectories: Sequence[Trajectory], i1: int
                    min_delta: float = 0.5) -> np.ndarray:
     """Local coupling ``gamma = dB_i2 / dB_i1`` of each secant sample (NaN where ``|dB_i1| <= min_delta`` pp).
 
-    Computed from the percent scores at the interval's two ends (METHODS-SPEC 1.1).
+    Computed from the percent scores at the interval's two ends (docs/methods.md, "Local coupling").
     """
     out = np.full(samples.n, np.nan)
     for j in range(samples.n):
@@ -380,7 +380,7 @@ def interval_gamma(samples: Samples, trajectories: Sequence[Trajectory], i1: int
 
 def phase_label(gamma: float, band: float = 0.1) -> str:
     """``tax`` (gamma < -band), ``transition`` (|gamma| <= band), ``bonus`` (gamma > band), or
-    ``undetermined`` for NaN (METHODS-SPEC 1.5)."""
+    ``undetermined`` for NaN (docs/methods.md, "Phases")."""
     if gamma is None or not np.isfinite(gamma):
         return "undetermined"
     if gamma < -band:

@@ -1,4 +1,4 @@
-"""The output-projection bottleneck: coupling before and after the unembedding (METHODS-SPEC 3.2).
+"""The output-projection bottleneck: coupling before and after the unembedding (docs/methods.md, "Projection bottleneck").
 
 Coupling of the last hidden state (after the final norm: what the unembedding reads) is compared with:
 

@@ -1,4 +1,4 @@
-"""Per-head coupling of reasoning and truthfulness, for every layer and head (METHODS-SPEC 4).
+"""Per-head coupling of reasoning and truthfulness, for every layer and head (docs/methods.md, "Per-head and per-layer coupling").
 
 A head's representation of a text is its output at the last token: its slice of the input of the attention
 output projection (``representation="z"``, TransformerLens ``hook_z``), or that slice mapped through its block of

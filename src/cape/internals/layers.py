@@ -2,9 +2,9 @@
 
 The residual stream of layer ``l`` is the output hidden state of decoder block ``l`` at the last token.
 Its coupling uses the same measures as the heads (:mod:`cape.internals.measures`): ``contrast`` (default) and
-the paper's ``paper`` (METHODS-SPEC 4.2: cosine of the mean hidden states over the two prompt sets).
+the paper's ``paper`` (docs/methods.md, "Per-head and per-layer coupling": cosine of the mean hidden states over the two prompt sets).
 
-``d_rep`` (METHODS-SPEC 7.6) is the participation ratio ``(sum lambda)^2 / sum lambda^2`` of the eigenvalues of
+``d_rep`` (docs/methods.md, "Effective dimensionality") is the participation ratio ``(sum lambda)^2 / sum lambda^2`` of the eigenvalues of
 the covariance of the hidden states (texts x d_model) at each layer. The spec leaves the matrix unspecified;
 here the rows are the texts chosen by ``texts=`` (default: both sides of every item of both sets), centred.
 The bootstrap resamples texts and works on the Gram matrix, so it costs ``O(texts^2)`` per resample.

@@ -45,7 +45,7 @@ class ResultFileError(CapeError):
 
 @dataclass(frozen=True)
 class Thresholds:
-    """How a unit's coupling ``c`` is classified (METHODS-SPEC 4.2).
+    """How a unit's coupling ``c`` is classified (docs/methods.md, "Per-head and per-layer coupling").
 
     Attributes:
         cooperative: ``c > cooperative`` is cooperative (paper: 0).

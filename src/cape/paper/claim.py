@@ -17,7 +17,7 @@ class Claim:
     """One published number checked against computation.
 
     Attributes:
-        id: stable identifier (METHODS-SPEC item, e.g. ``"M1"``).
+        id: stable identifier (as listed in docs/paper.md, e.g. ``"M1"``).
         claim: the claim in words.
         paper_value: the value as published (text).
         computed_value: the value computed with the paper's own procedure on the embedded data (text), or None.
@@ -48,7 +48,7 @@ def verdict_close(computed: float, published: float, tol: float) -> str:
 
 
 def wilson_interval(k: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
-    """Wilson score interval for a proportion ``k/n`` (METHODS-SPEC 4.2).
+    """Wilson score interval for a proportion ``k/n`` (docs/methods.md, "Claims and verdicts").
 
     Example:
         >>> lo, hi = wilson_interval(38, 40)

@@ -17,7 +17,7 @@ from .claim import Claim, verdict_close
 
 
 def paper_claims():
-    """Claims about coupling observables (METHODS-SPEC 12: M1-M5, M16, M25, M34, S1, S8), computed now."""
+    """Claims about coupling observables (claims M1-M5, M16, M25, M34, S1, S8 in docs/paper.md), computed now."""
     out = []
     p8 = fixture_table("pythia8", family="Pythia")
     pc = population_coupling(p8, n_boot=10_000, n_perm=10_000, seed=0)

@@ -9,7 +9,7 @@ from .claim import Claim, verdict_close
 
 
 def paper_claims():
-    """N_c claims (METHODS-SPEC 12: A2, A3, M6), computed now from the embedded data."""
+    """N_c claims (claims A2, A3, M6 in docs/paper.md), computed now from the embedded data."""
     b14 = fixture_table("boot14")
     paper = critical_scale(b14, method="paper")
     pooled = critical_scale(b14, method="pooled", n_boot=10_000, seed=0)
@@ -42,5 +42,5 @@ def paper_claims():
                      "Pythia 3.5B, Falcon 7.0B, Phi/Qwen3 none",
                      "; ".join(f"{k} {v}" for k, v in table1.items()), "; ".join(parts), "differs",
                      "the paper does not state the procedure; within-family zero crossings on the released scores "
-                     "contradict OPT/Cerebras/BLOOM, and Pythia's 3.5B is the pooled value (METHODS-SPEC 2.5)"))
+                     "contradict OPT/Cerebras/BLOOM, and Pythia's 3.5B is the pooled value; see docs/methods.md, 'Critical scale'"))
     return out

@@ -1,4 +1,4 @@
-"""The paper's ODE claims (METHODS-SPEC 12: M11, M12, M13, A10) against computation on the embedded data."""
+"""The paper's ODE claims (claims M11, M12, M13, A10 in docs/paper.md) against computation on the embedded data."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ from .claim import Claim, verdict_close
 
 
 def paper_claims():
-    """Eigenstructure claims (METHODS-SPEC 12: M7, M39, 7.3), computed now."""
+    """Eigenstructure claims (claims M7, M39 and E1 in docs/paper.md), computed now."""
     out = []
     ps = phase_spectra(load_base(), n_boot=1000, seed=0)
     parts = []

@@ -12,7 +12,7 @@ from .claim import Claim, wilson_interval
 
 def ledger_claims() -> list[Claim]:
     """Headline items no analysis module computes: arithmetic checks done here, and the constants / items
-    without released data listed with the reason (METHODS-SPEC 12). Provider modules win on the same id."""
+    without released data listed with the reason (docs/paper.md). Provider modules win on the same id."""
     out: list[Claim] = []
     lo, hi = wilson_interval(38, 40)
     try:

@@ -12,7 +12,7 @@ from .claim import Claim, verdict_close
 
 
 def paper_claims():
-    """Loss and gradient claims (METHODS-SPEC 12: M8, S2, M10, S3, M35), computed now."""
+    """Loss and gradient claims (claims M8, S2, M10, S3, M35 in docs/paper.md), computed now."""
     p8 = fixture("pythia8")
     f = loss_power_law(p8["params"], p8["val_loss"])
     out = []

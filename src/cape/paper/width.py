@@ -9,7 +9,7 @@ from .claim import Claim, verdict_close
 
 
 def paper_claims():
-    """Width-normalisation claims (METHODS-SPEC 12: M17, A8), computed now."""
+    """Width-normalisation claims (claims M17, A8 in docs/paper.md), computed now."""
     p8 = fixture("pythia8").assign(family="Pythia")
     w = width_normalized_r(p8, n_null=10_000, seed=0)
     ok = verdict_close(w.r_raw, -0.989, 0.0005) == "reproduces" and verdict_close(w.r_norm, 0.963, 0.0005) == \
