@@ -359,3 +359,22 @@ def test_evidence_says_when_not_identifiable_or_not_significant():
     assert [w.lever for w in width] == ["d_model", "aspect_ratio"]
     assert all(w.significant is False and "not significant" in w.text for w in width)
     assert all(w.n_families == {"low": 7, "high": 6} for w in width)
+
+
+# ------------------------------------------------------------------------------------------- claims
+def test_public_score_analogues_of_the_lever_claims():
+    from cape.levers.family import family_equivalent_scale
+    from cape.paper.levers import paper_claims
+
+    rows = {c.id: c for c in paper_claims()}
+    assert set(rows) == {"A4b", "A5b", "A7b"}
+    phi = family_equivalent_scale(data.load_base(), "Phi", n_boot=2000, seed=0)
+    assert rows["A7b"].verdict == ("reproduces" if phi.ci_low <= 10e9 <= phi.ci_high else "differs")
+    assert rows["A7b"].computed_value.startswith("17.6B")
+    assert "not identifiable" in rows["A7b"].reason
+    assert rows["A4b"].verdict == "differs" and "+0.41, +0.34, +1.34, +0.28, +1.08" in rows["A4b"].computed_value
+    assert rows["A5b"].verdict == "not computable" and "+12.2 points" in rows["A5b"].computed_value
+    from cape.paper import all_claims
+
+    ids = [c.id for c in all_claims()]
+    assert {"A4", "A4b", "A5", "A5b", "A7", "A7b"} <= set(ids)

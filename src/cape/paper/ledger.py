@@ -70,10 +70,12 @@ def ledger_claims() -> list[Claim]:
         ("A1", "63 base models, 16 families", "roster with duplicates and a different family set; the embedded cohort "
          "is the project's own compilation"),
         ("A4", "Qwen 0.025 -> 0.830 at matched scale", "internal head-coupling values (hard-coded results), not a "
-         "benchmark coupling; needs the models to recompute"),
-        ("A5", "Gemma-4 at 4B coupling 0.871", "internal value from the authors' result file (constant)"),
+         "benchmark coupling; needs the models to recompute; A4b is its public-score analogue"),
+        ("A5", "Gemma-4 at 4B coupling 0.871", "internal value from the authors' result file (constant); A5b is "
+         "its public-score analogue"),
         ("A6", "characteristic of 13B+ standard-trained models", "comparison not specified"),
-        ("A7", "Phi at 1B matches web-trained coupling at 10B", "source not specified"),
+        ("A7", "Phi at 1B matches web-trained coupling at 10B", "source not specified; A7b is its public-score "
+         "analogue"),
         ("A9", "38 of 40 models zero competing heads", "the 40-model internal set is not released (Fig. 4 lists 37); "
          "see M21 for the interval"),
         ("M9", "mean-field gradient correction worsens prediction 142x", "boosting-chain MAEs are constants; 44/0.3 is "

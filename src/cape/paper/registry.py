@@ -17,14 +17,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from . import coupling, critical, dynamics, eigen, frontier, loss, width
+from . import coupling, critical, dynamics, eigen, frontier, levers, loss, width
 from .claim import Claim
 from .ledger import ledger_claims
 
 #: The topic modules' claim functions, in the order the table lists them.
 PROVIDERS: tuple[Callable[[], list[Claim]], ...] = (
     coupling.paper_claims, critical.paper_claims, width.paper_claims, eigen.paper_claims, loss.paper_claims,
-    dynamics.paper_claims, frontier.paper_claims)
+    dynamics.paper_claims, frontier.paper_claims, levers.paper_claims)
 
 
 def all_claims(providers: Sequence[Callable[[], list[Claim]]] = PROVIDERS, *, ledger: bool = True,
