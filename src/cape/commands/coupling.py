@@ -302,6 +302,8 @@ def claims_cmd(
                                                      "sound_value, verdict, reason}."),
     internals: Optional[Path] = typer.Option(None, "--internals", help="A folder of per-head results (cape sweep "
                                              "heads -o DIR): row M21 is computed from it."),
+    keep_instruct: bool = typer.Option(False, "--keep-instruct", help="Keep instruct/chat/fine-tuned models in the "
+                                                                      "base analyses (left out by default)."),
 ) -> None:
     """The paper's headline numbers: published value, value computed with the paper's procedure, value from the
     sound estimator, and a verdict with a one-line reason. Everything is computed now from the embedded data."""
@@ -318,7 +320,7 @@ def claims_cmd(
     from .._runcache import compute_once
 
     with compute_once():  # claims share their diagnoses, N_c, noise estimates and fits
-        rows = all_claims(internals=str(internals) if internals is not None else None)
+        rows = all_claims(internals=str(internals) if internals is not None else None, keep_instruct=keep_instruct)
     if v is not None:
         rows = [c for c in rows if c.verdict == v]
     if ids:

@@ -5,22 +5,22 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..data import fixture, fixture_table, load_base
+from ..data import fixture, fixture_table
 from ..eigen import eigen_spectrum, phase_spectra, spectrum_of
-from .claim import Claim, verdict_close
+from .claim import Claim, base_cohort, matches_published, verdict_published
 
 
 def paper_claims():
     """Eigenstructure claims (claims M7, M39 and E1 in docs/paper.md), computed now."""
     out = []
-    ps = phase_spectra(load_base(), n_boot=1000, seed=0)
+    ps = phase_spectra(base_cohort(), n_boot=1000, seed=0)
     parts = []
     for ph in ("tax", "transition", "bonus"):
         r = ps.phases.get(ph)
         if r is not None and r.d_eff is not None:
             parts.append(f"{ph} {r.d_eff:.3f} [{r.d_eff_ci[0]:.2f}, {r.d_eff_ci[1]:.2f}] "
                          f"({r.n_models} models, {r.n_families} fam.)")
-    corr = phase_spectra(load_base(), n_boot=0, use="corr")
+    corr = phase_spectra(base_cohort(), n_boot=0, use="corr")
     out.append(Claim("M7", "effective dimension d_eff 1.38 (tax, 26 models) -> 1.22 (bonus, 27) -> 1.15 "
                      "(frontier, 3); 7 transition models", "1.380 / 1.222 / 1.146",
                      "; ".join(parts), "differs",
@@ -35,14 +35,14 @@ def paper_claims():
                       np.arange(len(nc3)), ("SWE-bench Verified", "GPQA Diamond", "IFEval"), use="corr", n_boot=0)
     out.append(Claim("M39", "frontier 3x3 (SWE, GPQA, IFEval) d_eff = 1.75; det(H) -> 0 at ~130B",
                      "d_eff 1.75; 130B", f"d_eff {e3.d_eff:.3f} (covariance, 4 models)",
-                     verdict_close(e3.d_eff, 1.75, 0.005),
+                     verdict_published(e3.d_eff, "1.75"),
                      "covariance participation ratio of the 4 frontier models with all three benchmarks reproduces "
                      "1.75 (rank <= 3 matrix); the 130B det(H) scale is an extrapolation of hard-coded eigenvalues "
                      "(not computable; a linear extrapolation gives 276B)",
                      sound_value=f"correlation PR {e3c.d_eff:.3f}"))
     ep = eigen_spectrum(fixture_table("pythia8"), use="corr", n_boot=0)
     epc = eigen_spectrum(fixture_table("pythia8"), use="cov", n_boot=0)
-    ok = all(abs(a - b) <= 5e-5 for a, b in zip(ep.eigenvalues, (4.0954, 0.8271, 0.0573, 0.0133, 0.0067)))
+    ok = all(matches_published(a, b) for a, b in zip(ep.eigenvalues, ("4.0954", "0.8271", "0.0573", "0.0133", "0.0067")))
     out.append(Claim("E1", "Pythia 5-benchmark correlation eigenvalues 4.095 / 0.827 / ... (81.9%, 16.5%); TQA "
                      "anti-aligned on PC1", "4.0954, 0.8271, 0.0573, 0.0133, 0.0067",
                      ", ".join(f"{v:.4f}" for v in ep.eigenvalues), "reproduces" if ok else "differs",

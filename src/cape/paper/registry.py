@@ -28,12 +28,23 @@ PROVIDERS: tuple[Callable[[], list[Claim]], ...] = (
 
 
 def all_claims(providers: Sequence[Callable[[], list[Claim]]] = PROVIDERS, *, ledger: bool = True,
-               internals: str | None = None) -> list[Claim]:
+               internals: str | None = None, keep_instruct: bool = False) -> list[Claim]:
     """Collect the claims of every provider (a topic module's ``paper_claims``), then the ledger of
     arithmetic checks and not-computable items (:func:`~cape.paper.ledger.ledger_claims`) for ids no provider
     covers.
     A claim id appears once: the first provider to define it wins. ``internals``: a folder of per-head
-    results (``cape sweep heads -o DIR``) from which row M21 is computed instead of checked as arithmetic."""
+    results (``cape sweep heads -o DIR``) from which row M21 is computed instead of checked as arithmetic.
+    ``keep_instruct``: keep instruct/chat/fine-tuned models in the base analyses (left out by default)."""
+    from . import claim as _claim
+
+    _claim._KEEP_INSTRUCT[0] = bool(keep_instruct)
+    try:
+        return _collect(providers, ledger=ledger, internals=internals)
+    finally:
+        _claim._KEEP_INSTRUCT[0] = False
+
+
+def _collect(providers, *, ledger: bool, internals: str | None) -> list[Claim]:
     out: list[Claim] = []
     seen: set[str] = set()
     if internals is not None:

@@ -3,16 +3,16 @@ data."""
 
 from __future__ import annotations
 
-from ..data import fixture, load_base
+from ..data import fixture
 from ..width import width_normalized_r
-from .claim import Claim, verdict_close
+from .claim import Claim, base_cohort, verdict_published
 
 
 def paper_claims():
     """Width-normalisation claims (claims M17, A8 in docs/paper.md), computed now."""
     p8 = fixture("pythia8").assign(family="Pythia")
     w = width_normalized_r(p8, n_null=10_000, seed=0)
-    ok = verdict_close(w.r_raw, -0.989, 0.0005) == "reproduces" and verdict_close(w.r_norm, 0.963, 0.0005) == \
+    ok = verdict_published(w.r_raw, "-0.989") == "reproduces" and verdict_published(w.r_norm, "0.963") == \
         "reproduces"
     out = [
         Claim("M17", "width normalisation flips Pythia's coupling: r -0.989 -> +0.963", "-0.989 -> +0.963",
@@ -23,7 +23,7 @@ def paper_claims():
               sound_value=f"null median r_norm {w.null_median:+.3f}, 95% range [{w.null_ci[0]:+.3f}, "
                           f"{w.null_ci[1]:+.3f}]; p_null = {w.p_null:.3f}"),
     ]
-    base = load_base()
+    base = base_cohort()
     pub = {"OPT": (-0.428, 0.926), "BLOOM": (-0.981, 0.995), "Cerebras-GPT": (-0.983, 0.996),
            "GPT-Neo": (-0.982, 0.985)}
     parts, flips = [], []
