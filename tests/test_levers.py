@@ -378,3 +378,23 @@ def test_public_score_analogues_of_the_lever_claims():
 
     ids = [c.id for c in all_claims()]
     assert {"A4", "A4b", "A5", "A5b", "A7", "A7b"} <= set(ids)
+
+
+def test_doctor_recommendations_cite_the_lever_evidence():
+    from cape.doctor import diagnose_model
+
+    d = diagnose_model(family="Pythia", params=1e9, scores={"HS": 49.7, "TQA": 38.9}, d_model=1024)
+    recs = {r.name: r for r in d.recommendations}
+    assert {"curation", "width"} <= set(recs)
+    (cur,) = recs["curation"].lever_evidence
+    assert cur["lever"] == "recipe" and cur["identifiable"] is False and cur["n_families"] == {"web": 11, "curated": 2}
+    assert "Measured on public scores: recipe = curated vs web: not identifiable" in recs["curation"].evidence_text
+    width = recs["width"].lever_evidence
+    rep = lever_effects(data.load_base(), ["d_model", "aspect_ratio"], n_boot=1000, n_perm=1000)
+    assert [w["lever"] for w in width] == ["d_model", "aspect_ratio"]
+    for w in width:
+        e = rep.get(w["lever"])
+        assert w["effect"] == pytest.approx(e.effect) and w["significant"] is False
+    assert "not significant" in recs["width"].evidence_text
+    assert all(not r.lever_evidence for n, r in recs.items() if n not in ("curation", "width"))
+    assert d.to_dict()["recommendations"][0]["lever_evidence"] is not None

@@ -23,7 +23,8 @@ from .evidence import (
     web_models,
 )
 from .results import DoctorResult
-from .rules import recommendations_from, rule_checkpoints, rule_curation, rule_rebalance, rule_rotation, rule_width
+from .rules import (recommendations_from, rule_checkpoints, rule_curation, rule_rebalance, rule_rotation, rule_width,
+                    with_lever_evidence)
 
 
 # ---------------------------------------------------------------------------------------------- base models
@@ -138,7 +139,8 @@ def diagnose_base(model: str, family: str, params: float | None, scores: dict[st
     return DoctorResult(model=model, kind="base", source=source, family=family, params=params, d_model=d_model,
                         scores=dict(scores), axes=(b1, b2), coupling=tuple(coupling_rows), phase=phase, critical=crit,
                         residuals=tuple(residuals), d_eff=d_eff, frontier=None, rules=rules,
-                        recommendations=recommendations_from(rules), notes=tuple(notes), config=cfg)
+                        recommendations=with_lever_evidence(recommendations_from(rules), cohort, params),
+                        notes=tuple(notes), config=cfg)
 
 
 def _base_residuals(model, family, params, scores, real: pd.DataFrame, table, cohort, cfg: DoctorConfig,

@@ -27,7 +27,12 @@ class RuleOutcome:
 
 @dataclass(frozen=True)
 class Recommendation:
-    """A recommended intervention: what to do, the rule that fired (in words) and its evidence."""
+    """A recommended intervention: what to do, the rule that fired (in words) and its evidence.
+
+    ``lever_evidence``: for an intervention that is a lever (curation, width), the lever's effect on coupling
+    measured from public scores at the model's size (effect, CI, p, families; see
+    :mod:`cape.levers.evidence`), one dict per lever contrast; its sentences end ``evidence_text``.
+    """
 
     name: str
     title: str
@@ -35,10 +40,12 @@ class Recommendation:
     rule: str
     evidence: dict
     evidence_text: str
+    lever_evidence: tuple[dict, ...] = ()
 
     def to_dict(self) -> dict:
         return {"name": self.name, "title": self.title, "action": self.action, "rule": self.rule,
-                "evidence": json_clean(self.evidence), "evidence_text": self.evidence_text}
+                "evidence": json_clean(self.evidence), "evidence_text": self.evidence_text,
+                "lever_evidence": [json_clean(e) for e in self.lever_evidence]}
 
 
 @dataclass(frozen=True)

@@ -235,3 +235,22 @@ def recommendations_from(rules: Sequence[RuleOutcome]) -> tuple[Recommendation, 
         why = "; ".join(f"{r.name}: {r.reason}" for r in rules)
         out = [_rec("none", {"checked": [r.name for r in rules]}, f"no rule fired ({why})")]
     return tuple(out)
+
+
+def with_lever_evidence(recs: Sequence[Recommendation], cohort, params: float | None) -> tuple[Recommendation, ...]:
+    """Each lever recommendation (curation, width) with the lever's measured effect at the model's size from the
+    cohort's public scores (:func:`cape.levers.evidence.cohort_evidence`); when the effect is not significant or
+    not identifiable, the sentence says so."""
+    from dataclasses import replace
+
+    from ..levers.evidence import cohort_evidence
+
+    out = []
+    for r in recs:
+        ev = cohort_evidence(r.name, params, cohort)
+        if not ev:
+            out.append(r)
+            continue
+        text = f"{r.evidence_text}. Measured on public scores: " + "; ".join(e.text for e in ev)
+        out.append(replace(r, evidence_text=text, lever_evidence=tuple(e.to_dict() for e in ev)))
+    return tuple(out)

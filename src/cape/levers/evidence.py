@@ -111,3 +111,30 @@ def evidence_for(rule: str, params: float | None, report: LeverReport) -> tuple[
                                  e.identifiable, e.significant, params, eq[0], (eq[1], eq[2]),
                                  _text(rule, e, params, eq)))
     return tuple(out)
+
+
+_CACHE: dict = {}
+
+
+def cohort_evidence(rule: str, params: float | None, table, *, n_boot: int = 1000, n_perm: int = 1000,
+                    seed: int = 0) -> tuple[LeverEvidence, ...]:
+    """:func:`evidence_for` on a cohort, the lever report computed once per table (kept for the session).
+
+    Args:
+        rule: the recommendation; params: the model's size; table: the cohort the doctor uses.
+        n_boot, n_perm, seed: resampling settings of the lever report.
+    """
+    wanted = RULE_LEVERS.get(rule)
+    if not wanted:
+        return ()
+    levers = tuple(sorted({lv for pairs in RULE_LEVERS.values() for lv, _ in pairs}))
+    key = (id(table), len(table), levers, n_boot, n_perm, seed)
+    hit = _CACHE.get(key)
+    if hit is None or hit[0] is not table:
+        from .analysis import lever_effects
+
+        if len(_CACHE) > 8:
+            _CACHE.clear()
+        hit = (table, lever_effects(table, list(levers), n_boot=n_boot, n_perm=n_perm, seed=seed))
+        _CACHE[key] = hit
+    return evidence_for(rule, params, hit[1])
