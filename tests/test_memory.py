@@ -111,3 +111,22 @@ def test_bad_memory_limit_named(monkeypatch):
         _memory.available_bytes()
     monkeypatch.setenv(_memory.LIMIT_ENV, "1.5G")
     assert _memory.available_bytes() == int(1.5 * 2 ** 30)
+
+
+def test_exact_permutation_p_equals_the_full_recomputation():
+    """The exact permutation test reads each ordering's r as one dot product (means and sums of squares do not
+    change under a permutation); it equals Pearson r recomputed for every ordering."""
+    from itertools import permutations
+
+    from cape._stats import pearson_rows, permutation_p
+
+    rng = np.random.default_rng(0)
+    for n in range(3, 9):
+        for t in range(6):
+            x = rng.normal(size=n)
+            y = np.round(rng.normal(size=n)) if t % 2 else rng.normal(size=n)  # ties in y half the time
+            r = float(pearson_rows(x[None], y[None])[0])
+            perm = np.array(list(permutations(range(n))))
+            ref = float(np.mean(np.abs(pearson_rows(np.broadcast_to(x, perm.shape), y[perm])) >= abs(r) - 1e-12))
+            p, how, k = permutation_p(x, y, r, n_perm=0, rng=rng)
+            assert (p, how, k) == (ref, "exact", perm.shape[0])

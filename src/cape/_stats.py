@@ -12,6 +12,7 @@ Example:
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from itertools import permutations
 
 import numpy as np
@@ -170,6 +171,26 @@ def fisher_ci(r: float, n: int, level: float = 0.95) -> tuple[float, float]:
     return (math.tanh(z - h), math.tanh(z + h))
 
 
+@lru_cache(maxsize=16)
+def _all_permutations(n: int) -> np.ndarray:
+    """Every ordering of ``range(n)`` as rows (built once per ``n``; read-only)."""
+    perm = np.array(list(permutations(range(n))), dtype=np.intp)
+    perm.setflags(write=False)
+    return perm
+
+
+def _permuted_r(x: np.ndarray, y: np.ndarray, perm: np.ndarray) -> np.ndarray:
+    """Pearson r of ``x`` with each reordering ``y[perm[k]]``: the means and sums of squares do not change
+    under a permutation, so each r is one dot product (NaN when either variable is constant)."""
+    xc = x - x.mean()
+    yc = y - y.mean()
+    den = math.sqrt(float(xc @ xc) * float(yc @ yc))
+    scale = max(float(np.abs(x).max()), 1.0) * max(float(np.abs(y).max()), 1.0)
+    if not den > 1e-12 * scale:
+        return np.full(perm.shape[0], np.nan)
+    return np.clip(yc[perm] @ xc / den, -1.0, 1.0)
+
+
 def permutation_p(x: np.ndarray, y: np.ndarray, r: float, *, n_perm: int, rng: np.random.Generator
                   ) -> tuple[float | None, str, int]:
     """Two-sided permutation p-value of Pearson's r.
@@ -193,8 +214,8 @@ def permutation_p(x: np.ndarray, y: np.ndarray, r: float, *, n_perm: int, rng: n
     n = x.size
     tol = 1e-12
     if math.factorial(n) <= EXACT_PERMUTATIONS:
-        perm = np.array(list(permutations(range(n))), dtype=np.int64)
-        rp = pearson_rows(np.broadcast_to(x, perm.shape), y[perm])
+        perm = _all_permutations(n)
+        rp = _permuted_r(x, y, perm)
         return float(np.mean(np.abs(rp) >= abs(r) - tol)), "exact", int(perm.shape[0])
     if n_perm <= 0:
         return None, "monte carlo", 0

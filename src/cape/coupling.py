@@ -251,16 +251,17 @@ def family_arrays(table, family: str | None, benchmarks: Sequence[str], *, with_
     reported in ``dropped`` (model -> reason).
     """
     wide = _wide(table, benchmarks)
-    if family is not None:
-        wide = wide[wide["family"].astype(str) == str(family)]
-        if wide.empty:
+    rows = slice(None)
+    if family is not None:  # numpy from here on: pandas indexing per family dominated large cohorts
+        rows = np.flatnonzero(wide["family"].astype(str).to_numpy() == str(family))
+        if rows.size == 0:
             raise AnalysisError(f"family {family!r}: no models in the table")
     elif "family" in wide.columns and wide["family"].nunique() > 1:
         raise AnalysisError(f"the table holds {wide['family'].nunique()} families; name one (family=...)")
     dropped: dict[str, str] = {}
-    params = wide["params"].to_numpy(dtype=float)
-    sc = wide[list(benchmarks)].to_numpy(dtype=float)
-    names = [str(m) for m in wide.index]
+    params = wide["params"].to_numpy(dtype=float)[rows]
+    sc = wide[list(benchmarks)].to_numpy(dtype=float)[rows]
+    names = np.asarray([str(m) for m in wide.index], dtype=object)[rows]
     good = np.isfinite(params) & np.isfinite(sc).all(axis=1)
     for i in np.flatnonzero(~good):
         if not math.isfinite(params[i]):
@@ -268,12 +269,11 @@ def family_arrays(table, family: str | None, benchmarks: Sequence[str], *, with_
         else:
             dropped[names[i]] = "no " + ", ".join(b for b, v in zip(benchmarks, sc[i]) if not math.isfinite(v)) \
                 + " score"
-    keep = wide[good]
-    keep = keep.iloc[size_order(keep["params"].to_numpy(float), keep.index)]
-    scores = keep[list(benchmarks)].to_numpy(dtype=float)
-    out = ([str(m) for m in keep.index], keep["params"].to_numpy(dtype=float), scores, dropped)
+    keep = np.flatnonzero(good)
+    keep = keep[size_order(params[keep], names[keep])]
+    out = ([str(m) for m in names[keep]], params[keep], sc[keep], dropped)
     if with_se:
-        return out + (keep[[f"se:{b}" for b in benchmarks]].to_numpy(dtype=float),)
+        return out + (wide[[f"se:{b}" for b in benchmarks]].to_numpy(dtype=float)[rows][keep],)
     return out
 
 
