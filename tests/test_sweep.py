@@ -10,7 +10,7 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from _sweep import count_runs, fail_first_attempt, save_tiny_models  # noqa: E402
+from _sweep import count_runs, fail_first_attempt, kill_first_light, save_tiny_models  # noqa: E402
 
 from cape.cli import main  # noqa: E402
 from cape.errors import DataError, NotFoundError  # noqa: E402
@@ -118,6 +118,17 @@ def test_failures_stop_after_max_attempts(tiny_dirs, tmp_path):
     # --skip-failed reports the earlier failure without running it again
     again = run_sweep(heads_tasks(tiny_dirs[:1], tmp_path, **FAST), fn=always_oom, skip_failed=True)
     assert again.failed[0].reason == rec["reason"] and len(again.failed[0].attempts) == 3
+
+
+def test_local_pool_worker_killed_is_retried(tmp_path):
+    from cape.sweep.engines import make_engine
+
+    tasks = heads_tasks(["m-a", "m-b"], tmp_path, **FAST)
+    report = run_sweep(tasks, make_engine("local", workers=2), fn=kill_first_light)
+    assert [o.status for o in report.outcomes] == ["computed", "computed"]
+    for o in report.outcomes:  # each first attempt died (its own kill, or the pool breaking under it)
+        assert 1 <= len(o.attempts) <= 2 and o.attempts[0]["error_type"] == "WorkerDiedError"
+        assert o.result["pid"] != os.getpid()
 
 
 def test_resume_skips_done_models_and_changed_settings_recompute(tiny_dirs, tmp_path):
