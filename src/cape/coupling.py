@@ -251,7 +251,7 @@ def family_arrays(table, family: str | None, benchmarks: Sequence[str], *, with_
     reported in ``dropped`` (model -> reason).
     """
     wide = _wide(table, benchmarks)
-    rows = slice(None)
+    rows: slice | np.ndarray = slice(None)
     if family is not None:  # numpy from here on: pandas indexing per family dominated large cohorts
         rows = np.flatnonzero(wide["family"].astype(str).to_numpy() == str(family))
         if rows.size == 0:
