@@ -70,8 +70,12 @@ def test_claim_verdict_validation():
 
 def test_cli_claims_json_and_filters(capsys):
     assert main(["claims", "--json"]) == 0
-    rows = json.loads(capsys.readouterr().out)
+    d = json.loads(capsys.readouterr().out)
+    assert d["schema_version"] == 1
+    rows = d["claims"]
     assert {"id", "claim", "paper_value", "computed_value", "verdict", "reason", "sound_value"} <= set(rows[0])
+    m1 = next(r for r in rows if r["id"] == "M1")  # numbers beside the text: r = -0.9886, p = 3.65e-06
+    assert m1["computed"] == -0.9886 and m1["computed_numbers"] == [-0.9886, 3.65e-06] and m1["paper"] == -0.989
     assert any(r["id"] == "A2" and r["verdict"] == "reproduces" for r in rows)
     assert main(["claims", "--id", "M1", "--id", "a3", "--verdict", "reproduces"]) == 0
     out = capsys.readouterr().out

@@ -21,7 +21,7 @@ def run(*args):
 
 def test_data_list_json_counts(capsys):
     assert main(["data", "--json"]) == 0
-    rows = {r["name"]: r for r in json.loads(capsys.readouterr().out)}
+    rows = {r["name"]: r for r in json.loads(capsys.readouterr().out)["datasets"]}
     base = data.load_base()
     assert rows["base"]["models"] == base.n_models == len(base.model_frame())
     assert rows["frontier"]["models"] == data.load_frontier().n_models

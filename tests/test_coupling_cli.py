@@ -23,7 +23,7 @@ def test_diagnose_json_contract(capsys):
 
 
 def test_diagnose_human_output(capsys):
-    assert main(["diagnose", "--n-boot", "200", "--family", "Pythia", "--family", "OPT"]) == 0
+    assert main(["diagnose", "--n-boot", "200", "--family", "Pythia", "--family", "OPT", "--details"]) == 0
     out = capsys.readouterr().out
     assert "Pythia" in out and "OPT" in out and "BLOOM" not in out
     assert "gamma" in out and "N_c" in out and "Pooled N_c" in out and "3.494B" in out

@@ -148,10 +148,10 @@ def test_claim_m21_computed_from_a_folder(study_folder, tmp_path_factory):
 
 def test_cli_claims_with_internals_folder(study_folder, capsys):
     assert main(["claims", "--id", "M21", "--internals", str(study_folder), "--json"]) == 0
-    (row,) = json.loads(capsys.readouterr().out)
+    (row,) = json.loads(capsys.readouterr().out)["claims"]
     assert row["computed_value"] == "38/40 = 95% [83.5%, 98.6%]" and row["verdict"] == "reproduces"
     assert main(["claims", "--id", "M21", "--json"]) == 0  # without a folder: the arithmetic check
-    (row,) = json.loads(capsys.readouterr().out)
+    (row,) = json.loads(capsys.readouterr().out)["claims"]
     assert "Wilson score interval of 38/40" in row["reason"]
     assert main(["claims", "--internals", str(study_folder / "nope")]) != 0
     assert "--internals" in capsys.readouterr().err

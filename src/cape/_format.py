@@ -15,7 +15,7 @@ import math
 import sys
 from typing import Any
 
-__all__ = ["MISSING", "finite_or_none", "fmt_number", "fmt_params", "json_clean", "to_json"]
+__all__ = ["MISSING", "finite_or_none", "fmt_number", "fmt_params", "json_clean", "numbers_in", "to_json"]
 
 #: How a missing value is shown in a table or text.
 MISSING = "—"
@@ -132,3 +132,30 @@ def to_json(obj: Any) -> str:
         }
     """
     return json.dumps(json_clean(obj), indent=2, allow_nan=False)
+
+
+_NUMBER = None
+
+
+def numbers_in(text: Any) -> list[float]:
+    """The numbers written in a text, in order, as floats (``B``/``M`` size suffixes applied; a percentage stays
+    in percent). Used to give claims their values as numbers beside the published and computed text.
+
+    Example:
+        >>> numbers_in("r = -0.9886, p = 3.65e-06"), numbers_in("N_c 1.4B [0.9B, 2.1B]"), numbers_in(None)
+        ([-0.9886, 3.65e-06], [1400000000.0, 900000000.0, 2100000000.0], [])
+        >>> numbers_in("10,000 resamples; 0.1, 0.2; Llama-2")
+        [10000.0, 0.1, 0.2]
+    """
+    import re
+
+    global _NUMBER
+    if not isinstance(text, str):
+        return []
+    if _NUMBER is None:
+        _NUMBER = re.compile(r"(?<![\w.,^\-])([-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:e[-+]?\d+)?)([BM](?![a-zA-Z]))?")
+    out = []
+    for m in _NUMBER.finditer(text):
+        v = float(m.group(1).replace(",", "")) * {"B": 1e9, "M": 1e6}.get(m.group(2) or "", 1.0)
+        out.append(v)
+    return out

@@ -8,6 +8,7 @@ from typing import List, Optional
 import typer
 
 from ._common import console, emit_json, fmt, fmt_params
+from ._table import Out, format_option
 from ._scores import (FINETUNES_OPT, SHOTS_OPT, STRICT_OPT, UNITS_OPT, VARIANT_OPT, apply_settings, read_scores,
                       setting_warnings)
 
@@ -86,6 +87,9 @@ def diagnose_cmd(
     top: Optional[int] = typer.Option(None, "--top", help="Show the N families with the most evidence in detail "
                                                           "(default 20 on a cohort of more than 20 families; --json "
                                                           "keeps every family)."),
+    details: bool = typer.Option(False, "--details", help="The long form: gamma per step, width check, N_c "
+                                                          "messages, notes and noise per family."),
+    fmt_: str = format_option(),
 ) -> None:
     """Coupling diagnosis per family: r with CI, gamma per interval, phase path, N_c with CI and status.
 
@@ -139,15 +143,19 @@ def diagnose_cmd(
             out = {**out, "input_notes": notes, "setting_warnings": warnings}
         emit_json(out)
         return
-    if hub_fam is not None:
+    out = Out(fmt_)
+    if hub_fam is not None and out.fmt == "table":
         from ._hub import render_hub
 
         render_hub(hub_fam)
     for m in notes:
-        console.print(f"[dim]{m}[/]")
+        out.print(f"[dim]{m}[/]")
     for m in warnings:
-        console.print(f"[yellow]warning: {m}[/]")
-    _render(res, top=top)
+        out.print(f"[yellow]warning: {m}[/]")
+    if details:
+        _render(res, top=top)
+    else:
+        render_compact(res, out, top=top)
 
 
 def _pair_warnings(table, pair: str) -> list[str]:
@@ -195,6 +203,77 @@ def _shown_families(families, top: int | None):
         parts.append(f"{few} with fewer than 3 models (too few for r)")
     return shown, (f"{rest} more famil{'y' if rest == 1 else 'ies'} not shown: {'; '.join(parts)}; --family NAME "
                    "shows one, --json lists every family")
+
+
+def _r_text(f) -> str:
+    r = f.r
+    if r is None or r.r is None:
+        return "—"
+    return f"{r.r:+.2f} [{fmt(r.ci_low, 2)}, {fmt(r.ci_high, 2)}]"
+
+
+def _path_text(f) -> str:
+    """The phase path with repeats counted: ``tax×4 → bonus``."""
+    path = f.phase_path() if f.coupling else None
+    if not path:
+        return "—"
+    runs: list[list] = []
+    for p in path:
+        if runs and runs[-1][0] == p:
+            runs[-1][1] += 1
+        else:
+            runs.append([p, 1])
+    return " → ".join(f"[{_PHASE_STYLE[p]}]{p}[/]" + (f"×{n}" if n > 1 else "") for p, n in runs)
+
+
+def _nc_compact(nc) -> str:
+    if nc is None or nc.status == "insufficient":
+        return "—"
+    return _nc_text(nc) if nc.estimate is not None else _ci_text(nc)
+
+
+def _status_text(f) -> str:
+    st = f.nc.status if f.nc else "insufficient"
+    return f"[{_STATUS_STYLE.get(st, '')}]{st}[/]"
+
+
+def render_compact(res, out, top: int | None = None) -> None:
+    """The default view of ``cape diagnose``: one row per family, then the pooled N_c in one line.
+
+    Args:
+        res: a :class:`~cape.diagnose.Diagnosis`.
+        out: the :class:`~cape.commands._table.Out` to print to (its ``--format``).
+        top: families shown on a big cohort (see ``--top``).
+    """
+    from rich.table import Table
+
+    from .. import catalog
+
+    s1, s2 = catalog.info(res.b1).short, catalog.info(res.b2).short
+    lvl = int(round(100 * res.level))
+    t = Table(title=f"{res.b1} vs {res.b2} ({res.source}; {lvl}% CIs, {res.n_boot} resamples, seed {res.seed})",
+              header_style="bold")
+    for c, j in (("family", "left"), ("n", "right"), ("sizes", "left"), (f"r({s1},{s2}) [CI]", "right"),
+                 ("phase path", "left"), ("N_c [CI]", "right"), ("status", "left")):
+        t.add_column(c, justify=j)
+    shown, rest_line = _shown_families(res.families, top)
+    for f in shown:
+        t.add_row(f.family, str(f.n_models), _sizes(f), _r_text(f), _path_text(f),
+                  _nc_compact(f.nc), _status_text(f))
+    out.table(t)
+    if rest_line:
+        out.print(f"[dim]{rest_line}[/]")
+    p = res.pooled
+    parts = []
+    if p.offsets is not None:
+        parts.append(f"shared U with family offsets {_nc_line(p.offsets)}")
+    if p.paper is not None:
+        parts.append(f"paper's procedure {_nc_line(p.paper)}")
+    if parts:
+        out.print("[bold]Pooled N_c[/]: " + "; ".join(parts))
+    out.print(f"[dim]Phases: tax gamma < {_lo(res)}, bonus > {_hi(res)}. N_c status: observed (inside the sizes), "
+              "extrapolated, reversal, none (no flip the data can place) or insufficient. Per family gamma, "
+              "checks and notes: --details[/]")
 
 
 def _render(res, top: int | None = None) -> None:
@@ -298,8 +377,10 @@ def claims_cmd(
     verdict: Optional[str] = typer.Option(None, "--verdict", help="Only claims with this verdict: reproduces, "
                                                                   "differs, not-computable."),
     ids: Optional[List[str]] = typer.Option(None, "--id", help="Only these claim ids (repeatable)."),
-    json_: bool = typer.Option(False, "--json", help="Print a JSON list of {id, claim, paper_value, computed_value, "
-                                                     "sound_value, verdict, reason}."),
+    json_: bool = typer.Option(False, "--json", help="Print {schema_version, claims: [...]}: each claim with its "
+                                                     "text values and the same values as numbers (paper, "
+                                                     "computed; all numbers of each text in *_numbers)."),
+    fmt_: str = format_option(),
     internals: Optional[Path] = typer.Option(None, "--internals", help="A folder of per-head results (cape sweep "
                                              "heads -o DIR): row M21 is computed from it."),
     keep_instruct: bool = typer.Option(False, "--keep-instruct", help="Keep instruct/chat/fine-tuned models in the "
@@ -327,18 +408,36 @@ def claims_cmd(
         want = {i.lower() for i in ids}
         rows = [c for c in rows if c.id.lower() in want]
     if json_:
-        emit_json([{"id": c.id, "claim": c.claim, "paper_value": c.paper_value, "computed_value": c.computed_value,
-                    "sound_value": c.sound_value, "verdict": c.verdict, "reason": c.reason} for c in rows])
+        emit_json({"claims": [claim_json(c) for c in rows],
+                   "counts": {v: sum(c.verdict == v for c in rows) for v in VERDICTS}})
         return
     from rich.table import Table
 
+    out = Out(fmt_)
     style = {"reproduces": "green", "differs": "yellow", "not computable": "dim"}
     t = Table(title="Paper claims vs computation (embedded data)", show_lines=True, header_style="bold")
-    for c in ("id", "claim", "paper", "computed (paper's procedure)", "sound estimator", "verdict", "reason"):
+    for c in ("id", "verdict", "claim", "paper", "computed (paper's procedure)", "sound estimator", "reason"):
         t.add_column(c, overflow="fold")
     for c in rows:
-        t.add_row(c.id, c.claim, c.paper_value, c.computed_value or "—", c.sound_value or "—",
-                  f"[{style[c.verdict]}]{c.verdict}[/]", c.reason)
-    console.print(t)
+        t.add_row(c.id, f"[{style[c.verdict]}]{c.verdict}[/]", c.claim, c.paper_value, c.computed_value or "—",
+                  c.sound_value or "—", c.reason)
+    out.table(t)
     counts = {v: sum(c.verdict == v for c in rows) for v in VERDICTS}
-    console.print(", ".join(f"{k}: {v}" for k, v in counts.items()))
+    out.print(", ".join(f"{k}: {v}" for k, v in counts.items()))
+
+
+def claim_json(c) -> dict:
+    """One claim for ``--json``: the text values and, beside them, the numbers they contain (``paper``,
+    ``computed``: the first number of each text, the headline; ``*_numbers``: all of them in order;
+    sizes in raw parameters, percentages in percent; None where the text holds none)."""
+    from .._format import numbers_in
+
+    d = {"id": c.id, "claim": c.claim, "verdict": c.verdict}
+    for key, text in (("paper", c.paper_value), ("computed", c.computed_value)):
+        nums = numbers_in(text)
+        d[key] = nums[0] if nums else None
+        d[f"{key}_numbers"] = nums
+    d["sound_numbers"] = numbers_in(c.sound_value)
+    d.update(paper_value=c.paper_value, computed_value=c.computed_value, sound_value=c.sound_value,
+             reason=c.reason)
+    return d

@@ -7,6 +7,7 @@ from typing import Optional
 
 import typer
 
+from ._table import Out, format_option
 from ._common import console, emit_json, fmt, fmt_params
 
 data_app = typer.Typer(help="The embedded datasets: list them, show a family, export as CSV/JSON.",
@@ -19,7 +20,8 @@ def register(app: typer.Typer) -> None:
 
 @data_app.callback()
 def data_list(ctx: typer.Context,
-              json_: bool = typer.Option(False, "--json", help="Print the list as JSON.")) -> None:
+              json_: bool = typer.Option(False, "--json", help="Print the list as JSON."),
+              fmt_: str = format_option()) -> None:
     """List the embedded datasets with their counts."""
     if ctx.invoked_subcommand is not None:
         return
@@ -27,7 +29,7 @@ def data_list(ctx: typer.Context,
 
     rows = data.list_datasets()
     if json_:
-        emit_json(rows)
+        emit_json(rows, key="datasets")
         return
     from rich.table import Table
 
@@ -42,8 +44,9 @@ def data_list(ctx: typer.Context,
     for r in rows:
         t.add_row(r["name"], r["kind"], str(r["rows"]), str(r["models"]), str(r["groups"]),
                   " ".join(info(b).short for b in r["benchmarks"]), r["description"])
-    console.print(t)
-    console.print("Show a family: [bold]cape data show Pythia[/]; export: [bold]cape data export base -o base.csv[/]")
+    out = Out(fmt_)
+    out.table(t)
+    out.print("Show a family: [bold]cape data show Pythia[/]; export: [bold]cape data export base -o base.csv[/]")
 
 
 def _dataset_table(name: str):
@@ -62,6 +65,7 @@ def data_show(
     family: str = typer.Argument(..., help="A family (base cohort) or lab (frontier panel), e.g. Pythia."),
     dataset: str = typer.Option("base", "--dataset", "-d", help="base or frontier."),
     json_: bool = typer.Option(False, "--json", help="Print JSON records."),
+    fmt_: str = format_option(),
 ) -> None:
     """Print one family's models and scores (wide: one row per model)."""
     t = _dataset_table(dataset).filter(family=family)
@@ -81,10 +85,11 @@ def data_show(
         tab.add_column(info(b).short, justify="right")
     for m, r in wide.iterrows():
         tab.add_row(str(m), fmt_params(r["params"]), *[fmt(r[b], 1) for b in bs])
-    console.print(tab)
+    out = Out(fmt_)
+    out.table(tab)
     srcs = sorted(t.long["source"].dropna().unique())
     if srcs:
-        console.print("Sources: " + "; ".join(srcs))
+        out.print("Sources: " + "; ".join(srcs))
 
 
 @data_app.command("export")

@@ -8,6 +8,7 @@ from typing import List, Optional
 import typer
 
 from ._scores import SHOTS_OPT, STRICT_OPT, UNITS_OPT, VARIANT_OPT
+from ._table import Out, format_option
 from ._common import console, emit_json, fmt, fmt_params
 
 
@@ -70,6 +71,7 @@ def frontier(
     shots: Optional[List[str]] = SHOTS_OPT,
     strict: bool = STRICT_OPT,
     json_: bool = typer.Option(False, "--json", help="Print the full report as JSON."),
+    fmt_: str = format_option(),
 ) -> None:
     """Frontier diagnostics: population coupling, h-field, per-lab statistics and trajectories,
     leave-one-lab-out error, axis saturation and the three-benchmark sub-panel."""
@@ -87,17 +89,17 @@ def frontier(
     if json_:
         emit_json(rep)
         return
-    _render_frontier(rep)
+    _render_frontier(rep, Out(fmt_))
 
 
-def _render_frontier(rep) -> None:
+def _render_frontier(rep, out) -> None:
     from rich.table import Table
 
     cfg = rep.config
     added = set(rep.added_models)
     c = rep.coupling
     xs, ys = cfg.x, cfg.y
-    console.print(f"[bold]Frontier population coupling[/]: {ys} on {xs}, {c.n} fitted models "
+    out.print(f"[bold]Frontier population coupling[/]: {ys} on {xs}, {c.n} fitted models "
                   f"({', '.join(cfg.fitted_subsets)}), {int(len(rep.panel))} shown")
     t = Table(show_header=True)
     for col in ("quantity", "estimate", "SE", f"{c.ci:.0%} t / Fisher CI", f"bootstrap CI ({c.n_boot}, seed {c.seed})"):
@@ -108,14 +110,14 @@ def _render_frontier(rep) -> None:
     t.add_row("intercept", fmt(c.intercept, 3), fmt(c.se_intercept, 2), _ci(c.intercept_ci_t, 2),
               _ci(c.intercept_ci_boot, 2))
     t.add_row("residual SD", fmt(c.residual_sd, 2), "", "", "")
-    console.print(t)
+    out.print(t)
     if rep.subsets:
         t = Table(title="Coupling on subsets")
         for col in ("subset", "rule", "n", "r", "p", "slope", "intercept"):
             t.add_column(col, justify="left" if col in ("subset", "rule") else "right")
         for s in rep.subsets:
             t.add_row(s.name, s.rule, str(s.n), fmt(s.r, 4), f"{s.p:.2g}", fmt(s.slope, 4), fmt(s.intercept, 2))
-        console.print(t)
+        out.print(t)
 
     hf = rep.h_field
     t = Table(title=f"h-field: {ys} - ({hf.slope:.4g} * {xs} + {hf.intercept:.4g})  [{hf.method} line; "
@@ -128,8 +130,8 @@ def _render_frontier(rep) -> None:
         hs = fmt(r["h"], 1) + ("!" if r["outside_pi"] else "")
         t.add_row(_mark(m, added), r["lab"], _s(r["date"]),
                   r["subset"] + flag, fmt(r["x"], 1), fmt(r["y"], 1), hs, fmt(r["pi_half"], 1), r["direction"])
-    console.print(t)
-    console.print("  * shown, not fitted;  ! outside the prediction interval")
+    out.print(t)
+    out.print("  * shown, not fitted;  ! outside the prediction interval")
 
     L = rep.labs.table
     t = Table(title="Per-lab statistics (fitted models)")
@@ -142,7 +144,7 @@ def _render_frontier(rep) -> None:
                   fmt(r["sd_h"], 2), fmt(r["swing"], 1),
                   f"{fmt(r['slope'], 3)} ± {fmt(r['slope_se'], 3)}" if r["slope"] == r["slope"] else "—",
                   fmt(r["r"], 3), r["confidence"], r["direction"], so)
-    console.print(t)
+    out.print(t)
 
     tr = rep.labs.trajectory
     t = Table(title=f"h trajectory per lab (ordered by {rep.labs.order}; ‼ = |dh| > {cfg.reallocation:g})")
@@ -156,7 +158,7 @@ def _render_frontier(rep) -> None:
                 s += f" ({r['dh']:+.1f}{' ‼' if r['reallocation'] else ''})"
             steps.append(s)
         t.add_row(lab, " → ".join(steps))
-    console.print(t)
+    out.print(t)
 
     lo = rep.lolo
     t = Table(title=f"Leave-one-lab-out: predict a lab from the others ({ys} points)")
@@ -164,16 +166,16 @@ def _render_frontier(rep) -> None:
         t.add_column(col, justify="left" if col == "lab" else "right")
     for lab, r in lo.labs.iterrows():
         t.add_row(lab, str(r["n_test"]), fmt(r["mae"], 2), fmt(r["mape"], 1), "yes" if r["in_summary"] else "")
-    console.print(t)
-    console.print(f"  LOLO MAE [bold]{lo.mean_mae:.2f} ± {lo.sd_mae:.2f}[/] {ys} points (mean ± population SD over "
+    out.print(t)
+    out.print(f"  LOLO MAE [bold]{lo.mean_mae:.2f} ± {lo.sd_mae:.2f}[/] {ys} points (mean ± population SD over "
                   f"{lo.n_labs} labs with ≥ {lo.min_models} models); MAPE {lo.mean_mape:.1f} ± {lo.sd_mape:.1f}%")
     sho = lo.models[~lo.models["in_fit"]]
     for m, r in sho.iterrows():
-        console.print(f"  {_mark(m, added)}: predicted {r['predicted']:.1f} without its lab, "
+        out.print(f"  {_mark(m, added)}: predicted {r['predicted']:.1f} without its lab, "
                       f"measured {r['y']:.1f} (error {r['error']:+.1f})")
 
     s = rep.saturation
-    console.print(f"[bold]Saturation[/]: {s.message}")
+    out.print(f"[bold]Saturation[/]: {s.message}")
     t = Table(title=f"Top of the panel by {s.rank_by}")
     for col in ("rank", "model", "lab", s.old, s.new, "top-k"):
         t.add_column(col, justify="right" if col in ("rank", s.old, s.new) else "left")
@@ -182,7 +184,7 @@ def _render_frontier(rep) -> None:
     for m, r in show.iterrows():
         t.add_row(str(r["rank"]), _mark(m, added), r["lab"], fmt(r[s.old], 1), fmt(r[s.new], 1),
                   "✓" if r["in_top_k"] else "")
-    console.print(t)
+    out.print(t)
 
     ta = rep.three_axis
     if ta is not None:
@@ -193,13 +195,13 @@ def _render_frontier(rep) -> None:
             t.add_column(bb, justify="right")
         for i, bb in enumerate(b):
             t.add_row(bb, *[fmt(ta.corr[i, j], 3) for j in range(3)])
-        console.print(t)
+        out.print(t)
         tos = ta.third_on_second
-        console.print(f"  det R = {ta.det:.3f} ({'PSD' if ta.psd else 'not PSD'}); d_eff = {ta.d_eff_cov:.3f} "
+        out.print(f"  det R = {ta.det:.3f} ({'PSD' if ta.psd else 'not PSD'}); d_eff = {ta.d_eff_cov:.3f} "
                       f"(covariance) / {ta.d_eff_corr:.3f} (correlation); {tos['y']} = {tos['slope']:.4f} "
                       f"{tos['x']} + {tos['intercept']:.2f} (r = {tos['r']:+.3f})")
     for n in rep.notes:
-        console.print(f"[dim]note: {n}[/]")
+        out.print(f"[dim]note: {n}[/]")
 
 
 # ---------------------------------------------------------------------------------------------- doctor
@@ -226,6 +228,7 @@ def doctor(
     shots: Optional[List[str]] = SHOTS_OPT,
     strict: bool = STRICT_OPT,
     json_: bool = typer.Option(False, "--json", help="Print the diagnosis as JSON."),
+    fmt_: str = format_option(),
 ) -> None:
     """Diagnose one model: local coupling against its family neighbours, phase with a confidence, position
     relative to the family's N_c, residuals from family and cohort trends, d_eff context, and recommended
@@ -257,10 +260,10 @@ def doctor(
         from ._hub import render_hub
 
         render_hub(hub_fam)
-    _render_doctor(res)
+    _render_doctor(res, Out(fmt_))
 
 
-def _render_doctor(res) -> None:
+def _render_doctor(res, out) -> None:
     from rich.table import Table
 
     d = res
@@ -270,9 +273,9 @@ def _render_doctor(res) -> None:
     if d.params == d.params and d.params is not None:
         head += f", {fmt_params(d.params)} parameters"
     head += f" ({d.kind} model; {d.source})"
-    console.print(head)
+    out.print(head)
     if d.scores:
-        console.print("  scores: " + ", ".join(f"{k} {v:.1f}" for k, v in d.scores.items()))
+        out.print("  scores: " + ", ".join(f"{k} {v:.1f}" for k, v in d.scores.items()))
     if d.coupling:
         t = Table(title=f"Local coupling γ = Δ{d.axes[1]} / Δ{d.axes[0]} against neighbours")
         for col in ("interval", "Δ" + d.axes[0], "Δ" + d.axes[1], "γ", f"{d.config.ci:.0%} noise CI", "phase", "note"):
@@ -280,39 +283,39 @@ def _render_doctor(res) -> None:
         for g in d.coupling:
             t.add_row(f"{g['lower']} → {g['upper']}", fmt(g["d1"], 2), fmt(g["d2"], 2), fmt(g["gamma"], 3),
                       _ci(g["ci"]), g["phase"] or "—", g.get("note") or "")
-        console.print(t)
+        out.print(t)
     ph = d.phase
     if ph:
         src = (f"γ = {fmt(ph['gamma'], 3)} from {ph['interval']}" if ph.get("gamma") is not None
                else ph["method"].split(";")[0])
         pr = ph["probabilities"]
-        console.print(f"[bold]Phase[/]: {ph['label'] or 'undetermined'} ({src}); confidence "
+        out.print(f"[bold]Phase[/]: {ph['label'] or 'undetermined'} ({src}); confidence "
                       f"{fmt(100 * (ph['confidence'] or 0), 0)}% of {ph['n_boot']} "
                       f"{'score-noise draws' if ph.get('gamma') is not None else 'bootstrap resamples'} "
                       f"(tax {pr['tax']:.0%}, transition {pr['transition']:.0%}, bonus {pr['bonus']:.0%}"
                       + (f", undetermined {pr['undetermined']:.0%}" if pr.get("undetermined") else "") + ")")
     nc = d.critical
     if nc:
-        console.print(f"[bold]Critical scale[/]: {nc['message']}")
+        out.print(f"[bold]Critical scale[/]: {nc['message']}")
     for r in d.residuals:
         iv = f" (± {fmt(r['pi_half'], 1)} {r.get('ci_label', '95% PI')})" if r.get("pi_half") is not None else ""
-        console.print(f"[bold]Residual[/] from {r['reference']}: {r['value']:+.2f} {r['unit']}{iv} — {r['reading']}")
+        out.print(f"[bold]Residual[/] from {r['reference']}: {r['value']:+.2f} {r['unit']}{iv} — {r['reading']}")
     if d.d_eff:
-        console.print(f"[bold]d_eff[/]: {d.d_eff['message']}")
+        out.print(f"[bold]d_eff[/]: {d.d_eff['message']}")
     if d.frontier:
-        console.print(f"[bold]Frontier[/]: {d.frontier['message']}")
-    console.print()
+        out.print(f"[bold]Frontier[/]: {d.frontier['message']}")
+    out.print()
     t = Table(title="Recommendations", show_lines=True)
     t.add_column("intervention", overflow="fold")
     t.add_column("why (the numbers)", overflow="fold")
     t.add_column("rule", overflow="fold", style="dim")
     for rec in d.recommendations:
         t.add_row(f"[bold]{rec.title}[/]\n{rec.action}", rec.evidence_text, rec.rule)
-    console.print(t)
+    out.print(t)
     skipped = [r for r in d.rules if r.status != "fired"]
     if skipped:
-        console.print("Rules checked and not fired:")
+        out.print("Rules checked and not fired:")
         for r in skipped:
-            console.print(f"  - {r.name}: {r.status} — {r.reason}")
+            out.print(f"  - {r.name}: {r.status} — {r.reason}")
     for n in d.notes:
-        console.print(f"[dim]note: {n}[/]")
+        out.print(f"[dim]note: {n}[/]")

@@ -1,0 +1,207 @@
+"""The one renderer of every table the command line prints: ``--format table|markdown|csv``.
+
+Commands build a :class:`rich.table.Table` and hand it to :class:`Out`, which prints it
+
+* ``table``: as a Rich table when every column can be at least as wide as its longest word; otherwise each row
+  as a block of ``header  value`` lines, wrapped at word boundaries. So a word is never split, at 80 columns or
+  in a pipe (where the width is 80 unless ``COLUMNS`` says otherwise);
+* ``markdown``: as a GitHub-flavoured Markdown table (``|`` escaped, line breaks as ``<br>``), the title as a
+  bold line above it;
+* ``csv``: as RFC 4180 CSV with a header row; several tables are separated by one empty line and prose goes to
+  standard error, so standard output holds only the tables.
+
+Example:
+    >>> from rich.table import Table
+    >>> t = Table(title="demo")
+    >>> t.add_column("family"); t.add_column("r")
+    >>> t.add_row("Pythia", "[green]-0.99[/]")
+    >>> Out("markdown").table(t)  # doctest: +NORMALIZE_WHITESPACE
+    **demo**
+    <BLANKLINE>
+    | family | r |
+    | --- | --- |
+    | Pythia | -0.99 |
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+from typing import Any
+
+import typer
+
+__all__ = ["FORMATS", "FORMAT_HELP", "Out", "check_format", "format_option", "plain", "table_rows"]
+
+FORMATS = ("table", "markdown", "csv")
+FORMAT_HELP = ("How tables are printed: table (for reading; never splits a word), markdown (paste into a README "
+               "or an issue) or csv (for spreadsheets; prose goes to stderr).")
+
+
+def format_option() -> Any:
+    """The ``--format`` option every table command takes (a fresh Typer option object)."""
+    return typer.Option("table", "--format", help=FORMAT_HELP, metavar="table|markdown|csv", callback=check_format)
+
+
+def check_format(fmt: str) -> str:
+    """``fmt`` in lower case if it is one of :data:`FORMATS`.
+
+    Raises:
+        DataError: another value (the sentence names ``--format`` and the choices).
+    """
+    from ..errors import DataError
+
+    f = (fmt or "").strip().lower()
+    if f not in FORMATS:
+        raise DataError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    return f
+
+
+def plain(cell: Any) -> str:
+    """The text of a table cell or header without Rich markup or styles."""
+    from rich.text import Text
+
+    if cell is None:
+        return ""
+    if isinstance(cell, Text):
+        return cell.plain
+    if isinstance(cell, str):
+        try:
+            return Text.from_markup(cell).plain
+        except Exception:  # noqa: BLE001 - text that only looks like markup stays as it is
+            return cell
+    return str(cell)
+
+
+def table_rows(t) -> tuple[list[str], list[list[str]]]:
+    """Headers and rows of a Rich table as plain text.
+
+    Returns:
+        ``(headers, rows)``: one header per column, one list of cell texts per row.
+    """
+    headers = [plain(c.header) for c in t.columns]
+    cols = [[plain(v) for v in c.cells] for c in t.columns]
+    n = max((len(c) for c in cols), default=0)
+    rows = [[c[i] if i < len(c) else "" for c in cols] for i in range(n)]
+    return headers, rows
+
+
+def _markdown(t) -> str:
+    headers, rows = table_rows(t)
+
+    def cell(s: str) -> str:
+        return s.replace("\\", "\\\\").replace("|", "\\|").replace("\n", "<br>")
+
+    lines = []
+    if t.title:
+        lines += [f"**{plain(t.title)}**", ""]
+    lines.append("| " + " | ".join(cell(h) for h in headers) + " |")
+    lines.append("|" + "|".join(" --- " for _ in headers) + "|")
+    lines += ["| " + " | ".join(cell(v) for v in r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def _csv(t) -> str:
+    headers, rows = table_rows(t)
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(headers)
+    w.writerows(rows)
+    return buf.getvalue().rstrip("\n")
+
+
+def _fits(t, console) -> bool:
+    """Whether every column of ``t`` can be as wide as its longest word within the console's width. If so, each
+    column gets a fixed width between that and its natural width (the widest columns give up space first), so
+    Rich never cuts a word when it shares out the width."""
+    from rich.measure import Measurement
+
+    opts = console.options.update(width=10_000)
+    mins, maxs = [], []
+    for c in t.columns:
+        ms = [Measurement.get(console, opts, x) for x in [c.header, *c.cells]]
+        mins.append(max((m.minimum for m in ms), default=1))
+        maxs.append(max((m.maximum for m in ms), default=1))
+    pad = (t.padding[1] + t.padding[3]) if len(t.padding) == 4 else 2
+    room = console.width - len(mins) * pad - ((len(mins) + 1) if t.box is not None else 0)
+    if sum(mins) > room:
+        return False
+    widths = list(maxs)
+    while sum(widths) > room:
+        i = max((j for j in range(len(widths)) if widths[j] > mins[j]), key=lambda j: widths[j] - mins[j] // 4)
+        widths[i] -= 1
+    for c, w in zip(t.columns, widths):
+        c.width = w
+    return True
+
+
+def _records(t, console) -> None:
+    """Each row of ``t`` as a block of ``header  value`` lines (the layout for narrow terminals)."""
+    from rich.table import Table
+
+    headers = [c.header for c in t.columns]
+    if t.title:
+        console.print(t.title, style="bold")
+    for i, row in enumerate(zip(*[list(c.cells) for c in t.columns])):
+        g = Table.grid(padding=(0, 2))
+        g.add_column(style="bold", no_wrap=True)
+        g.add_column(overflow="fold")
+        for h, v in zip(headers, row):
+            g.add_row(h, v)
+        if i:
+            console.rule(style="dim")
+        console.print(g)
+    if t.caption:
+        console.print(t.caption, style="dim")
+
+
+class Out:
+    """Where a command prints: tables in the chosen format, prose beside them.
+
+    Args:
+        fmt: ``table``, ``markdown`` or ``csv`` (checked with :func:`check_format`).
+        console: the Rich console for standard output (default: the commands' shared one).
+    """
+
+    def __init__(self, fmt: str = "table", console=None) -> None:
+        from ._common import console as _console
+        from ._common import err_console
+
+        self.fmt = check_format(fmt)
+        self.console = console or _console
+        self.err = err_console
+        self._tables = 0
+
+    def table(self, t) -> None:
+        """Print one table in the chosen format."""
+        if self.fmt == "csv":
+            sys.stdout.write(("\n" if self._tables else "") + _csv(t) + "\n")
+        elif self.fmt == "markdown":
+            sys.stdout.write(("\n" if self._tables else "") + _markdown(t) + "\n")
+        else:
+            for c in t.columns:  # wrap at word boundaries, never cut a cell short
+                c.no_wrap, c.overflow, c.max_width = False, "fold", None
+            if _fits(t, self.console):
+                self.console.print(t)
+            else:
+                _records(t, self.console)
+        sys.stdout.flush()
+        self._tables += 1
+
+    def print(self, *objects: Any, **kw: Any) -> None:
+        """Prose: the console in ``table`` format, plain text in ``markdown``, standard error in ``csv``. A Rich
+        table given alone is printed with :meth:`table`."""
+        from rich.table import Table
+
+        if len(objects) == 1 and isinstance(objects[0], Table):
+            self.table(objects[0])
+            return
+        if self.fmt == "table":
+            self.console.print(*objects, **kw)
+        elif self.fmt == "markdown":
+            text = " ".join(plain(o) for o in objects).strip()
+            if text:
+                sys.stdout.write("\n" + text + "\n")
+        else:
+            self.err.print(*objects, **kw)
