@@ -201,8 +201,14 @@ def test_bad_arguments():
         lever_effects(t, ["colour"], **FAST)
     with pytest.raises(DataError, match="measure must be one of"):
         lever_effects(t, ["gqa"], measure="angle", **FAST)
-    with pytest.raises(DataError, match="n_boot"):
+    with pytest.raises(DataError, match="n_boot must be an integer >= 100"):
         lever_effects(t, ["gqa"], n_boot=10)
+    with pytest.raises(DataError, match="seed"):
+        lever_effects(t, ["gqa"], seed=-1, **FAST)
+    with pytest.raises(DataError, match="at must be a parameter count"):
+        lever_effects(t, ["gqa"], at=7, **FAST)
+    with pytest.raises(DataError, match="lever column 'nope' is not in the attributes"):
+        lever_effects(t, ["nope"], attributes=pd.DataFrame({"model": ["Pythia-1B"], "x": ["a"]}), **FAST)
 
 
 # ------------------------------------------------------------------------------------------- fine-tunes

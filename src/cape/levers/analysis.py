@@ -20,7 +20,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ..coupling import DEFAULT_PAIR, MIN_DELTA, percentile_ci, resolve_pair
+from .._stats import percentile_ci
+from .._validate import check_int, check_level, check_n_boot, check_nonnegative, check_seed
+from ..coupling import DEFAULT_PAIR, MIN_DELTA, resolve_pair
 from ..errors import DataError
 from . import fit
 from .attributes import (
@@ -39,19 +41,18 @@ from .results import EquivalentScale, LeverEffect, LeverReport, _f, fmt_size
 COLLINEAR_R = 0.8
 
 
-def _check_args(n_boot: int, n_perm: int, level: float, alpha: float, min_families: int, at: float) -> None:
-    if int(n_boot) < 100:
-        raise DataError(f"n_boot must be at least 100, not {n_boot}")
-    if int(n_perm) < 100:
-        raise DataError(f"n_perm must be at least 100, not {n_perm}")
-    if not 0.5 <= level < 1:
-        raise DataError(f"level must be in [0.5, 1), not {level}")
-    if not 0 < alpha < 0.5:
-        raise DataError(f"alpha must be in (0, 0.5), not {alpha}")
-    if int(min_families) < 2:
-        raise DataError(f"min_families must be at least 2, not {min_families}")
-    if not (math.isfinite(at) and 1e5 <= at <= 1e14):
-        raise DataError(f"at must be a parameter count between 1e5 and 1e14, not {at:g}")
+def _check_args(n_boot, n_perm, level, alpha, min_families, at, seed, min_delta) -> None:
+    check_n_boot(n_boot, "n_boot", minimum=100)
+    check_n_boot(n_perm, "n_perm", minimum=100)
+    if check_level(level) < 0.5:
+        raise DataError(f"level must be at least 0.5, got {level!r}")
+    if not (isinstance(alpha, (int, float)) and 0 < alpha < 0.5):
+        raise DataError(f"alpha must be a number in (0, 0.5), got {alpha!r}")
+    check_int(min_families, "min_families", minimum=2)
+    check_seed(seed, allow_none=False)
+    check_nonnegative(min_delta, "min_delta")
+    if not (isinstance(at, (int, float)) and math.isfinite(at) and 1e5 <= at <= 1e14):
+        raise DataError(f"at must be a parameter count between 1e5 and 1e14, got {at!r}")
 
 
 def lever_effects(table, levers: Sequence[str] | None = None, *, attributes: pd.DataFrame | None = None,
@@ -89,7 +90,7 @@ def lever_effects(table, levers: Sequence[str] | None = None, *, attributes: pd.
         >>> e.n_families, e.identifiable
         ({'no': 10, 'yes': 6}, True)
     """
-    _check_args(n_boot, n_perm, level, alpha, min_families, at)
+    _check_args(n_boot, n_perm, level, alpha, min_families, at, seed, min_delta)
     b1, b2 = resolve_pair(pair)
     attrs = model_attributes(table, attributes, architectures=architectures)
     obs = observations(table, attrs, (b1, b2), measure, min_delta=min_delta)

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..coupling import DEFAULT_PAIR, MIN_DELTA, percentile_ci, resolve_pair
+from .._stats import percentile_ci
+from ..coupling import DEFAULT_PAIR, MIN_DELTA, resolve_pair
 from ..errors import AnalysisError, DataError
 from . import fit
 from .attributes import builtin_levers, family_values, model_attributes

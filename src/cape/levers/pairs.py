@@ -25,8 +25,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .._validate import check_int, check_level, check_n_boot, check_seed
 from ..coupling import DEFAULT_PAIR, resolve_pair, score_frame
-from ..errors import AnalysisError, DataError
+from ..errors import AnalysisError
 from .attributes import model_attributes
 from .observations import DERIVED_KINDS
 from .results import LeverEffect, _f
@@ -216,8 +217,11 @@ def finetune_shifts(table, *, attributes: pd.DataFrame | None = None, pair=DEFAU
         DataError: bad settings or the pair's benchmarks missing; AnalysisError: no derived model whose base
         is in the table.
     """
-    if int(n_boot) < 100 or int(n_perm) < 100:
-        raise DataError("n_boot and n_perm must be at least 100")
+    check_n_boot(n_boot, "n_boot", minimum=100)
+    check_n_boot(n_perm, "n_perm", minimum=100)
+    check_level(level)
+    check_seed(seed, allow_none=False)
+    check_int(min_bases, "min_bases", minimum=2)
     b1, b2 = resolve_pair(pair)
     attrs = model_attributes(table, attributes)
     pf, c, src = pair_frame(table, attrs, (b1, b2))
