@@ -23,7 +23,7 @@ from . import catalog
 from .errors import DataError
 
 __all__ = ["check_choice", "check_int", "check_level", "check_n_boot", "check_nonnegative", "check_pair",
-           "check_positive", "check_seed", "check_table"]
+           "check_positive", "check_same_length", "check_seed", "check_table"]
 
 
 def _is_int(x: Any) -> bool:
@@ -128,11 +128,29 @@ def check_pair(pair: Sequence[str] | str, name: str = "pair") -> tuple[str, str]
 
 
 def check_table(table: Any, name: str = "table", *, allow_none: bool = False):
-    """A :class:`~cape.scores.ScoreTable` (None only where ``allow_none``: the embedded data is used)."""
+    """A :class:`~cape.scores.ScoreTable` or a wide ``pandas.DataFrame`` (one row per model); None only where
+    ``allow_none`` (the embedded data is used)."""
     from .scores import ScoreTable  # noqa: PLC0415 - scores imports pandas; keep this module light
 
     if table is None and allow_none:
         return None
-    if not isinstance(table, ScoreTable):
-        raise DataError(f"{name} must be a ScoreTable (see cape.scores / cape.data), got {type(table).__name__}")
+    frame = type(table).__name__ == "DataFrame" and type(table).__module__.startswith("pandas")
+    if not (isinstance(table, ScoreTable) or frame):
+        what = "a ScoreTable (see cape.scores / cape.data) or a wide DataFrame"
+        raise DataError(f"{name} must be {what}, got {type(table).__name__}" + (" (None: give a table)" if table is None
+                                                                               else ""))
     return table
+
+
+def check_same_length(a: Any, b: Any, name_a: str, name_b: str) -> None:
+    """Two sequences of paired values have the same length.
+
+    Example:
+        >>> check_same_length([1, 2], [3], "x", "y")
+        Traceback (most recent call last):
+        ...
+        cape.errors.DataError: x and y must have the same length (one value per model), got 2 and 1
+    """
+    la, lb = len(a), len(b)
+    if la != lb:
+        raise DataError(f"{name_a} and {name_b} must have the same length (one value per model), got {la} and {lb}")

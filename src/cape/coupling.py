@@ -40,6 +40,7 @@ from . import catalog
 from ._format import finite_or_none as _f
 from ._stats import fisher_ci, pearson_pvalue, pearson_rows, percentile_ci, permutation_p
 from ._validate import check_pair as resolve_pair
+from ._validate import check_level, check_n_boot, check_nonnegative, check_same_length, check_seed, check_table
 from .errors import AnalysisError, DataError
 
 DEFAULT_PAIR = ("HellaSwag", "TruthfulQA")
@@ -354,6 +355,7 @@ def local_coupling(table, pair: Sequence[str] | str = DEFAULT_PAIR, *, family: s
         >>> fc.phase_path()[:3]
         ['tax', 'tax', 'tax']
     """
+    min_delta = check_nonnegative(min_delta, "min_delta")
     b1, b2 = resolve_pair(pair)
     sch = phase_scheme(scheme)
     models, params, sc, dropped = family_arrays(table, family, (b1, b2))
@@ -472,6 +474,11 @@ def population_r(x: Sequence[float], y: Sequence[float], *, b1: str = "B1", b2: 
         >>> round(pc.r, 3), pc.status
         (-0.984, 'few_models')
     """
+    n_boot = check_n_boot(n_boot)
+    n_perm = check_n_boot(n_perm, "n_perm")
+    seed = check_seed(seed)
+    level = check_level(level)
+    check_same_length(x, y, "x", "y")
     xa = np.asarray(x, dtype=float)
     ya = np.asarray(y, dtype=float)
     ok = np.isfinite(xa) & np.isfinite(ya)
@@ -516,6 +523,11 @@ def population_coupling(table, pair: Sequence[str] | str = DEFAULT_PAIR, *, fami
         >>> round(population_coupling(data.fixture_table("pythia8"), n_boot=0, n_perm=0).r, 4)
         -0.9886
     """
+    table = check_table(table)
+    n_boot = check_n_boot(n_boot)
+    n_perm = check_n_boot(n_perm, "n_perm")
+    seed = check_seed(seed)
+    level = check_level(level)
     b1, b2 = resolve_pair(pair)
     wide = _wide(table, (b1, b2))
     if family is not None:
@@ -578,6 +590,7 @@ def coupling_matrix(table, benchmarks: Sequence[str] | None = None, *, family: s
         >>> ("HellaSwag", "TruthfulQA") in cm.competing
         True
     """
+    min_delta = check_nonnegative(min_delta, "min_delta")
     if agg not in ("median", "mean"):
         raise DataError(f"agg must be 'median' or 'mean', not {agg!r}")
     bs = [catalog.canonical(b) for b in benchmarks] if benchmarks else list(table.benchmarks)
@@ -654,6 +667,7 @@ def running_law(table, pair: Sequence[str] | str = DEFAULT_PAIR, *, min_delta: f
         >>> law.n > 20
         True
     """
+    min_delta = check_nonnegative(min_delta, "min_delta")
     b1, b2 = resolve_pair(pair)
     frame = score_frame(table, (b1, b2))
     xs, gs, fams = [], [], set()

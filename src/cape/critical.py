@@ -70,6 +70,7 @@ from ._memory import check_memory, chunk_rows, row_slices
 from ._runcache import once_per_run
 from ._stats import percentile_ci
 from ._validate import check_pair as resolve_pair
+from ._validate import check_level, check_n_boot, check_seed, check_table
 from .coupling import (
     DEFAULT_PAIR,
     MIN_DELTA,
@@ -945,6 +946,10 @@ def critical_scale(table, method: str = "fit", *, family: str | None = None,
         >>> r.status, r.direction
         ('none', 'above')
     """
+    table = check_table(table)
+    n_boot = check_n_boot(n_boot)
+    seed = check_seed(seed)
+    level = check_level(level)
     try:
         est = ESTIMATORS[method](**options)
     except KeyError:

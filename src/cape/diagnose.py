@@ -50,6 +50,7 @@ from .critical import (
     family_data,
     pooled_data,
 )
+from ._validate import check_level, check_n_boot, check_nonnegative, check_seed, check_table
 from .errors import AnalysisError, NotFoundError
 from .noise import NoiseEstimate, apply_noise, estimate_noise
 
@@ -310,6 +311,11 @@ def diagnose(table=None, pair: Sequence[str] | str = DEFAULT_PAIR, *, families: 
     Returns:
         :class:`DiagnosisResult`.
     """
+    table = check_table(table, allow_none=True)
+    n_boot = check_n_boot(n_boot)
+    seed = check_seed(seed)
+    level = check_level(level)
+    min_delta = check_nonnegative(min_delta, "min_delta")
     if b1 is not None or b2 is not None:
         pair = (b1 or DEFAULT_PAIR[0], b2 or DEFAULT_PAIR[1])
     B1, B2 = resolve_pair(pair)

@@ -33,6 +33,7 @@ from . import catalog
 from ._format import finite_or_none as _f
 from ._stats import participation_ratio, percentile_ci, stratified_indices
 from ._validate import check_pair as resolve_pair
+from ._validate import check_level, check_n_boot, check_nonnegative, check_seed
 from .coupling import DEFAULT_PAIR, MIN_DELTA, local_coupling
 from .errors import AnalysisError, DataError
 
@@ -117,6 +118,9 @@ def spectrum_of(X: np.ndarray, fam: np.ndarray, bs: Sequence[str], *, use: str =
                 seed: int | None = 0, level: float = 0.95, stratify: str | None = "family",
                 dropped: tuple[str, ...] = ()) -> EigenResult:
     """:class:`EigenResult` of a data matrix ``X`` (models x benchmarks) with family labels ``fam``."""
+    n_boot = check_n_boot(n_boot)
+    seed = check_seed(seed)
+    level = check_level(level)
     if use not in ("cov", "corr"):
         raise DataError(f"use must be 'cov' or 'corr', not {use!r}")
     n, p = X.shape
@@ -180,6 +184,9 @@ def eigen_spectrum(table, benchmarks: Sequence[str] | None = None, *, use: str =
     Returns:
         :class:`EigenResult`.
     """
+    n_boot = check_n_boot(n_boot)
+    seed = check_seed(seed)
+    level = check_level(level)
     bs, full, X, fam, dropped = _matrix_of(table, benchmarks)
     if models is not None:
         keep = np.isin(full.index.astype(str), list(models))
@@ -244,6 +251,10 @@ def phase_spectra(table, benchmarks: Sequence[str] | None = None, *, phases: Map
         >>> sorted(ps.phases)
         ['bonus', 'tax', 'transition']
     """
+    n_boot = check_n_boot(n_boot)
+    seed = check_seed(seed)
+    level = check_level(level)
+    min_delta = check_nonnegative(min_delta, "min_delta")
     labels = dict(phases) if phases is not None else model_phases(table, pair, min_delta=min_delta, scheme=scheme)
     bs, full, X, fam, dropped = _matrix_of(table, benchmarks)
     names = full.index.astype(str).to_numpy()

@@ -50,6 +50,7 @@ from ._runcache import once_per_run
 from . import catalog
 from ._stats import participation_ratio as _pr
 from ._stats import percentile_ci
+from ._validate import check_level, check_n_boot, check_same_length, check_seed
 from .errors import AnalysisError, DataError
 
 SWE = "SWE-bench Verified"
@@ -379,6 +380,10 @@ def linear_coupling(x: Sequence[float], y: Sequence[float], *, ci: float = 0.95,
         >>> round(lc.slope, 2), lc.r > 0.99
         (1.98, True)
     """
+    ci = check_level(ci, "ci")
+    n_boot = check_n_boot(n_boot)
+    seed = check_seed(seed, allow_none=False)
+    check_same_length(x, y, "x", "y")
     from scipy import stats
 
     x = np.asarray(x, dtype=float)

@@ -34,6 +34,7 @@ import numpy as np
 
 from ._format import finite_or_none as _f
 from ._runcache import once_per_run
+from ._validate import check_same_length
 from .errors import AnalysisError
 
 
@@ -91,6 +92,7 @@ def loss_power_law(params: Sequence[float], loss: Sequence[float], *,
     Returns:
         :class:`LossFit` (status ``insufficient`` with fewer than 4 models: 3 parameters need a residual).
     """
+    check_same_length(params, loss, "params", "loss")
     from scipy import optimize, stats
 
     N = np.asarray(params, dtype=float)
@@ -168,6 +170,8 @@ def gradient_laws(params: Sequence[float], grad_norm: Sequence[float], loss: Seq
         >>> round(gl.beta, 3), round(gl.loss_slope, 3)
         (0.401, 3.448)
     """
+    check_same_length(params, grad_norm, "params", "grad_norm")
+    check_same_length(params, loss, "params", "loss")
     from scipy import stats
 
     N = np.asarray(params, float)

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import catalog
+from ._validate import check_int, check_level, check_n_boot, check_seed
 
 
 @dataclass(frozen=True)
@@ -181,6 +182,10 @@ def coverage_study(n: int = 200, *, flip: bool = True, seed: int = 0, n_boot: in
         >>> cs.none_rate >= 0.8
         True
     """
+    n = check_int(n, "n", minimum=1)
+    n_boot = check_n_boot(n_boot)
+    seed = check_seed(seed, allow_none=False)
+    level = check_level(level)
     import math
 
     from .coupling import score_frame

@@ -34,6 +34,7 @@ import numpy as np
 from ._format import finite_or_none as _f
 from ._stats import pearson_rows, percentile_ci
 from ._validate import check_pair as resolve_pair
+from ._validate import check_n_boot, check_positive, check_seed
 from .coupling import DEFAULT_PAIR, family_arrays
 from .errors import AnalysisError, DataError
 
@@ -146,6 +147,9 @@ def width_normalized_r(table, pair: Sequence[str] | str = DEFAULT_PAIR, *, famil
     Returns:
         :class:`WidthResult`; models without a known width are left out and named in ``message``.
     """
+    n_null = check_n_boot(n_null, "n_null")
+    seed = check_seed(seed)
+    d_ref = check_positive(d_ref, "d_ref")
     if null not in ("permute", "normal"):
         raise DataError(f"null must be 'permute' or 'normal', not {null!r}")
     b1, b2 = resolve_pair(pair)
@@ -213,6 +217,9 @@ def width_normalized_r(table, pair: Sequence[str] | str = DEFAULT_PAIR, *, famil
 def width_table(table, pair: Sequence[str] | str = DEFAULT_PAIR, *, families: Sequence[str] | None = None,
                 n_null: int = 10_000, seed: int | None = 0, d_ref: float = D_REF) -> list[WidthResult]:
     """:func:`width_normalized_r` for every family (with at least 3 models of known width)."""
+    n_null = check_n_boot(n_null, "n_null")
+    seed = check_seed(seed)
+    d_ref = check_positive(d_ref, "d_ref")
     fams = families if families is not None else table.families
     out = []
     for f in fams:

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._runcache import once_per_run
+from .._validate import check_level, check_seed
 from ..errors import AnalysisError
 from .integrate import simulate
 from .metrics import ErrorTable, errors
@@ -314,6 +315,8 @@ def discover(scores=None, *, families: Sequence[str] | str | None = ("Pythia",),
         >>> d = discover(families=["Pythia"], benchmarks="HS,TQA", n_models=20)   # doctest: +SKIP
         >>> print("\\n".join(d.equations()))                                     # doctest: +SKIP
     """
+    level = check_level(level)
+    seed = check_seed(seed, allow_none=False)
     table = load_scores(scores)
     cohort = prepare(table, benchmarks, families=families, base_only=base_only, warn=False)
     _emit(cohort)

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._runcache import once_per_run
+from .._validate import check_level, check_seed
 from ..errors import AnalysisError
 from .discovery import DEFAULT_ALPHA, Discovery, _emit, fit_system, load_scores
 from .integrate import simulate
@@ -295,6 +296,8 @@ def cross_predict(scores=None, *, train: Sequence[str] | str | None = None, hold
         >>> r = cross_predict(train=["Pythia"], holdout="Llama-2", n_models=20)   # doctest: +SKIP
         >>> r.winner, r.method("sindy").errors.overall_mape                      # doctest: +SKIP
     """
+    level = check_level(level)
+    seed = check_seed(seed, allow_none=False)
     if method not in HOLDOUT_METHODS:
         raise AnalysisError(f"method must be one of {', '.join(HOLDOUT_METHODS)}, not {method!r}")
     return HOLDOUT_METHODS[method](scores, train=train, holdout=holdout, benchmarks=benchmarks, degree=degree,

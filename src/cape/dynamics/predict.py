@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import catalog
+from .._validate import check_level, check_seed
 from ..errors import AnalysisError
 from .discovery import DEFAULT_ALPHA, Discovery, _emit, fit_system, load_scores
 from .integrate import simulate
@@ -174,6 +175,8 @@ def predict_scale(family: str, params: float, scores=None, *, train: Sequence[st
         >>> p = predict_scale("Pythia", 3e10, n_models=100)     # doctest: +SKIP
         >>> p.predicted, p.lo, p.hi, p.phase                     # doctest: +SKIP
     """
+    level = check_level(level)
+    seed = check_seed(seed, allow_none=False)
     table = load_scores(scores)
     tc = prepare(table, benchmarks, families=[family], base_only=base_only, min_points=1, warn=False)
     target = tc.get(family)
