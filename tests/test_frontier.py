@@ -13,9 +13,11 @@ import pytest
 from cape import data
 from cape.cli import main
 from cape.errors import AnalysisError, DataError, UnknownBenchmarkError
+from cape._stats import participation_ratio
 from cape.frontier import (GPQA, SWE, FrontierConfig, add_models, embedded_panel, fixture_panel, frontier_report,
-                           h_field, leave_one_lab_out, linear_coupling, mark_fit, paper_claims, participation_ratio,
-                           population_coupling, saturation, three_axis_panel)
+                           h_field, leave_one_lab_out, linear_coupling, mark_fit, population_coupling, saturation,
+                           three_axis_panel)
+from cape.paper.frontier import paper_claims
 
 FAST = FrontierConfig(n_boot=400)
 
