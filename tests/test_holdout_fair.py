@@ -31,8 +31,8 @@ def test_polynomial_baseline_is_anchored_at_the_held_out_start():
 def splits():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return (cross_predict(train=["Pythia"], holdout="Llama-2", n_models=100, seed=0),
-                cross_predict(train="all", holdout="Llama-2", n_models=100, seed=0))
+        return (cross_predict(train=["Pythia"], holdout="Llama-2", n_models=10, seed=0),
+                cross_predict(train="all", holdout="Llama-2", n_models=10, seed=0))
 
 
 def test_pythia_to_llama2_values_and_verdict(splits):
