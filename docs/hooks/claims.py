@@ -27,7 +27,9 @@ def _claims(root: Path) -> list[dict]:
                              capture_output=True, text=True, check=False)
         if out.returncode != 0:
             raise RuntimeError(f"`cape claims --json` failed while building the docs: {out.stderr.strip()}")
-        _CACHE = json.loads(out.stdout)
+        data = json.loads(out.stdout)
+        # `cape claims --json` prints {"schema_version": ..., "claims": [...]}
+        _CACHE = data["claims"] if isinstance(data, dict) else data
     return _CACHE
 
 
