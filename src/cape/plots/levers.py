@@ -57,7 +57,7 @@ def lever_effects_figure(rep: LeverReport, *, title: str | None = None) -> go.Fi
     fig.add_vline(x=0, line={"color": "#555", "dash": "dot"})
     unit = "gamma" if rep.measure == "gamma" else f"{rep.pair[1]} points at matched {rep.pair[0]}"
     fig.update_layout(title=title or f"Effect of each lever on coupling at matched scale ({rep.measure})",
-                      xaxis_title=f"effect ({unit}), 95% family-bootstrap CI", template="plotly_white",
+                      xaxis_title=f"effect ({unit}), 95% CI (inverted permutation test)", template="plotly_white",
                       height=140 + HEIGHT_ROW * max(1, len(rep.levers)), margin={"l": 10, "r": 10, "t": 50, "b": 40},
                       legend={"orientation": "h", "y": -0.2})
     fig.update_yaxes(autorange="reversed")

@@ -168,7 +168,7 @@ def _levers(ctx: dict) -> Section:
     n_sig = sum(bool(e.significant) for e in rep.levers)
     s.text(f"What moves coupling at matched scale ({rep.measure}, {rep.n_families} families): {n_id} of "
            f"{len(rep.levers)} lever contrasts identifiable (at least 3 families a side), {n_sig} significant at "
-           "alpha 0.05. CI: family bootstrap within levels; p: lever shuffled across families.")
+           "alpha 0.05. p: the lever shuffled across families; CI: every effect that test does not reject.")
     s.figure(lever_effects_figure(rep), "Effect per lever with 95% CI")
     s.figure(equivalent_scale_figure(rep), "Equivalent scale")
     df = rep.to_frame()[["lever", "levels", "effect", "ci_low", "ci_high", "p", "n_families", "identifiable",

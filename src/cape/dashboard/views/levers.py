@@ -14,14 +14,15 @@ from ..widgets import show_figure, show_table
 def _levers(table, measure: str, at: float, seed: int = 0):
     from ...levers import lever_effects
 
-    return lever_effects(table, measure=measure, at=at, seed=seed)
+    return lever_effects(table, measure=measure, at=at, seed=seed, n_boot=1000, n_perm=1000)
 
 
 def render() -> None:
     st.title("Levers")
-    st.caption("Each lever's effect on coupling at matched scale, families as the units: 95% CI from a family "
-               "bootstrap (families resampled within each level), p from shuffling the lever across families. "
-               "With fewer than 3 families on a side a lever is 'not identifiable' and gets no estimate.")
+    st.caption("Each lever's effect on coupling at matched scale, families as the units: p from shuffling the "
+               "lever across families, 95% CI from inverting that test (it excludes 0 exactly when p < 0.05); 1000 "
+               "shuffles here, `cape levers` uses 2000. With fewer than 3 families on a side a lever is 'not "
+               "identifiable' and gets no estimate.")
     table = state.combined_table()
     c = st.columns(2)
     measure = c[0].radio("coupling measure", ["gamma", "residual"], horizontal=True, key="lev_measure",
