@@ -1,7 +1,8 @@
 """What moves N_c: data recipe, width, architecture, generation and post-training as measured levers.
 
 Each lever's effect on coupling is estimated at matched scale from public scores, with families as the
-independent units (family bootstrap CI, permutation p with the lever shuffled across families), an
+independent units (permutation p with the lever shuffled across families, the CI that inverts it, a family
+bootstrap for the scale reading), an
 equivalent-scale reading ("curated at 1B couples like web-trained models at X B") and an honest account of
 confounding (families per level, labs per level, collinear levers, "not identifiable" below 3 families a side).
 

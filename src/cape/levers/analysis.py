@@ -1,12 +1,14 @@
-"""What moves coupling at matched scale: one model per lever, a family bootstrap and a family permutation test.
+"""What moves coupling at matched scale: one model per lever, a family permutation test and its inverted CI.
 
 For each lever the coupling measure (:mod:`cape.levers.observations`) is fitted as
 ``y = a + g0 log10 N + beta L_f`` (weighted least squares), ``L_f`` the family's lever value (dummies of a
 categorical lever's levels against its reference, or a continuous value). Families are the units:
 
-* CI: percentile interval of ``beta`` over family resamples, families drawn with replacement *within each
-  level*, so every replicate keeps each level's number of families.
 * p: the lever's values shuffled across families (not models), refitted each time; two-sided.
+* CI: every effect ``beta0`` that the same shuffle test does not reject for ``y - beta0 L``
+  (:func:`cape.levers.fit.inverted_ci`), so it excludes 0 exactly when p < 1 - level.
+* ``ci_boot``: percentile interval over family resamples, families drawn with replacement *within each level*
+  (every replicate keeps each level's number of families); it also gives the equivalent-scale CI.
 * identifiable only with at least ``min_families`` (default 3) families on each side; otherwise the lever is
   reported as "not identifiable from these data" with no estimate.
 * the equivalent-scale reading ``10**(beta / g0)`` (see :class:`~cape.levers.results.EquivalentScale`).
