@@ -88,9 +88,13 @@ def _overview(ctx: dict) -> Section:
     s.figure(figures.phase_diagram(t), "Phase diagram")
     if _has("cape.diagnose"):
         res = ctx["diagnosis"]()
+        pop = getattr(res.pooled, "population", None)
+        if pop is not None:
+            s.text(f"Population N_c (between-family random effects): {pop.message}.")
         pn = res.pooled_nc
         if pn is not None:
-            s.text(f"Pooled N_c (shared quadratic with family offsets): {pn.summary()}; {res.pooled.message}.")
+            s.text(f"Shared quadratic with family offsets (assumes one N_c for all families): {pn.summary()}; "
+                   f"{res.pooled.message}.")
         s.figure(figures.gamma_figure(res), "Local coupling against scale")
     return s
 

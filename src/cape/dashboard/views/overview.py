@@ -42,8 +42,11 @@ def _gamma_panel(table, b1, b2, fams) -> None:
     except CapeError as e:
         st.info(f"No coupling diagnosis for {b1} / {b2}: {e}")
         return
+    pop = getattr(res.pooled, "population", None)
+    if pop is not None:
+        st.caption(f"Population N_c (between-family random effects): {pop.message}.")
     pn = res.pooled_nc
     if pn is not None:
-        st.caption(f"Pooled N_c (shared quadratic, family offsets): {pn.summary()}; {res.pooled.message}. "
-                   "Per-family N_c with CIs: see Families.")
+        st.caption(f"Shared quadratic with family offsets (assumes one N_c for all families): {pn.summary()}; "
+                   f"{res.pooled.message}. Per-family N_c with CIs: see Families.")
     show_figure(figures.gamma_figure(res, families=fams), "gamma_vs_N", data=res.gamma_frame())
