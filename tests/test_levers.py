@@ -207,6 +207,8 @@ def test_bad_arguments():
         lever_effects(t, ["gqa"], seed=-1, **FAST)
     with pytest.raises(DataError, match="at must be a parameter count"):
         lever_effects(t, ["gqa"], at=7, **FAST)
+    with pytest.raises(DataError, match="attributes: no 'model' column"):
+        lever_effects(t, ["gqa"], attributes=pd.DataFrame({"name": ["Pythia-1B"], "x": ["a"]}), **FAST)
     with pytest.raises(DataError, match="lever column 'nope' is not in the attributes"):
         lever_effects(t, ["nope"], attributes=pd.DataFrame({"model": ["Pythia-1B"], "x": ["a"]}), **FAST)
 
@@ -274,7 +276,8 @@ def test_cli_levers_bad_input(capsys, tmp_path):
     assert main(["levers", "--at", "big"]) == 2
     assert "--at 'big'" in capsys.readouterr().err
     assert main(["levers", "--scores", str(LB)]) == 2  # no HellaSwag/TruthfulQA in a v2 file
-    assert "HellaSwag" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "HellaSwag" in err and "--pair B1:B2" in err
     before = LB.read_bytes()
     assert LB.read_bytes() == before
 

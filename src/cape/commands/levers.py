@@ -100,8 +100,13 @@ def levers_cmd(
     if not json_:
         err_console.print(f"[dim]estimating {len(lever) if lever else 'all'} lever(s) on {table.n_models} models "
                           f"({n_boot} resamples, {n_perm} shuffles)...[/]")
-    rep = lever_effects(table, lever or None, attributes=attrs, pair=pair, measure=measure, at=at_n,
-                        n_boot=n_boot, n_perm=n_perm, seed=seed, alpha=alpha, min_families=min_families)
+    try:
+        rep = lever_effects(table, lever or None, attributes=attrs, pair=pair, measure=measure, at=at_n,
+                            n_boot=n_boot, n_perm=n_perm, seed=seed, alpha=alpha, min_families=min_families)
+    except DataError as e:
+        if "benchmarks present" in str(e):
+            raise DataError(f"{e}; choose two of them with --pair B1:B2") from None
+        raise
     ft = None
     if finetunes and attrs is not None and "base_model" in attrs.columns:
         try:

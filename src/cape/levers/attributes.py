@@ -167,6 +167,8 @@ def _apply_user(mf: pd.DataFrame, attributes: pd.DataFrame) -> pd.DataFrame:
     ua = pd.DataFrame(attributes).copy()
     if "model" in ua.columns:
         ua = ua.drop_duplicates("model").set_index("model")
+    elif ua.index.name != "model":
+        raise DataError("attributes: no 'model' column (one row per model, named as in the score table)")
     ua.index = ua.index.astype(str).str.strip()
     low = {str(m).lower(): m for m in ua.index}
     idx = [low.get(str(m).lower()) for m in mf.index]
