@@ -131,16 +131,24 @@ def read_scores(paths, *, units: str = "auto", strict: bool = False, units_flag:
     if isinstance(paths, (str, Path)):
         paths = [paths]
     table, report = read_any([Path(p) for p in paths], units=units, strict=strict)
-    if report.dropped and not quiet:
+    if not quiet and _problems(report):
         from ._common import err_console
 
         err_console.print(drop_summary(report), markup=False, highlight=False)
     return table, report
 
 
+def _problems(report) -> list:
+    """Dropped items that were data problems (not columns or tasks CAPE simply does not read)."""
+    return [d for d in report.dropped
+            if not ((d.item.startswith(("column ", "task ")) or d.item.endswith(" more row(s)"))
+                    and ("not a benchmark CAPE knows" in d.reason or "does not analyse" in d.reason))]
+
+
 def drop_summary(report) -> str:
-    """One line on what reading left out (the first item and its reason), pointing at cape ingest for the rest."""
+    """One line on what reading left out (the first data problem and its reason), pointing at cape ingest for
+    the rest."""
     d = report.dropped
-    first = d[0]
+    first = _problems(report)[0]
     return (f"note: reading left out {len(d)} item(s) (first: {first.file}: {first.item}: {first.reason}); "
             f"cape ingest {first.file} lists them all")

@@ -386,6 +386,14 @@ def parse_score(text: str) -> tuple[float, float, bool]:
         CellError: for text that is not a finite number.
     """
     s = str(text).strip()
+    if "_" not in s:  # the common case, a plain number, without the regular expression
+        try:
+            v = float(s)
+        except ValueError:
+            pass
+        else:
+            if math.isfinite(v):
+                return v, math.nan, False
     m = _SCORE_RE.match(s)
     if not m:
         raise CellError(f"{s!r} is not a number (expected e.g. 72.1, 95.3% or 0.35±0.02)")

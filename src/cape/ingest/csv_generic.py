@@ -341,7 +341,16 @@ def _attrs(table: Table, roles: dict[str, str], mp: Mapping, report: ReportBuild
     idx = {r: table.col(c) for r, c in roles.items()}
     out: list[dict | None] = []
     pvals: list[tuple[int, float, float | None]] = []
+    # rows repeating a model's attribute cells (a long table) share one parsed record
+    cols = sorted(idx[r] for r in ("model", "family", "lab", "recipe", "date", "source", "base_model", "is_base",
+                                   "model_type", "params") if r in idx)
+    seen: dict[tuple, dict] = {}
     for k, (rec, loc) in enumerate(zip(table.rows, table.locs)):
+        key = tuple(rec[i] for i in cols)
+        hit = seen.get(key)
+        if hit is not None:
+            out.append(hit)
+            continue
         model = rec[idx["model"]].strip()
         if not model or model.lower() in EMPTY_CELLS:
             report.fault(name, loc, "has no model name; not read", f"{name}: {loc} has an empty model name")
@@ -365,6 +374,7 @@ def _attrs(table: Table, roles: dict[str, str], mp: Mapping, report: ReportBuild
             if got is not None:
                 pvals.append((k, *got))
         out.append(a)
+        seen[key] = a
     if pvals:
         _resolve_params(table, roles["params"], pvals, out, report, pu)
     return out
@@ -549,6 +559,8 @@ def _read_long(table, roles, mp, rows, report, units, pu) -> int:
     cells = ScoreCells()
     meta = []
     unknown: dict[str, int] = {}
+    parsed_bench: dict[str, object] = {}
+    shot_cells: dict[str, int | None] = {}
     for k, (rec, loc) in enumerate(zip(table.rows, table.locs)):
         if attrs[k] is None:
             continue
@@ -557,7 +569,9 @@ def _read_long(table, roles, mp, rows, report, units, pu) -> int:
             if not braw:
                 report.fault(name, loc, "has no benchmark name; not read", f"{name}: {loc} has an empty benchmark name")
                 continue
-            parsed = parse_bench_header(braw)
+            parsed = parsed_bench.get(braw, False)
+            if parsed is False:
+                parsed = parsed_bench[braw] = parse_bench_header(braw)
             if parsed is None or parsed[3]:
                 near = near_benchmark(braw) if catalog.other_benchmark(braw) is None else None
                 if near is not None and norm_key(near) not in norm_key(braw):
@@ -583,8 +597,13 @@ def _read_long(table, roles, mp, rows, report, units, pu) -> int:
         m = rec[ci["metric"]].strip() if "metric" in ci else ""
         metric = m if m and m.lower() not in EMPTY_CELLS else (metric or mp.metrics.get(bench)
                                                                or mp.defaults.get("metric"))
-        shots = _shots_cell(rec[ci["shots"]], name, loc, report) if "shots" in ci else \
-            mp.shots.get(bench, mp.defaults.get("shots"))
+        if "shots" in ci:
+            sc = rec[ci["shots"]]
+            shots = shot_cells[sc] if sc in shot_cells else _shots_cell(sc, name, loc, report)
+            if sc not in shot_cells and (shots is not None or not sc.strip()):
+                shot_cells[sc] = shots
+        else:
+            shots = mp.shots.get(bench, mp.defaults.get("shots"))
         cells.add(v, se, pct, bench, f"{loc}, column {roles['score']!r}")
         meta.append((k, bench, metric, shots))
     for b, n in unknown.items():
@@ -612,14 +631,21 @@ def _stderr_cell(cell: str, name: str, loc: str, col: str, report: ReportBuilder
 
 
 def _emit(meta, scores, ses, locs, attrs, rows: Rows, name: str) -> int:
-    n = 0
-    for (k, bench, metric, shots), s, se, loc in zip(meta, scores, ses, locs):
-        if s != s:  # a cell dropped by the unit check
-            continue
-        a = attrs[k]
-        rows.add(model=a["model"], family=a["family"], params=a["params"], benchmark=bench, score=s,
-                 metric=metric, shots=shots, stderr=se, source=a["source"] or name, lab=a["lab"],
-                 is_base=a["is_base"], recipe=a["recipe"], date=a["date"], file=name, loc=loc,
-                 base_model=a["base_model"], model_type=a["model_type"])
-        n += 1
+    """Append the kept scores to ``rows`` column by column (a cell dropped by the unit check is NaN)."""
+    keep = [i for i, s in enumerate(scores) if s == s]
+    recs = [attrs[meta[i][0]] for i in keep]
+    c = rows.cols
+    n = len(keep)
+    for f in ("model", "family", "params", "lab", "is_base", "recipe", "date", "base_model", "model_type"):
+        c[f].extend([a[f] for a in recs])
+    c["source"].extend([a["source"] or name for a in recs])
+    c["benchmark"].extend([meta[i][1] for i in keep])
+    c["metric"].extend([meta[i][2] for i in keep])
+    c["shots"].extend([meta[i][3] for i in keep])
+    c["score"].extend([scores[i] for i in keep])
+    c["stderr"].extend([ses[i] for i in keep])
+    c["file"].extend([name] * n)
+    c["loc"].extend([locs[i] for i in keep])
+    c["ts"].extend([math.nan] * n)
+    c["native"].extend([False] * n)
     return n
