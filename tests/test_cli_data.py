@@ -46,6 +46,13 @@ def test_data_export_csv_and_json(tmp_path):
     j = tmp_path / "p8.json"
     assert main(["data", "export", "pythia8", "-o", str(j)]) == 0
     assert len(json.loads(j.read_text())) == 8
+    pq = tmp_path / "base.parquet"
+    assert main(["data", "export", "base", "-o", str(pq)]) == 0
+    assert pq.read_bytes()[:4] == b"PAR1"  # the extension decides the format
+    pd.testing.assert_frame_equal(pd.read_parquet(pq), data.load_base().long.reset_index(drop=True),
+                                  check_dtype=False)
+    assert main(["data", "export", "base", "-o", str(tmp_path / "base.xlsx")]) == 2
+    assert not (tmp_path / "base.xlsx").exists()
 
 
 def test_unknown_family_is_one_line_error_nonzero_exit():

@@ -119,11 +119,12 @@ def check_pair(pair: Sequence[str] | str, name: str = "pair") -> tuple[str, str]
         parts = list(pair)
     else:
         parts = []
+    shown = pair if isinstance(pair, str) else ":".join(map(str, parts))
     if len(parts) != 2 or not all(isinstance(p, str) for p in parts):
-        raise DataError(f"a benchmark pair needs two names like HellaSwag:TruthfulQA, got {pair!r}")
-    b1, b2 = (catalog.canonical(p) for p in parts)
+        raise DataError(f"{name} {shown!r}: a benchmark pair needs two names like HellaSwag:TruthfulQA")
+    b1, b2 = (catalog.canonical(p, where=f"{name} {shown!r}") for p in parts)
     if b1 == b2:
-        raise DataError(f"a benchmark pair needs two different benchmarks, got {b1} twice")
+        raise DataError(f"{name} {shown!r}: names {b1} twice; a benchmark pair needs two different benchmarks")
     return b1, b2
 
 

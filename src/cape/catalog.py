@@ -21,10 +21,12 @@ class Benchmark:
     n_items: int
     aliases: tuple[str, ...] = ()
     kind: str = "base"  # "base" (Open LLM Leaderboard v1 era) or "frontier"
+    #: Score of random guessing in percent (multiple-choice benchmarks); 0 where free-form answers are graded.
+    chance: float = 0.0
 
 
 BENCHMARKS: tuple[Benchmark, ...] = (
-    Benchmark("HellaSwag", "HS", "acc_norm", 10042, ("hellaswag", "hella_swag", "hs")),
+    Benchmark("HellaSwag", "HS", "acc_norm", 10042, ("hellaswag", "hella_swag", "hs"), chance=25.0),
     Benchmark(
         "TruthfulQA",
         "TQA",
@@ -34,15 +36,15 @@ BENCHMARKS: tuple[Benchmark, ...] = (
          "truthfulqa:mc", "truthfulqa_mc2_score"),
     ),
     Benchmark("ARC-Challenge", "ARC", "acc_norm", 1172,
-              ("arc", "arc_challenge", "arc-c", "arc_c", "arc:challenge", "ai2_arc")),
-    Benchmark("WinoGrande", "WG", "acc", 1267, ("winogrande", "wg", "wino_grande")),
-    Benchmark("MMLU", "MMLU", "acc", 14042, ("mmlu", "hendrycks_test", "hendryckstest")),
+              ("arc", "arc_challenge", "arc-c", "arc_c", "arc:challenge", "ai2_arc"), chance=25.0),
+    Benchmark("WinoGrande", "WG", "acc", 1267, ("winogrande", "wg", "wino_grande"), chance=50.0),
+    Benchmark("MMLU", "MMLU", "acc", 14042, ("mmlu", "hendrycks_test", "hendryckstest"), chance=25.0),
     Benchmark("GSM8K", "GSM8K", "exact_match", 1319, ("gsm8k", "gsm_8k")),
     Benchmark("SWE-bench Verified", "SWE", "resolved", 500,
               ("swe", "swe_bench", "swe-bench", "swe_bench_verified", "swe-bench-verified", "swebench",
                "swebench_verified"), kind="frontier"),
     Benchmark("GPQA Diamond", "GPQA", "acc", 198,
-              ("gpqa_diamond", "gpqa-diamond", "leaderboard_gpqa_diamond"), kind="frontier"),
+              ("gpqa_diamond", "gpqa-diamond", "leaderboard_gpqa_diamond"), kind="frontier", chance=25.0),
     Benchmark("IFEval", "IFEval", "prompt_level_strict_acc", 541, ("ifeval", "if_eval", "leaderboard_ifeval"),
               kind="frontier"),
     Benchmark("HLE", "HLE", "acc", 2500, ("hle", "humanity's last exam", "humanities_last_exam"), kind="frontier"),

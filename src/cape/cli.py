@@ -156,8 +156,11 @@ def main(argv: list[str] | None = None) -> int:
 
     debug = bool(os.environ.get("CAPE_DEBUG"))
     try:
-        # standalone mode: usage errors print their message and raise SystemExit(2)
-        app(args=argv, prog_name="cape")
+        from .commands._options import install
+
+        # standalone mode: usage errors (including an option outside its range) print their message and
+        # raise SystemExit(2)
+        install(typer.main.get_command(app)).main(args=argv, prog_name="cape")
     except SystemExit as e:
         code = e.code
         return code if isinstance(code, int) else (0 if code is None else 1)

@@ -95,6 +95,9 @@ class PhaseScheme:
     upper: float = 0.1
 
     def __post_init__(self):
+        if not (math.isfinite(self.lower) and math.isfinite(self.upper)):
+            raise DataError(f"phase scheme {self.name!r}: thresholds must be finite numbers, got {self.lower}, "
+                            f"{self.upper}")
         if self.lower > self.upper:
             raise DataError(f"phase scheme {self.name!r}: lower threshold {self.lower} exceeds upper {self.upper}")
 

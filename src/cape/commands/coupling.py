@@ -130,6 +130,14 @@ def diagnose_cmd(
         sch = (lo, hi)
     else:
         sch = scheme
+    from .._validate import check_pair
+    from ..coupling import phase_scheme
+    from ._options import about
+
+    with about("--scheme", scheme):
+        phase_scheme(sch)
+    with about("--pair", pair):
+        check_pair(pair)
     if not 0 < level < 1:
         raise DataError(f"--level must be between 0 and 1, got {level}")
     if n_boot < 0:
@@ -406,6 +414,10 @@ def claims_cmd(
         rows = [c for c in rows if c.verdict == v]
     if ids:
         want = {i.lower() for i in ids}
+        unknown = sorted(want - {c.id.lower() for c in rows})
+        if unknown:
+            raise DataError(f"--id {', '.join(unknown)}: no such claim; the ids run "
+                            f"{', '.join(c.id for c in rows[:5])}, ... (cape claims lists them all)")
         rows = [c for c in rows if c.id.lower() in want]
     if json_:
         emit_json({"claims": [claim_json(c) for c in rows],

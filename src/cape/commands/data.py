@@ -95,12 +95,16 @@ def data_show(
 @data_app.command("export")
 def data_export(
     name: str = typer.Argument(..., help="base, frontier, architectures, or a fixture name."),
-    output: Path = typer.Option(..., "--output", "-o", help="Output file (.csv or .json)."),
+    output: Path = typer.Option(..., "--output", "-o", help="Output file; its extension decides the format "
+                                                          "(.csv, .json or .parquet)."),
     wide: bool = typer.Option(False, "--wide", help="One row per model instead of one per score."),
 ) -> None:
-    """Export a dataset as CSV (long or wide) or JSON."""
+    """Export a dataset as CSV, JSON or Parquet (long or wide)."""
     from .. import data
+    from .._output import check_suffix
     from ..scores import write_atomic
+
+    suffix = check_suffix(output, (".csv", ".json", ".parquet"))
 
     if name in ("base", "frontier"):
         t = _dataset_table(name)
@@ -109,10 +113,21 @@ def data_export(
         df = data.architectures()
     else:
         df = data.fixture(name)
-    if output.suffix.lower() == ".json":
+    if suffix == ".json":
         from ._common import to_json
 
         write_atomic(output, to_json(df.astype(object).where(df.notna(), None).to_dict(orient="records")))
+    elif suffix == ".parquet":
+        import io
+        import importlib.util
+
+        if importlib.util.find_spec("pyarrow") is None:
+            from ..errors import DependencyError
+
+            raise DependencyError(f"{output}: writing Parquet needs pyarrow: pip install pyarrow (or use .csv)")
+        buf = io.BytesIO()
+        df.to_parquet(buf, index=False)
+        write_atomic(output, buf.getvalue())
     else:
         write_atomic(output, df.to_csv(index=False))
     console.print(f"wrote {len(df)} rows to {output}")

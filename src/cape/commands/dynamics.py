@@ -212,8 +212,12 @@ def ode(
     Example: cape ode --train Pythia --holdout Llama-2 --degree 2 --n-models 100
     """
     from ..dynamics import cross_predict, discover, per_phase
+    from ..dynamics.trajectories import resolve_benchmarks
     from ..errors import AnalysisError
+    from ._options import about
 
+    with about("--benchmarks", benchmarks):
+        resolve_benchmarks(benchmarks)
     table = _load_scores(scores, score_units, variant, shots, strict, include_finetunes)
     fams = _families(train)
     if method == "paper":
@@ -331,7 +335,11 @@ def predict(
     from rich.table import Table
 
     from ..dynamics import parse_params, predict_scale
+    from ..dynamics.trajectories import resolve_benchmarks
+    from ._options import about
 
+    with about("--benchmarks", benchmarks):
+        resolve_benchmarks(benchmarks)
     n = parse_params(params)
     table = _load_scores(scores, score_units, variant, shots, strict, include_finetunes)
     p, notes = _run_quiet(predict_scale, family, n, table, train=_families(train), benchmarks=benchmarks,

@@ -127,8 +127,11 @@ def report(
     json_: bool = typer.Option(False, "--json", help="Print what was written as JSON."),
 ) -> None:
     """Write a self-contained HTML report (figures + tables, Plotly inlined, opens offline)."""
+    from .._output import check_output, check_suffix
     from ..report.html import build_report
 
+    check_output(output, inputs=[p for p in (scores,) if p is not None])
+    check_suffix(output, (".html", ".htm"))  # before minutes of work
     sections = tuple(s.strip() for s in only.split(",") if s.strip()) if only else None
     table = _scores(scores, units, variant, shots, strict, include_finetunes)
     res = build_report(output, table, seed=seed, results_dir=results, only=sections)
@@ -156,8 +159,11 @@ def figure(
     json_: bool = typer.Option(False, "--json", help="Print what was written as JSON."),
 ) -> None:
     """Write the main figure (phase diagram + gamma(N) with N_c) for a paper, with matplotlib."""
+    from .._output import check_output, check_suffix
     from ..report.static import build_figure
 
+    check_output(output, inputs=[p for p in (scores,) if p is not None])
+    check_suffix(output, (".png", ".pdf", ".svg"))
     res = build_figure(output, _scores(scores, units, variant, shots, strict, include_finetunes), b1=b1, b2=b2, seed=seed, dpi=dpi)
     if json_:
         emit_json(res)

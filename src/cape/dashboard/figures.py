@@ -96,7 +96,17 @@ def _shots(v) -> str:
 
 def hover_frame(table, benchmarks: Sequence[str]) -> pd.DataFrame:
     """One row per model: family, params, the scores of ``benchmarks`` and the hover fields (source and shots
-    of each benchmark's score). Models missing any of the benchmarks are dropped."""
+    of each benchmark's score). Models missing any of the benchmarks are dropped.
+
+    Raises:
+        DataError: the table holds none of ``benchmarks``' scores for any model.
+    """
+    missing = [b for b in benchmarks if b not in table.benchmarks]
+    if missing:
+        from ..errors import DataError
+
+        raise DataError(f"{table.name}: no {', '.join(missing)} scores (benchmarks present: "
+                        f"{', '.join(table.benchmarks)})")
     wide = table.wide(list(benchmarks), force=True).dropna(subset=list(benchmarks))
     long = table.long
     long = long[long["benchmark"].isin(list(benchmarks))]

@@ -9,6 +9,7 @@ import pandas as pd
 
 from .. import data
 from .._format import fmt_params
+from ..errors import DataError
 from ..coupling import local_coupling
 from .config import DoctorConfig
 from .evidence import (
@@ -53,6 +54,10 @@ def diagnose_base(model: str, family: str, params: float | None, scores: dict[st
     fam.index.name = "model"
     coupling_rows: list[dict] = []
     phase = None
+    absent = [b for b in (b1, b2) if b not in fam.columns]
+    if absent:
+        raise DataError(f"family {family!r} has no {' or '.join(absent)} scores in the data used "
+                        f"(choose the pair with the config's b1/b2, or give scores that include them)")
     usable = fam.dropna(subset=[b1, b2, "params"])
     usable = usable[~usable["params"].astype(float).duplicated(keep=False) | (usable.index == model)]
     have = [b for b in (b1, b2) if b in scores]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -75,6 +76,13 @@ class DoctorConfig:
 
     def __post_init__(self):
         set_ = object.__setattr__
+        for f in fields(self):  # numbers must be finite numbers of the right kind (TOML gives nan and inf)
+            v = getattr(self, f.name)
+            if f.type in ("float", float) or f.type in ("int", int):
+                if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+                    raise DataError(f"doctor config: {f.name} must be a finite number, not {v!r}")
+                if f.type in ("int", int) and v != int(v):
+                    raise DataError(f"doctor config: {f.name} must be a whole number, not {v!r}")
         set_(self, "b1", catalog.canonical(self.b1, where="doctor config b1"))
         set_(self, "b2", catalog.canonical(self.b2, where="doctor config b2"))
         if self.b1 == self.b2:
@@ -83,8 +91,10 @@ class DoctorConfig:
             raise DataError(f"doctor config: phase_lower {self.phase_lower} exceeds phase_upper {self.phase_upper}")
         if not 0 < self.ci < 1:
             raise DataError(f"doctor config: ci must lie in (0, 1), not {self.ci}")
-        if self.n_boot < 0:
-            raise DataError(f"doctor config: n_boot must be >= 0, not {self.n_boot}")
+        if self.n_boot < 1:
+            raise DataError(f"doctor config: n_boot must be at least 1, not {self.n_boot}")
+        if self.seed < 0:
+            raise DataError(f"doctor config: seed must be a non-negative integer, not {self.seed}")
         for k in ("nc_near_factor", "curation_size_factor"):
             if getattr(self, k) < 1:
                 raise DataError(f"doctor config: {k} must be >= 1, not {getattr(self, k)}")
@@ -118,6 +128,10 @@ class DoctorConfig:
             return cls(**kw)
         except TypeError as e:  # pragma: no cover - defensive
             raise DataError(f"{where}: {e}") from None
+        except DataError as e:
+            msg = str(e)
+            raise type(e)(f"{where}: {msg.removeprefix('doctor config: ')}" if where != "doctor config" else msg
+                          ) from None
 
     @classmethod
     def from_toml(cls, path: str | Path) -> DoctorConfig:

@@ -40,6 +40,10 @@ def parse_scores(items: Sequence[str] | Mapping[str, Any]) -> dict[str, float]:
             raise DataError(f"--score {k}={v}: the value is not a number (give percent, e.g. {b}=49.7)") from None
         if not math.isfinite(x) or x < 0 or x > 100:
             raise DataError(f"--score {k}={v}: {b} must be a percentage between 0 and 100")
+        chance = catalog.lookup(b).chance
+        if x < 1 and chance >= 10:
+            raise DataError(f"--score {k}={v}: {b} is scored in percent and guessing alone gives about {chance:g}; "
+                            f"for a fraction give {b}={x * 100:g}")
         if b in out and out[b] != x:
             raise DataError(f"--score: {b} given twice ({out[b]:g} and {x:g})")
         out[b] = x

@@ -214,6 +214,8 @@ def parse_params(text: str | float) -> float:
     if v < 1e5:
         raise AnalysisError(f"--params {text!r} is {v:g}: give the raw count (7e9) or a suffix (7B), "
                             "not billions as a bare number")
+    if v > 1e14:
+        raise AnalysisError(f"--params {text!r} is {v:g}, an absurd parameter count (over 1e14)")
     return v
 
 

@@ -251,7 +251,8 @@ def resolve_benchmarks(benchmarks: Sequence[str] | str | None) -> tuple[str, ...
         benchmarks = [b for b in (s.strip() for s in benchmarks.split(",")) if b]
     bs = tuple(catalog.canonical(b, where="benchmarks") for b in benchmarks)
     if len(bs) < 2:
-        raise AnalysisError(f"the state needs at least 2 benchmarks, got {len(bs)} ({', '.join(bs)})")
+        raise AnalysisError(f"benchmarks {', '.join(bs) or '(none)'}: the state needs at least 2 benchmarks, got "
+                            f"{len(bs)}")
     if len(set(bs)) != len(bs):
         raise AnalysisError(f"benchmark listed twice in {', '.join(bs)}")
     return bs

@@ -46,7 +46,7 @@ def frontier_report(panel: pd.DataFrame | None = None, config: FrontierConfig = 
     if panel is None:
         panel = embedded_panel(x=config.x, y=config.y)
     if added is not None:
-        panel = add_models(panel, added, x=config.x, y=config.y)
+        panel = add_models(panel, added, x=config.x, y=config.y, name=getattr(added, "name", None) or "added scores")
     panel = mark_fit(panel, config)
     notes = []
     shown_only = panel.index[~panel["in_fit"]]

@@ -51,6 +51,8 @@ def load_json(data: bytes, name: str):
         raise DataError(f"{name}: is not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
     except RecursionError:
         raise DataError(f"{name}: is not usable JSON (nested too deeply)") from None
+    except ValueError as e:  # e.g. an integer of thousands of digits
+        raise DataError(f"{name}: holds a value that cannot be read ({e})") from None
 
 
 #: The largest input file read, in bytes (2 GiB); ``CAPE_MAX_INPUT_BYTES`` changes it.

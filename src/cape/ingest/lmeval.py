@@ -176,7 +176,10 @@ def _params(blob: dict, name: str, model: str, report: ReportBuilder) -> float:
 
 
 def _int(v) -> int | None:
+    """A shot count: a whole, finite, non-negative number, else None (unknown)."""
     if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return None
+    if not math.isfinite(v) or v < 0 or v != int(v):
         return None
     return int(v)
 

@@ -132,6 +132,7 @@ def resolve_spec(spec: str | Path, gguf_file: str | None = None) -> tuple[str, s
                 raise ModelLoadError(f"{spec}: no GGUF file named {gguf_file!r} in this directory.")
             return str(path.resolve()), gguf_file, True
         if (path / "config.json").is_file():
+            _check_config(path / "config.json", spec)
             return str(path.resolve()), None, True
         ggufs = sorted(p.name for p in path.glob("*.gguf"))
         if len(ggufs) == 1:
@@ -160,6 +161,18 @@ def is_hub_id(spec: str) -> bool:
     if not _HUB_ID.match(spec) or ".." in spec or spec.endswith(".") or spec.lower().endswith(_WEIGHT_SUFFIXES):
         return False
     return True
+
+
+def _check_config(path: Path, spec: Any) -> None:
+    """Refuse a ``config.json`` that is not a JSON object before transformers trips over it."""
+    import json
+
+    try:
+        cfg = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelLoadError(f"{spec}: config.json is not readable JSON ({exc}).") from None
+    if not isinstance(cfg, dict):
+        raise ModelLoadError(f"{spec}: config.json holds a JSON {type(cfg).__name__}, not an object of settings.")
 
 
 def _pickle_only(directory: Path) -> list[str]:

@@ -418,7 +418,20 @@ def build_sections(table: ScoreTable | None = None, *, seed: int = 0, only: tupl
     from .._runcache import compute_once
 
     with compute_once():  # sections (and the claims they quote) share each analysis: computed once per report
-        return [_BUILDERS[k](ctx) for k in todo], skipped
+        return [_build_section(k, ctx) for k in todo], skipped
+
+
+def _build_section(key: str, ctx: dict) -> Section:
+    """Build one section; one that cannot run on these data says why instead of failing the whole report."""
+    from ..errors import CapeError
+
+    try:
+        return _BUILDERS[key](ctx)
+    except CapeError as e:
+        title = next((t for k, t, _r, _b in SECTIONS if k == key), key.title())
+        s = Section(key, title)
+        s.text(f"This section could not be computed from these data: {e}")
+        return s
 
 
 _BUILDERS: dict[str, Callable[[dict], Section]] = {}
