@@ -122,3 +122,15 @@ def test_noise_and_population_messages_carry_their_numbers():
         in pop.message
     assert f"{pop.spread:.2g} decades [{pop.spread_ci[0]:.2g}, {pop.spread_ci[1]:.2g}]" in pop.message
     assert ("not rejected" in pop.message) == (pop.q_p >= 0.05)
+
+
+def test_critical_scale_warns_when_data_are_noisier_than_stated():
+    rng = np.random.default_rng(5)
+    parts = [frame(X, HS + rng.normal(0, 0.3, 8), 35 + 4.0 * (X - 9.3) ** 2 + rng.normal(0, 3.0, 8), family=f"F{i}",
+                   se=(0.3, 1.0)) for i in range(6)]
+    r = critical_scale(pd.concat(parts, ignore_index=True), family="F0", n_boot=0)
+    tqa = [e for e in r.details["noise"] if e["benchmark"] == "TruthfulQA"][0]
+    assert tqa["noisier_than_stated"] and tqa["extra_sd"] > 1.5
+    assert "; warning: TruthfulQA scores scatter" in r.message and f"{tqa['extra_sd']:.2g} pp" in r.message
+    quiet = critical_scale(pd.concat(parts, ignore_index=True), family="F0", n_boot=0, noise="stated")
+    assert "warning" not in quiet.message and "noise" not in quiet.details

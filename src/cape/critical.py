@@ -1,8 +1,15 @@
 """Critical scale N_c: where the local coupling gamma_12 changes sign from negative to positive.
 
-Three estimators, each a small strategy object registered in :data:`ESTIMATORS` (``method=...``):
+Four estimators, each a small strategy object registered in :data:`ESTIMATORS` (``method=...``):
 
-``crossing`` (default, within one family)
+``fit`` (default, within one family)
+    a weighted quadratic of B2 in log10 N and the confidence set of the zero of its slope, snapped to the
+    measured models (:mod:`cape.nc_fit`, :class:`SmoothFitVertex`); statuses ``observed``, ``extrapolated``,
+    ``reversal``, ``none``, ``insufficient``. Standard errors include the extra noise measured from the data
+    (:mod:`cape.noise`, ``noise="data"``). The sign split below runs beside it as a robustness check. Chosen
+    by the simulation study of ``benchmarks/bench_nc.py`` (docs/methods-nc.md).
+
+``crossing`` (within one family; the robustness check)
     gamma is computed between consecutive sizes (:func:`cape.coupling.gamma_steps`) and placed at the
     log-midpoints. The crossing is located by a *balanced sign split*: the split of the size axis that
     minimises the total evidence against "gamma <= 0 below, gamma > 0 above", each interval's evidence
@@ -959,27 +966,47 @@ def critical_scale(table, method: str = "fit", *, family: str | None = None,
         kw["bootstrap"] = bootstrap
     if noise not in ("data", "stated"):
         raise DataError(f"noise must be 'data' or 'stated', not {noise!r}")
+    measured = ()
     if noise == "data" and method != "paper":
-        table = with_measured_noise(table, pair)
+        table, measured = measured_noise(table, pair)
     if method in ("fit", "crossing"):
         fd = family_data(table, family, pair)
         kw["seed"] = family_seed(seed, fd.family)  # the family's own stream: same numbers in every command
-        return est.estimate(fd, **kw)
+        return _with_noise(est.estimate(fd, **kw), measured)
     if method == "paper":
         pdata = pooled_data(table, pair, families=families, min_models=1, order="input")
     else:
         pdata = pooled_data(table, pair, families=families, min_models=est.min_models)
-    return est.estimate(pdata, **kw)
+    return _with_noise(est.estimate(pdata, **kw), measured)
+
+
+def _with_noise(res: NcResult, measured) -> NcResult:
+    """The result with the noise it used in ``details["noise"]`` and a warning sentence when the data are
+    noisier than their stated errors."""
+    if not measured:
+        return res
+    from dataclasses import replace
+
+    noisy = [e for e in measured if e.noisier_than_stated]
+    msg = res.message + ("".join(f"; warning: {e.message}" for e in noisy))
+    return replace(res, message=msg, details=dict(res.details, noise=[e.to_dict() for e in measured]))
+
+
+def measured_noise(table, pair: Sequence[str] | str = DEFAULT_PAIR, families: Sequence[str] | None = None):
+    """``(frame, estimates)``: :func:`with_measured_noise` and the :class:`~cape.noise.NoiseEstimate` of each
+    benchmark."""
+    from .noise import apply_noise, estimate_noise
+
+    b1, b2 = resolve_pair(pair)
+    frame = table if _is_score_frame(table, (b1, b2)) else score_frame(table, (b1, b2))
+    est = tuple(estimate_noise(frame, b, families=families) for b in (b1, b2))
+    return apply_noise(frame, est), est
 
 
 def with_measured_noise(table, pair: Sequence[str] | str = DEFAULT_PAIR, families: Sequence[str] | None = None):
     """The score frame of ``table`` with each benchmark's measured extra noise added to its standard errors
     (:func:`cape.noise.estimate_noise` over ``families``, default all)."""
-    from .noise import apply_noise, estimate_noise
-
-    b1, b2 = resolve_pair(pair)
-    frame = table if _is_score_frame(table, (b1, b2)) else score_frame(table, (b1, b2))
-    return apply_noise(frame, [estimate_noise(frame, b, families=families) for b in (b1, b2)])
+    return measured_noise(table, pair, families)[0]
 
 
 # ---------------------------------------------------------------------------------------------- paper 2.3a
