@@ -170,3 +170,20 @@ def test_population_membership_is_explicit():
     assert "recipe web" in pop.membership and "Phi" not in pop.members
     plain = population_nc(_cohort([9.2, 9.8]), noise="stated")
     assert "plain frame" in plain.membership
+
+
+def test_diagnose_json_carries_noise_population_and_instruct_choice():
+    import json
+
+    from cape.diagnose import diagnose
+
+    res = diagnose(families=["Pythia", "OPT", "Phi"], n_boot=200, seed=0, width=False)
+    d = json.loads(json.dumps(res.to_dict(), default=str))
+    assert d["method"] == "fit" and d["noise_mode"] == "data"
+    assert {n["benchmark"] for n in d["noise"]} == {"HellaSwag", "TruthfulQA"}
+    assert d["pooled"]["population"]["status"] in ("none", "single family", "estimated")
+    assert "Phi-3-mini-4k" not in res.family("Phi").models
+    assert any("Phi-3-mini-4k" in m for m in res.messages)
+    kept = diagnose(families=["Phi"], n_boot=200, seed=0, width=False, keep_instruct=True)
+    assert "Phi-3-mini-4k" in kept.family("Phi").models
+    assert res.family("Pythia").nc.details["sign_split"]["status"] == "none"
