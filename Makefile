@@ -52,7 +52,7 @@ lint: setup
 # The examples in the docstrings, run as tests (the views are left out: they start a UI on import).
 DOCTEST_ARGS = --doctest-modules src/cape --ignore=src/cape/dashboard --ignore=src/cape/report
 doctest: setup
-	$(BIN)/python -m pytest -q -p no:cacheprovider $(DOCTEST_ARGS)
+	$(BIN)/python -m pytest -q -n 2 -p no:cacheprovider $(DOCTEST_ARGS)
 
 PYTEST = $(BIN)/python -m pytest -q -n 2 --dist loadgroup
 NO_COLLECT = if [ $$rc -eq 5 ]; then echo "no tests were collected"; exit 1; fi; exit $$rc
