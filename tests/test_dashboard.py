@@ -13,7 +13,8 @@ pytest.importorskip("plotly")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from cape import data  # noqa: E402
-from cape.dashboard import app_path, figures, streamlit_command, views  # noqa: E402
+from cape import plots as figures  # noqa: E402
+from cape.dashboard import app_path, streamlit_command, views  # noqa: E402
 from cape.scores import ScoreTable  # noqa: E402
 
 TIMEOUT = 90

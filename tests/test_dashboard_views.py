@@ -129,7 +129,7 @@ def test_families_view_shows_the_nc_table_of_the_diagnosis():
     assert list(table["family"]) == [f.family for f in res.families]
     assert list(table["status"]) == [f.nc.status if f.nc else "insufficient" for f in res.families]
     metrics = {m.label: m.value for m in at.metric}
-    from cape.dashboard.figures import nc_short
+    from cape.plots import nc_short
 
     assert metrics["pooled N_c (family offsets)"] == nc_short(res.pooled_nc)
     assert any(res.pooled_nc.summary() in c.value for c in at.caption)

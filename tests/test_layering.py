@@ -27,7 +27,6 @@ HEAVY = ("torch", "matplotlib", "plotly", "streamlit")
 KNOWN_CYCLES = [
     ["cape.ingest", "cape.ingest.csv_generic", "cape.ingest.epoch", "cape.ingest.leaderboard", "cape.ingest.lmeval"],
     ["cape.ingest.common", "cape.ingest.native", "cape.scores"],
-    ["cape.internals.steering.io", "cape.internals.steering.vector"],
 ]
 
 

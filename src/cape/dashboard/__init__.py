@@ -2,7 +2,7 @@
 
 The app is a thin view: every number it shows comes from a library function (:mod:`cape.diagnose`,
 :mod:`cape.doctor`, :mod:`cape.dynamics`, :mod:`cape.frontier`, :mod:`cape.paper` ...). Figures are built by
-:mod:`cape.dashboard.figures`, shared with the static report (:mod:`cape.report`).
+:mod:`cape.plots`, shared with the static report (:mod:`cape.report`).
 
 Start it with ``cape dashboard`` (binds 127.0.0.1) or ``streamlit run`` on :func:`app_path`.
 """

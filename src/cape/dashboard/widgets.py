@@ -7,7 +7,7 @@ import re
 import pandas as pd
 import streamlit as st
 
-from . import figures
+from .. import plots as figures
 from .state import csv_bytes
 
 

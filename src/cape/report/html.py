@@ -79,7 +79,7 @@ def _has(module: str) -> bool:
 
 # ---------------------------------------------------------------------------------------------- sections
 def _overview(ctx: dict) -> Section:
-    from ..dashboard import figures
+    from .. import plots as figures
 
     t = ctx["table"]
     s = Section("overview", "Overview")
@@ -100,7 +100,7 @@ def _overview(ctx: dict) -> Section:
 
 
 def _families(ctx: dict) -> Section:
-    from ..dashboard import figures
+    from .. import plots as figures
 
     res = ctx["diagnosis"]()
     s = Section("families", "Families")
@@ -113,7 +113,7 @@ def _families(ctx: dict) -> Section:
 def _eigen(ctx: dict) -> Section:
     import pandas as pd
 
-    from ..dashboard import figures
+    from .. import plots as figures
     from ..eigen import eigen_spectrum, phase_spectra
 
     t, seed = ctx["table"], ctx["seed"]
@@ -135,7 +135,7 @@ def _eigen(ctx: dict) -> Section:
 def _dynamics(ctx: dict) -> Section:
     import warnings
 
-    from ..dashboard import figures
+    from .. import plots as figures
     from ..dynamics import cross_predict, discover, predict_scale
 
     t, seed = ctx["table"], ctx["seed"]
@@ -187,7 +187,7 @@ def _claims(ctx: dict) -> Section:
     import pandas as pd
 
     from ..paper import all_claims
-    from ..dashboard import figures
+    from .. import plots as figures
 
     df = pd.DataFrame([c.to_dict() for c in all_claims()])
     s = Section("claims", "Claims")
@@ -206,7 +206,7 @@ def _claims(ctx: dict) -> Section:
 def _internals(ctx: dict) -> Section:
     import pandas as pd
 
-    from ..dashboard import figures
+    from .. import plots as figures
     from ..internals.results import read_result
 
     folder = ctx.get("results_dir")
@@ -229,10 +229,10 @@ def _internals(ctx: dict) -> Section:
             steer.append(d)
     s.text(f"{len(heads)} per-head, {len(layers)} per-layer and {len(steer)} steering result file(s) from {folder}.")
     if heads:
-        s.table(pd.DataFrame([{"model": figures._model_label(p), "file": p["_file"], **(p.get("summary") or {})}
+        s.table(pd.DataFrame([{"model": figures.model_label(p), "file": p["_file"], **(p.get("summary") or {})}
                               for p in heads]), "Per-head summary")
         for p in heads:
-            s.figure(figures.heads_heatmap(p), f"Per-head coupling: {figures._model_label(p)}")
+            s.figure(figures.heads_heatmap(p), f"Per-head coupling: {figures.model_label(p)}")
     if heads or layers:
         s.figure(figures.layer_profiles_figure(layers, heads), "Per-layer coupling")
     if layers:
@@ -242,12 +242,12 @@ def _internals(ctx: dict) -> Section:
         s.figure(figures.steering_mc_figure(steer), "Steering effect")
         for ev in steer:
             if ev.get("sweep"):
-                s.figure(figures.steering_sweep_figure(ev), f"Steering sweep: {figures._model_label(ev)}")
+                s.figure(figures.steering_sweep_figure(ev), f"Steering sweep: {figures.model_label(ev)}")
     return s
 
 
 def _frontier(ctx: dict) -> Section:
-    from ..dashboard import figures
+    from .. import plots as figures
     from ..frontier import frontier_report
 
     rep = frontier_report(added=ctx.get("frontier_added"))
@@ -343,7 +343,7 @@ def render_html(sections: list[Section], *, title: str, subtitle: str, skipped: 
     """Assemble the report page (Plotly's JS inlined once)."""
     from plotly.offline import get_plotlyjs
 
-    from ..dashboard.figures import plotly_config
+    from ..plots import plotly_config
 
     parts = []
     n = 0

@@ -38,7 +38,7 @@ class FigureResult:
 
 
 def _phase_panel(ax, table: ScoreTable, b1: str, b2: str, colors: dict) -> None:
-    from ..dashboard.figures import hover_frame
+    from ..plots import hover_frame
 
     df = hover_frame(table, [b1, b2])
     logs = np.log10(df["params"].astype(float))
@@ -56,7 +56,7 @@ def _phase_panel(ax, table: ScoreTable, b1: str, b2: str, colors: dict) -> None:
 
 
 def _gamma_panel(ax, res, colors: dict) -> None:
-    from ..dashboard.figures import gamma_frame, nc_frame
+    from ..plots import gamma_frame, nc_frame
 
     g = gamma_frame(res)
     for fam, d in g.groupby("family", sort=True):
@@ -104,7 +104,7 @@ def build_figure(out_path, table: ScoreTable | None = None, *, b1: str = "HellaS
     import matplotlib.pyplot as plt
 
     from .. import catalog
-    from ..dashboard.figures import family_colors
+    from ..plots import family_colors
 
     t0 = time.perf_counter()
     out_path = Path(out_path)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from .. import figures
+from ... import plots as figures
 from ..widgets import show_figure, show_table
 from . import _library
 

@@ -14,8 +14,10 @@ import pandas as pd
 import streamlit as st
 
 from ... import catalog
+from ... import plots as figures
+from ..._format import fmt_params
 from ...errors import CapeError
-from .. import figures, state
+from .. import state
 from ..widgets import show_figure, show_table
 from . import _library
 
@@ -197,19 +199,19 @@ def _phase_banner(res) -> None:
 def _nc_short(cr: dict) -> str:
     """N_c for a metric tile: the estimate, or the open side of its CI (``> 4.1B``) when there is no flip."""
     if cr.get("nc") is not None:
-        return figures.fmt_params(cr["nc"])
+        return fmt_params(cr["nc"])
     lo, hi = (cr.get("ci") or (None, None))[:2]
     if cr.get("direction") == "above" and lo is not None:
-        return f"> {figures.fmt_params(lo)}"
+        return f"> {fmt_params(lo)}"
     if cr.get("direction") == "below" and hi is not None:
-        return f"< {figures.fmt_params(hi)}"
+        return f"< {fmt_params(hi)}"
     return cr.get("status") or "—"
 
 
 def show_result(res, table) -> None:
     st.subheader(res.model)
     st.caption(f"{res.kind} model · family {res.family or '—'} · "
-               f"{figures.fmt_params(res.params) if res.params else 'size unknown'} · source: {res.source}")
+               f"{fmt_params(res.params) if res.params else 'size unknown'} · source: {res.source}")
     _phase_banner(res)
     cols = st.columns(4)
     ph = res.phase or {}

@@ -8,7 +8,8 @@ import streamlit as st
 
 from ... import catalog
 from ...errors import CapeError
-from .. import figures, state
+from ... import plots as figures
+from .. import state
 from ..widgets import show_figure, show_table
 from . import _library
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from .. import figures, state
+from ... import plots as figures
+from .. import state
 from ..widgets import show_figure, show_table
 from . import _library
 

@@ -7,7 +7,8 @@ import pandas as pd
 import streamlit as st
 
 from ... import catalog
-from .. import figures, state
+from ... import plots as figures
+from .. import state
 from ..widgets import show_figure, show_table
 from . import _library
 

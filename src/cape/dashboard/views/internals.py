@@ -44,24 +44,24 @@ def render() -> None:
     if not (heads or layers or steer):
         st.info("No CAPE result files in this folder.")
         return
-    profiles = {figures._model_label(p): p.get("per_layer") or [] for p in heads}
-    units = {figures._model_label(p): p.get("cosine") or [] for p in heads}
+    profiles = {figures.model_label(p): p.get("per_layer") or [] for p in heads}
+    units = {figures.model_label(p): p.get("cosine") or [] for p in heads}
     for p in layers:
         lc = (p.get("layer_coupling") or {}).get("contrast")
         if lc:
-            profiles[figures._model_label(p) + " (layers)"] = lc.get("cosine") or []
+            profiles[figures.model_label(p) + " (layers)"] = lc.get("cosine") or []
     for w in _library.sanity(profiles, units) + [w for p in heads + layers for w in (p.get("warnings") or [])]:
         st.warning(w)
 
     if heads:
         st.subheader("Per-head coupling")
-        rows = [{"model": figures._model_label(p), "file": p["_file"], "measure": p.get("measure"),
+        rows = [{"model": figures.model_label(p), "file": p["_file"], "measure": p.get("measure"),
                  "layers": p.get("n_layers"), "heads": p.get("n_heads"), **(p.get("summary") or {})} for p in heads]
         show_table(pd.DataFrame(rows), "per-head summary")
         if len(heads) >= 2:
             _across_models(folder)
         pick = st.selectbox("model", list(range(len(heads))), key="in_head_model",
-                            format_func=lambda i: f"{figures._model_label(heads[i])} ({heads[i]['_file']})")
+                            format_func=lambda i: f"{figures.model_label(heads[i])} ({heads[i]['_file']})")
         p = heads[pick]
         show_figure(figures.heads_heatmap(p), "heads_heatmap",
                     data=pd.DataFrame(p.get("cosine") or []).rename_axis("layer"))
@@ -80,7 +80,7 @@ def render() -> None:
         st.subheader("Steering")
         show_figure(figures.steering_mc_figure(steer), "steering_margin")
         pick = st.selectbox("evaluation", list(range(len(steer))), key="in_steer_pick",
-                            format_func=lambda i: f"{figures._model_label(steer[i])} ({steer[i]['_file']})")
+                            format_func=lambda i: f"{figures.model_label(steer[i])} ({steer[i]['_file']})")
         ev = steer[pick]
         if ev.get("sweep"):
             show_figure(figures.steering_sweep_figure(ev), "steering_sweep", data=pd.DataFrame(ev["sweep"]))

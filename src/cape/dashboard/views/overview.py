@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from .. import figures, state
+from ... import plots as figures
+from .. import state
 from ..widgets import show_figure
 
 

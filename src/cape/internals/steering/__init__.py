@@ -37,9 +37,9 @@ from .evaluate import (
     paired_bootstrap_ci,
 )
 from .generate import GenerationPair, compare_generations, generate
-from .io import load_steering_vector, read_metadata, save_steering_vector
+from .io import read_metadata, save_steering_vector
 from .train import METHODS, train_steering_vector
-from .vector import SteeringVector
+from .vector import SteeringVector, load_steering_vector
 
 __all__ = [
     "POSITIONS",

@@ -21,14 +21,12 @@ from cape.errors import DataError, NotFoundError
 from cape._output import note_input
 from cape.scores import write_atomic
 
-from .vector import SteeringVector
-
-__all__ = ["FORMAT", "save_steering_vector", "load_steering_vector", "read_metadata"]
+__all__ = ["FORMAT", "read_metadata", "read_vector_fields", "save_steering_vector"]
 
 FORMAT = "cape-steering-vector/1"
 
 
-def save_steering_vector(vector: SteeringVector, path: Any) -> Path:
+def save_steering_vector(vector: Any, path: Any) -> Path:
     """Write ``vector`` to ``path`` atomically (a temporary file in the same folder, then a rename).
 
     Example:
@@ -76,8 +74,10 @@ def read_metadata(path: Any) -> dict:
     return out
 
 
-def load_steering_vector(path: Any) -> SteeringVector:
-    """Read a vector written by :func:`save_steering_vector`.
+def read_vector_fields(path: Any) -> dict[str, Any]:
+    """The checked fields of a vector written by :func:`save_steering_vector`: the keyword arguments of
+    :class:`~cape.internals.steering.vector.SteeringVector` (``directions``, ``norm_stats``, ``layers``,
+    ``method``, ``provenance``).
 
     Raises:
         NotFoundError: the file does not exist.
@@ -110,13 +110,5 @@ def load_steering_vector(path: Any) -> SteeringVector:
         raise DataError(f"{path}: metadata field 'norm_stats' is not a mapping of layer numbers to statistics") from None
     if not isinstance(meta["layers"], list) or not all(isinstance(x, int) for x in meta["layers"]):
         raise DataError(f"{path}: metadata field 'layers' is not a list of layer numbers")
-    try:
-        return SteeringVector(
-            directions=directions,
-            norm_stats=norm_stats,
-            layers=tuple(meta["layers"]),
-            method=meta.get("method", "mean_diff"),
-            provenance=meta["provenance"],
-        )
-    except Exception as e:
-        raise DataError(f"{path}: inconsistent steering vector ({e})") from None
+    return {"directions": directions, "norm_stats": norm_stats, "layers": tuple(meta["layers"]),
+            "method": meta.get("method", "mean_diff"), "provenance": meta["provenance"]}

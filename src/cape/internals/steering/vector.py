@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Iterator
 
+from ...errors import DataError
 from ._common import (
     SteeringCompatibilityError,
     SteeringError,
@@ -17,6 +18,7 @@ from ._common import (
     unwrap_model,
 )
 from .apply import SteeringHandle
+from .io import read_vector_fields, save_steering_vector
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -237,15 +239,11 @@ class SteeringVector:
     # ------------------------------------------------------------------ I/O and views
     def save(self, path: Any) -> None:
         """Write this vector as safetensors with provenance metadata (see :mod:`.io`)."""
-        from .io import save_steering_vector
-
         save_steering_vector(self, path)
 
     @classmethod
     def load(cls, path: Any) -> "SteeringVector":
         """Read a vector written by :meth:`save` (never unpickles anything)."""
-        from .io import load_steering_vector
-
         return load_steering_vector(path)
 
     def to_dict(self) -> dict:
@@ -285,3 +283,17 @@ class SteeringVector:
     def __repr__(self) -> str:
         return (f"SteeringVector(method={self.method!r}, layers={list(self.layers)}, hidden_size={self.hidden_size}, "
                 f"model_id={self.provenance.get('model_id')!r})")
+
+
+def load_steering_vector(path: Any) -> SteeringVector:
+    """Read a vector written by :func:`~cape.internals.steering.io.save_steering_vector` (never unpickles).
+
+    Raises:
+        NotFoundError: the file does not exist.
+        DataError: it is not a CAPE steering vector, or its tensors and metadata disagree.
+    """
+    fields = read_vector_fields(path)
+    try:
+        return SteeringVector(**fields)
+    except Exception as e:
+        raise DataError(f"{path}: inconsistent steering vector ({e})") from None
