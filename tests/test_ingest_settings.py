@@ -85,3 +85,19 @@ def test_shown_families_most_evidence_first():
     assert len(shown) == 2 and "14 more with 3 or more models (--top 16 shows them)" in rest
     small = fams[:5]
     assert _shown_families(small, None) == (small, None)
+
+
+def test_doctor_data_takes_the_family_from_the_file():
+    """cape doctor MODEL --data FILE: the model's family and neighbours come from the file alone; the embedded
+    cohort joins only with --with-cohort, and the result says which data were used."""
+    from cape.doctor import diagnose_model
+    from cape.ingest import read_any
+
+    t, _ = read_any(REAL / "tables" / "obsscaling" / "base_llm_benchmark_eval.csv")
+    r = diagnose_model("facebook/opt-1.3b", table=t)
+    assert r.family == "OPT" and r.source.endswith("only")
+    assert any("--with-cohort" in n for n in r.notes)
+    text = str(r.to_dict()["coupling"])
+    assert "facebook/opt-350m" in text and "facebook/opt-2.7b" in text  # its neighbours in the file
+    r2 = diagnose_model("facebook/opt-1.3b", table=t, with_cohort=True)
+    assert r2.source.endswith("+ embedded cohort")

@@ -217,7 +217,10 @@ def doctor(
     lab: Optional[str] = typer.Option(None, "--lab", help="Lab of a frontier model you describe."),
     name: Optional[str] = typer.Option(None, "--name", help="Name for a model you describe."),
     data_file: Optional[Path] = typer.Option(None, "--data", help="Score file to use instead of the embedded "
-                                                                  "cohort (any format cape ingest reads)."),
+                                                                  "cohort (any format cape ingest reads); the "
+                                                                  "model's family comes from it."),
+    with_cohort: bool = typer.Option(False, "--with-cohort", help="With --data, add the embedded cohort's models "
+                                                                  "(the file's own win for a model in both)."),
     config: Optional[Path] = typer.Option(None, "--config", help="TOML file with DoctorConfig thresholds."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Seed of the score-noise bootstrap."),
     hub: Optional[str] = typer.Option(None, "--hub", help="Diagnose ORG/MODEL from the Hugging Face Hub against its "
@@ -252,7 +255,7 @@ def doctor(
         hub_fam = hub_family(hub, (cfg.b1, cfg.b2), quiet=json_)
         table, model = hub_fam.table, hub_fam.diagnosed
     res = diagnose_model(model, family=family, params=params, scores=parse_scores(score or []), d_model=d_model,
-                         lab=lab, name=name, table=table, config=cfg)
+                         lab=lab, name=name, table=table, config=cfg, with_cohort=with_cohort)
     if json_:
         emit_json(res if hub_fam is None else {"hub": hub_fam.to_dict(), **res.to_dict()})
         return

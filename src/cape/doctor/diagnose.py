@@ -59,7 +59,7 @@ from .results import DoctorResult
 def diagnose_model(model: str | None = None, *, family: str | None = None, params: float | None = None,
                    scores: Mapping[str, float] | Sequence[str] | None = None, d_model: float | None = None,
                    lab: str | None = None, name: str | None = None, table=None,
-                   config: DoctorConfig = DoctorConfig()) -> DoctorResult:
+                   config: DoctorConfig = DoctorConfig(), with_cohort: bool = False) -> DoctorResult:
     """Diagnose one model and recommend interventions.
 
     Args:
@@ -72,8 +72,11 @@ def diagnose_model(model: str | None = None, *, family: str | None = None, param
         d_model: residual width of a described model (for the width rule).
         lab: lab of a described frontier model.
         name: display name of a described model.
-        table: a user :class:`~cape.scores.ScoreTable` searched before (and merged over) the embedded cohort.
+        table: a user :class:`~cape.scores.ScoreTable`: the model, its family and the trends come from it alone
+            (the embedded cohort is used when no table is given).
         config: :class:`DoctorConfig`.
+        with_cohort: with a ``table``, add the embedded cohort's models to it (the table's own win for a model
+            in both).
 
     Returns:
         :class:`DoctorResult`.
@@ -91,9 +94,20 @@ def diagnose_model(model: str | None = None, *, family: str | None = None, param
     sc = parse_scores(scores) if scores is not None else {}
     params = check_params(params)
     notes: list[str] = []
-    cohort = data.load_base()
-    full = merge_tables(cohort, table)
-    src_base = "embedded cohort" if table is None else f"{table.name} + embedded cohort"
+    embedded = data.load_base()
+    if table is None:
+        full, src_base = embedded, "embedded cohort"
+        ref = full
+    elif with_cohort:
+        full, src_base = merge_tables(embedded, table), f"{table.name} + embedded cohort"
+        ref = full
+    else:
+        # the model and its family come from the user's table alone; cohort-wide reference curves (the
+        # web-trained residual, d_eff, lever evidence) stay the embedded cohort's
+        full, src_base, ref = table, f"{table.name} only", embedded
+        notes.append(f"data: the model and its family from {table.name} only (its models join the embedded "
+                     "cohort with cape doctor --with-cohort); cohort-wide reference curves from the embedded "
+                     "cohort")
     if model is not None:
         base_names = full.models
         hit = lookup_name(model, base_names)
@@ -112,7 +126,7 @@ def diagnose_model(model: str | None = None, *, family: str | None = None, param
             dm = d_model if d_model is not None else arch_width(hit)
             if any(catalog.info(b).kind == "frontier" for b in own_scores) and cfg.b1 not in own_scores:
                 return diagnose_frontier_named(hit, own_scores, notes, cfg)
-            return diagnose_base(hit, fam, n, own_scores, dm, text_or_none(mf.get("recipe")), src_base, full, full,
+            return diagnose_base(hit, fam, n, own_scores, dm, text_or_none(mf.get("recipe")), src_base, full, ref,
                                   described=False, cfg=cfg, notes=notes, sc_override=bool(sc))
         fpanel = embedded_panel()
         fhit = lookup_name(model, list(fpanel.index))
@@ -144,4 +158,4 @@ def diagnose_model(model: str | None = None, *, family: str | None = None, param
     nm = name or f"{fam} ({params / 1e9:.3g}B, described)"
     recipe = fam_table.model_frame()["recipe"].dropna()
     return diagnose_base(nm, fam, params, sc, d_model, str(recipe.iloc[0]) if len(recipe) else None,
-                          "described (family, size, scores)", full, full, described=True, cfg=cfg, notes=notes)
+                          "described (family, size, scores)", full, ref, described=True, cfg=cfg, notes=notes)
