@@ -271,6 +271,9 @@ def participation_ratio(eigenvalues, *, axis: int = -1):
         2.0
     """
     lam = np.clip(np.asarray(eigenvalues, dtype=float), 0.0, None)
+    top = lam.max(axis=axis, keepdims=True) if lam.size else lam
+    with np.errstate(invalid="ignore", divide="ignore"):
+        lam = np.where(top > 0, lam / np.where(top > 0, top, 1.0), 0.0)  # scale-free: no underflow in squares
     s = lam.sum(axis=axis)
     s2 = (lam * lam).sum(axis=axis)
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -104,8 +104,15 @@ class ScoreTable:
         (then an unknown name raises).
         """
         wide = pd.DataFrame(wide).copy()
+        dup = wide.columns[wide.columns.duplicated()]
+        if len(dup):
+            raise DataError(f"{name}: column {str(dup[0])!r} appears more than once; keep one of them")
         if "model" not in wide.columns:
             raise DataError(f"{name}: missing column 'model' (a wide table needs one row per model)")
+        for reserved in ("benchmark", "score"):
+            if reserved in wide.columns:
+                raise DataError(f"{name}: a wide table has one column per benchmark, but it has a {reserved!r} "
+                                "column: read it as a long table (model, benchmark, score) instead")
         if benchmarks is None:
             bcols = [c for c in wide.columns if c not in COLUMNS and catalog.is_known(str(c))]
         else:

@@ -179,7 +179,7 @@ def _int(v) -> int | None:
     """A shot count: a whole, finite, non-negative number, else None (unknown)."""
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         return None
-    if not math.isfinite(v) or v < 0 or v != int(v):
+    if not math.isfinite(v) or v < 0 or v > 10_000 or v != int(v):
         return None
     return int(v)
 
