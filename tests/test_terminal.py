@@ -77,7 +77,7 @@ def test_help_has_readable_metavars_and_an_example(cmd, capsys):
 
 
 def test_claims_in_an_80_column_pipe_never_split_a_word():
-    from cape.claims import all_claims
+    from cape.paper import all_claims
 
     p = _cape("claims")
     assert p.returncode == 0, p.stderr
