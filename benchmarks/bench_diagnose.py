@@ -200,9 +200,9 @@ def main() -> int:
             v.append(-b / (2 * a) + c14 if a != 0 else math.nan)
         return np.array(v)
 
-    print(f"vectorised bootstrap vs the same {B} resamples one at a time (same draws; median [min-max] of "
-          f"{1 if args.quick else 5} interleaved runs after a warm-up):")
     rep = 1 if args.quick else 5
+    print(f"vectorised bootstrap vs the same {B} resamples one at a time (same draws; median [min-max] of "
+          f"{rep} interleaved runs{'' if args.quick else ' after a warm-up'}):")
     tot_v = tot_l = 0.0
     for name, base, fv, fl in (("r bootstrap, all families", "plain-Python loop", r_vec, r_loop),
                                ("within-family N_c replicates", "estimator per resample", nc_vec, nc_loop),
@@ -213,11 +213,12 @@ def main() -> int:
         same = all(np.allclose(np.asarray(x, float), np.asarray(y, float), equal_nan=True, rtol=1e-6, atol=1e-8)
                    for x, y in zip(a if isinstance(a, list) else [a], b if isinstance(b, list) else [b]))
         tv, tl = t["vec"]["median"], t["loop"]["median"]
-        tot_v += tv
-        tot_l += tl
+        if base == "plain-Python loop":  # the headline ratio counts only the plain-Python baselines
+            tot_v += tv
+            tot_l += tl
         print(f"  {name:32s} vectorised {spread(t['vec']):>22s} ms   {base} {spread(t['loop']):>26s} ms   "
               f"{tl / tv:6.1f}x   same values: {same}")
-    print(f"  {'all four':32s} vectorised {tot_v * 1e3:8.1f} ms   baselines {tot_l * 1e3:9.1f} ms   "
+    print(f"  {'the three plain-Python ones':32s} vectorised {tot_v * 1e3:8.1f} ms   baselines {tot_l * 1e3:9.1f} ms   "
           f"{tot_l / tot_v:6.1f}x -> target >= 10x: {'PASS' if tot_l / tot_v >= 10 else 'FAIL'}")
 
     # ---------------------------------------------------------------- calibration (quality)
