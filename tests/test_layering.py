@@ -6,6 +6,8 @@
 * ``internals`` (torch, optional) never imports a view either.
 * No core module imports a view anywhere in its source, including imports inside functions (parsed with ast).
 * No import cycles among cape modules, counting imports inside functions too.
+* Every ``from cape... import name`` inside a function (in the package, the tests and the benchmarks) resolves:
+  such an import only fails when its function runs, so a moved module would otherwise go unnoticed.
 """
 
 from __future__ import annotations
@@ -145,3 +147,36 @@ def test_no_new_import_cycles():
 def test_cycle_finder_finds_a_cycle():
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
     assert _cycles({"a": {"b"}, "b": set()}) == []
+
+
+def _function_level_imports(path: Path) -> list[tuple[int, str, str]]:
+    """``(line, module, name)`` for every ``from cape... import name`` inside a function body."""
+    out = []
+    for fn in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        for node in ast.walk(fn):
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").split(".")[0] == "cape":
+                out += [(node.lineno, node.module, a.name) for a in node.names if a.name != "*"]
+    return out
+
+
+@pytest.mark.slow
+def test_imports_inside_functions_resolve():
+    """An import inside a function only fails when the function runs: after a module moves, check them all."""
+    import importlib
+    import importlib.util
+
+    root = SRC.parent
+    bad = []
+    for path in sorted([*SRC.rglob("*.py"), *(root / "tests").glob("*.py"), *(root / "benchmarks").glob("*.py")]):
+        for line, module, name in _function_level_imports(path):
+            try:
+                mod = importlib.import_module(module)
+            except ModuleNotFoundError as e:
+                if (e.name or "").split(".")[0] == "cape":
+                    bad.append(f"{path.name}:{line}: no module {module}")
+                continue  # an optional dependency (torch, streamlit, ray) that is not installed
+            if not hasattr(mod, name) and importlib.util.find_spec(f"{module}.{name}") is None:
+                bad.append(f"{path.name}:{line}: {module} has no {name}")
+    assert bad == []
