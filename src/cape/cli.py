@@ -91,7 +91,7 @@ EXAMPLES = {
     "levers": "cape levers --json",
     "dashboard": "cape dashboard --port 8501",
     "report": "cape report -o report.html",
-    "figure": "cape figure -o figure.pdf",
+    "figure": "cape figure -o figure.pdf --width single --family Pythia --family OPT",
     "data show": "cape data show Pythia --format markdown",
     "data export": "cape data export base -o base.csv",
     "steer train": "cape steer train HuggingFaceTB/SmolLM2-135M -o vector.safetensors",

@@ -150,7 +150,12 @@ def figure(
     b1: str = typer.Option("HellaSwag", "--b1", help="x benchmark."),
     b2: str = typer.Option("TruthfulQA", "--b2", help="y benchmark."),
     seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap behind the N_c band."),
-    dpi: int = typer.Option(200, "--dpi", help="Resolution of a PNG."),
+    dpi: int = typer.Option(300, "--dpi", help="Resolution of a PNG."),
+    width: str = typer.Option("double", "--width", help="single (3.5 in, one column of a two-column paper; panels "
+                                                        "stacked), double (7.16 in, full text width) or inches.",
+                              metavar="single|double|INCHES"),
+    family: Optional[List[str]] = typer.Option(None, "--family", "-f", help="Only this family (repeatable)."),
+    n_boot: int = typer.Option(2000, "--n-boot", help="Bootstrap resamples behind the N_c intervals."),
     units: str = UNITS_OPT,
     variant: Optional[List[str]] = VARIANT_OPT,
     shots: Optional[List[str]] = SHOTS_OPT,
@@ -162,10 +167,16 @@ def figure(
     from .._output import check_output, check_suffix
     from ..report.static import build_figure
 
+    if n_boot < 0:
+        from ..errors import DataError
+
+        raise DataError(f"--n-boot must be >= 0, got {n_boot}")
     check_output(output, inputs=[p for p in (scores,) if p is not None])
     check_suffix(output, (".png", ".pdf", ".svg"))
-    res = build_figure(output, _scores(scores, units, variant, shots, strict, include_finetunes), b1=b1, b2=b2, seed=seed, dpi=dpi)
+    res = build_figure(output, _scores(scores, units, variant, shots, strict, include_finetunes), b1=b1, b2=b2,
+                       seed=seed, dpi=dpi, width=width, families=family or None, n_boot=n_boot)
     if json_:
         emit_json(res)
         return
-    console.print(f"wrote {res.path} ({res.format}, panels: {', '.join(res.panels)}, {res.seconds:.1f} s)")
+    console.print(f"wrote {res.path} ({res.format}, {res.width_in:g} in wide, panels: {', '.join(res.panels)}, "
+                  f"{res.seconds:.1f} s)")
