@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 import math
 import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 __all__ = ["MISSING", "finite_or_none", "fmt_number", "fmt_params", "json_clean", "numbers_in", "to_json"]
@@ -159,3 +161,61 @@ def numbers_in(text: Any) -> list[float]:
         v = float(m.group(1).replace(",", "")) * {"B": 1e9, "M": 1e6}.get(m.group(2) or "", 1.0)
         out.append(v)
     return out
+
+
+# ---------------------------------------------------------------------------------------------- plain-text summaries
+@dataclass(frozen=True)
+class Line:
+    """One line of a result's summary; ``bold`` leading characters and ``dim`` are hints a terminal may show."""
+
+    text: str
+    bold: int = 0
+    dim: bool = False
+
+
+@dataclass(frozen=True)
+class TextTable:
+    """A table of a result's summary: cells are text; ``right`` names the right-justified columns, ``dim`` the
+    de-emphasised ones; ``bold_head`` shows the first line of each row's first cell in bold on a terminal."""
+
+    title: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    right: tuple[str, ...] = ()
+    dim: tuple[str, ...] = ()
+    show_lines: bool = False
+    fold: bool = False
+    bold_head: bool = False
+
+
+def _table_text(t: TextTable) -> list[str]:
+    """``t`` as aligned plain-text lines (title, header, rule, rows; a cell may span several lines)."""
+    cells = [[c.split("\n") for c in row] for row in t.rows]
+    widths = [max([len(h)] + [len(x) for row in cells for x in row[j]]) for j, h in enumerate(t.columns)]
+
+    def line(parts: Sequence[str]) -> str:
+        return "  ".join(p.rjust(w) if c in t.right else p.ljust(w)
+                         for p, w, c in zip(parts, widths, t.columns)).rstrip()
+
+    out = [t.title] if t.title else []
+    out += [line(t.columns), "  ".join("-" * w for w in widths)]
+    for row in cells:
+        for k in range(max(len(c) for c in row)):
+            out.append(line([c[k] if k < len(c) else "" for c in row]))
+    return out
+
+
+def render_text(blocks: Sequence[Line | TextTable]) -> str:
+    """The plain text of a summary made of :class:`Line` and :class:`TextTable` blocks.
+
+    Example:
+        >>> print(render_text([Line("r = -0.99"), TextTable("", ("family", "r"), (("Pythia", "-0.99"),), ("r",))]))
+        r = -0.99
+        family      r
+        ------  -----
+        Pythia  -0.99
+    """
+    out: list[str] = []
+    for b in blocks:
+        out.extend(_table_text(b) if isinstance(b, TextTable) else [b.text])
+    return "\n".join(out)

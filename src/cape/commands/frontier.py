@@ -7,6 +7,7 @@ from typing import List, Optional
 
 import typer
 
+from .._format import Line, TextTable
 from ._scores import SHOTS_OPT, STRICT_OPT, UNITS_OPT, VARIANT_OPT
 from ._table import Out, format_option
 from ._common import console, emit_json, fmt, fmt_params
@@ -267,58 +268,34 @@ def doctor(
 
 
 def _render_doctor(res, out) -> None:
+    """Print the doctor's summary blocks (:meth:`~cape.doctor.DoctorResult.summary_blocks`) with Rich."""
+    for b in res.summary_blocks():
+        out.print(_rich_table(b) if isinstance(b, TextTable) else _styled(b))
+
+
+def _styled(line: Line) -> str:
+    """A summary line with its bold prefix and dim hint as Rich markup."""
+    t = line.text
+    if line.bold:
+        t = f"[bold]{t[:line.bold]}[/]{t[line.bold:]}"
+    return f"[dim]{t}[/]" if line.dim else t
+
+
+def _rich_table(tt: TextTable):
+    """A Rich table of a summary table (the one renderer prints it in every --format)."""
     from rich.table import Table
 
-    d = res
-    head = f"[bold]{d.model}[/]"
-    if d.family:
-        head += f" — {'lab' if d.kind == 'frontier' else 'family'} {d.family}"
-    if d.params == d.params and d.params is not None:
-        head += f", {fmt_params(d.params)} parameters"
-    head += f" ({d.kind} model; {d.source})"
-    out.print(head)
-    if d.scores:
-        out.print("  scores: " + ", ".join(f"{k} {v:.1f}" for k, v in d.scores.items()))
-    if d.coupling:
-        t = Table(title=f"Local coupling γ = Δ{d.axes[1]} / Δ{d.axes[0]} against neighbours")
-        for col in ("interval", "Δ" + d.axes[0], "Δ" + d.axes[1], "γ", f"{d.config.ci:.0%} noise CI", "phase", "note"):
-            t.add_column(col, justify="left" if col in ("interval", "phase", "note") else "right")
-        for g in d.coupling:
-            t.add_row(f"{g['lower']} → {g['upper']}", fmt(g["d1"], 2), fmt(g["d2"], 2), fmt(g["gamma"], 3),
-                      _ci(g["ci"]), g["phase"] or "—", g.get("note") or "")
-        out.print(t)
-    ph = d.phase
-    if ph:
-        src = (f"γ = {fmt(ph['gamma'], 3)} from {ph['interval']}" if ph.get("gamma") is not None
-               else ph["method"].split(";")[0])
-        pr = ph["probabilities"]
-        out.print(f"[bold]Phase[/]: {ph['label'] or 'undetermined'} ({src}); confidence "
-                      f"{fmt(100 * (ph['confidence'] or 0), 0)}% of {ph['n_boot']} "
-                      f"{'score-noise draws' if ph.get('gamma') is not None else 'bootstrap resamples'} "
-                      f"(tax {pr['tax']:.0%}, transition {pr['transition']:.0%}, bonus {pr['bonus']:.0%}"
-                      + (f", undetermined {pr['undetermined']:.0%}" if pr.get("undetermined") else "") + ")")
-    nc = d.critical
-    if nc:
-        out.print(f"[bold]Critical scale[/]: {nc['message']}")
-    for r in d.residuals:
-        iv = f" (± {fmt(r['pi_half'], 1)} {r.get('ci_label', '95% PI')})" if r.get("pi_half") is not None else ""
-        out.print(f"[bold]Residual[/] from {r['reference']}: {r['value']:+.2f} {r['unit']}{iv} — {r['reading']}")
-    if d.d_eff:
-        out.print(f"[bold]d_eff[/]: {d.d_eff['message']}")
-    if d.frontier:
-        out.print(f"[bold]Frontier[/]: {d.frontier['message']}")
-    out.print()
-    t = Table(title="Recommendations", show_lines=True)
-    t.add_column("intervention", overflow="fold")
-    t.add_column("why (the numbers)", overflow="fold")
-    t.add_column("rule", overflow="fold", style="dim")
-    for rec in d.recommendations:
-        t.add_row(f"[bold]{rec.title}[/]\n{rec.action}", rec.evidence_text, rec.rule)
-    out.print(t)
-    skipped = [r for r in d.rules if r.status != "fired"]
-    if skipped:
-        out.print("Rules checked and not fired:")
-        for r in skipped:
-            out.print(f"  - {r.name}: {r.status} — {r.reason}")
-    for n in d.notes:
-        out.print(f"[dim]note: {n}[/]")
+    t = Table(title=tt.title, show_lines=tt.show_lines)
+    for c in tt.columns:
+        kw = {"overflow": "fold"} if tt.fold else {"justify": "right" if c in tt.right else "left"}
+        if c in tt.dim:
+            kw["style"] = "dim"
+        t.add_column(c, **kw)
+    for row in tt.rows:
+        first, *rest = row
+        if tt.bold_head:
+            top, _, more = first.partition("\n")
+            first = f"[bold]{top}[/]" + (f"\n{more}" if _ else "")
+        t.add_row(first, *rest)
+    return t
+

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from .._format import json_clean
+from .._format import Line, TextTable, fmt_number, fmt_params, json_clean, render_text
 from .config import RULES, DoctorConfig
 
 
@@ -98,6 +98,70 @@ class DoctorResult:
         """One row per rule: status, reason, and whether it is among the recommendations."""
         return pd.DataFrame([{"rule": r.name, "status": r.status, "reason": r.reason,
                               "title": RULES[r.name][0]} for r in self.rules]).set_index("rule")
+
+    def summary_blocks(self) -> list[Line | TextTable]:
+        """The summary as lines and tables (what ``cape doctor`` prints, in order)."""
+        d = self
+        head = d.model
+        if d.family:
+            head += f" — {'lab' if d.kind == 'frontier' else 'family'} {d.family}"
+        if d.params == d.params and d.params is not None:
+            head += f", {fmt_params(d.params)} parameters"
+        out: list[Line | TextTable] = [Line(head + f" ({d.kind} model; {d.source})", bold=len(d.model))]
+        if d.scores:
+            out.append(Line("  scores: " + ", ".join(f"{k} {v:.1f}" for k, v in d.scores.items())))
+        if d.coupling:
+            cols = ("interval", "Δ" + d.axes[0], "Δ" + d.axes[1], "γ", f"{d.config.ci:.0%} noise CI", "phase", "note")
+            rows = tuple((f"{g['lower']} → {g['upper']}", fmt_number(g["d1"], 2), fmt_number(g["d2"], 2),
+                          fmt_number(g["gamma"], 3), f"[{fmt_number(g['ci'][0])}, {fmt_number(g['ci'][1])}]",
+                          g["phase"] or "—", g.get("note") or "") for g in d.coupling)
+            out.append(TextTable(f"Local coupling γ = Δ{d.axes[1]} / Δ{d.axes[0]} against neighbours", cols, rows,
+                                 right=cols[1:5]))
+        out += self._evidence_lines()
+        out.append(Line(""))
+        out.append(TextTable("Recommendations", ("intervention", "why (the numbers)", "rule"),
+                             tuple((f"{r.title}\n{r.action}", r.evidence_text, r.rule) for r in d.recommendations),
+                             dim=("rule",), show_lines=True, fold=True, bold_head=True))
+        skipped = [r for r in d.rules if r.status != "fired"]
+        if skipped:
+            out.append(Line("Rules checked and not fired:"))
+            out += [Line(f"  - {r.name}: {r.status} — {r.reason}") for r in skipped]
+        out += [Line(f"note: {n}", dim=True) for n in d.notes]
+        return out
+
+    def _evidence_lines(self) -> list[Line]:
+        """Phase, critical scale, residuals, d_eff and frontier context, one line each."""
+        d, out = self, []
+        ph = d.phase
+        if ph:
+            src = (f"γ = {fmt_number(ph['gamma'], 3)} from {ph['interval']}" if ph.get("gamma") is not None
+                   else ph["method"].split(";")[0])
+            pr = ph["probabilities"]
+            out.append(Line(f"Phase: {ph['label'] or 'undetermined'} ({src}); confidence "
+                            f"{fmt_number(100 * (ph['confidence'] or 0), 0)}% of {ph['n_boot']} "
+                            f"{'score-noise draws' if ph.get('gamma') is not None else 'bootstrap resamples'} "
+                            f"(tax {pr['tax']:.0%}, transition {pr['transition']:.0%}, bonus {pr['bonus']:.0%}"
+                            + (f", undetermined {pr['undetermined']:.0%}" if pr.get("undetermined") else "") + ")",
+                            bold=5))
+        if d.critical:
+            out.append(Line(f"Critical scale: {d.critical['message']}", bold=14))
+        for r in d.residuals:
+            iv = (f" (± {fmt_number(r['pi_half'], 1)} {r.get('ci_label', '95% PI')})" if r.get("pi_half") is not None
+                  else "")
+            out.append(Line(f"Residual from {r['reference']}: {r['value']:+.2f} {r['unit']}{iv} — {r['reading']}",
+                            bold=8))
+        if d.d_eff:
+            out.append(Line(f"d_eff: {d.d_eff['message']}", bold=5))
+        if d.frontier:
+            out.append(Line(f"Frontier: {d.frontier['message']}", bold=8))
+        return out
+
+    def summary(self) -> str:
+        """The diagnosis as plain text: the same lines and tables ``cape doctor`` prints."""
+        return render_text(self.summary_blocks())
+
+    def __str__(self) -> str:
+        return self.summary()
 
     def to_dict(self) -> dict:
         return json_clean({
