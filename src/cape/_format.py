@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import sys
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -164,6 +165,10 @@ def numbers_in(text: Any) -> list[float]:
 
 
 # ---------------------------------------------------------------------------------------------- plain-text summaries
+#: Width (characters) at which the cells of a ``fold`` table wrap in plain text.
+FOLD_WIDTH = 50
+
+
 @dataclass(frozen=True)
 class Line:
     """One line of a result's summary; ``bold`` leading characters and ``dim`` are hints a terminal may show."""
@@ -190,7 +195,11 @@ class TextTable:
 
 def _table_text(t: TextTable) -> list[str]:
     """``t`` as aligned plain-text lines (title, header, rule, rows; a cell may span several lines)."""
-    cells = [[c.split("\n") for c in row] for row in t.rows]
+    def split(c: str) -> list[str]:
+        lines = c.split("\n")
+        return [w for x in lines for w in (textwrap.wrap(x, FOLD_WIDTH) or [""])] if t.fold else lines
+
+    cells = [[split(c) for c in row] for row in t.rows]
     widths = [max([len(h)] + [len(x) for row in cells for x in row[j]]) for j, h in enumerate(t.columns)]
 
     def line(parts: Sequence[str]) -> str:

@@ -1,0 +1,35 @@
+"""summary() on result objects: the text a notebook gets is the text the command line prints."""
+
+from __future__ import annotations
+
+from cape._format import Line, TextTable, render_text
+from cape.doctor import diagnose_model
+
+
+def test_render_text_aligns_columns_and_wraps_folded_cells():
+    t = TextTable("T", ("name", "value"), (("a", "1.5"), ("bbb", "10.25")), right=("value",))
+    assert render_text([Line("head"), t]).split("\n") == [
+        "head", "T", "name  value", "----  -----", "a       1.5", "bbb   10.25"]
+    long = TextTable("", ("why",), (("word " * 20,),), fold=True)
+    assert all(len(x) <= 50 for x in render_text([long]).split("\n"))
+
+
+def test_doctor_summary_is_the_cli_text(capsys):
+    from cape.cli import main
+
+    res = diagnose_model("Pythia-1B")
+    text = res.summary()
+    assert str(res) == text
+    assert text.startswith("Pythia-1B — family Pythia, 1B parameters (base model; embedded cohort)\n")
+    assert "Phase: tax (γ = -0.261 from Pythia-410M → Pythia-1B)" in text
+    assert "Pythia-410M → Pythia-1B        8.80        -2.30  -0.261" in text
+    try:
+        main(["doctor", "Pythia-1B"])
+    except SystemExit as e:
+        assert e.code in (0, None)
+    cli = capsys.readouterr().out
+    # every prose line of the summary is printed by the CLI, verbatim (the CLI only wraps long lines)
+    flat = " ".join(cli.split())
+    for b in res.summary_blocks():
+        if isinstance(b, Line) and b.text.strip():
+            assert " ".join(b.text.split()) in flat, b.text
