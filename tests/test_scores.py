@@ -222,7 +222,7 @@ def score_tables(draw):
     return ScoreTable(pd.DataFrame(rows), units="percent", infer_family=False)
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(t=score_tables(), fmt=st.sampled_from(["csv", "json", "parquet"]))
 def test_round_trip_is_lossless(tmp_path_factory, t, fmt):
     """Whatever CAPE writes (CSV, JSON, Parquet) reads back, through read_any as every --scores option does, as

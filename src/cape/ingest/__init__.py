@@ -539,6 +539,15 @@ def _reconcile_models(rows: Rows, report: ReportBuilder, overrides, params_from_
         ex = ", ".join(f"{m} -> {params_from_name(m):.3g}" for m in named[:3])
         report.note(f"{len(named)} model(s) without a parameter count got the nominal size in their name ({ex}"
                     f"{' ...' if len(named) > 3 else ''}); give exact counts if they matter")
+        from .common import name_size
+
+        moe = [(m, name_size(m)) for m in named]
+        moe = [(m, ns) for m, ns in moe if ns is not None and ns.is_moe]
+        if moe:
+            ex = ", ".join(f"{m}: {ns.experts} x {ns.expert:.3g} = {ns.total:.3g} total" for m, ns in moe[:3])
+            report.note(f"{len(moe)} mixture-of-experts model(s) sized from the name as experts x expert size ({ex}"
+                        f"{' ...' if len(moe) > 3 else ''}); the true total is lower (shared layers) and fewer "
+                        "parameters are active per token")
     if mismatch:
         ex = ", ".join(f"{m}: {p:.3g} given, name says {g:.3g}" for m, p, g in mismatch[:3])
         report.note(f"{len(mismatch)} model(s) have a given size more than 2x away from the size in their name "
