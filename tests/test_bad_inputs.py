@@ -262,3 +262,20 @@ def test_report_on_a_table_without_the_pair_explains_the_sections(workdir, capsy
     assert main(["report", "--scores", "mw.csv", "-o", "r.html", "--only", "overview,families"]) == 0
     html = (workdir / "r.html").read_text()
     assert html.count("could not be computed from these data") == 2 and "no HellaSwag" in html
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["wide_basic.csv"])
+def test_every_command_works_on_a_user_table(name, workdir, capsys):
+    """No section or command depends on an embedded family: each runs on a user's table of other families."""
+    shutil.copy(DATA / "ingest" / name, workdir / "user.csv")
+    keep = _snapshot(workdir)
+    for args in (["diagnose", "--scores", "user.csv", "--n-boot", "50", "--json"],
+                 ["report", "--scores", "user.csv", "-o", "r.html"],
+                 ["figure", "--scores", "user.csv", "-o", "f.png", "--dpi", "50"],
+                 ["levers", "--scores", "user.csv", "--json"]):
+        assert main(args) == 0, (args, capsys.readouterr().err)
+        err = capsys.readouterr().err
+        assert "internal error" not in err and "Traceback" not in err
+    assert all(_snapshot(workdir)[k] == v for k, v in keep.items())
+    assert (workdir / "r.html").stat().st_size > 10_000 and (workdir / "f.png").stat().st_size > 10_000
