@@ -204,7 +204,7 @@ def test_cli_sweep_reports_failures_with_exit_1(tiny_dirs, tmp_path, capsys):
 @pytest.mark.parametrize("args, message", [
     (["--engine", "spark"], "--engine must be one of local, ray, not 'spark'"),
     (["--max-attempts", "0"], "--max-attempts must be at least 1"),
-    (["--workers", "0"], "--workers must be at least 1"),
+    (["--workers", "0"], "Invalid value for '--workers'"),
     (["--dtype", "int8"], "--dtype must be float32, bfloat16, float16 or auto"),
     (["--models-file", "nope.txt"], "nope.txt: no such models file"),
     (["--family", "Nope"], "--family 'Nope' is not in the architectures table"),

@@ -9,7 +9,8 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from .. import RESULTS_ENV, figures
+from ... import plots as figures
+from .. import RESULTS_ENV
 from ..widgets import show_figure, show_table
 from . import _library
 
