@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..scores import ScoreTable, write_atomic
@@ -29,7 +30,7 @@ from ..scores import ScoreTable, write_atomic
 class Block:
     """One item of a section: a Plotly figure, a table or a paragraph."""
 
-    kind: str  # "figure" | "table" | "text"
+    kind: str  # "figure" | "table" | "text" | "headline"
     title: str = ""
     obj: object = None
 
@@ -83,6 +84,10 @@ def _overview(ctx: dict) -> Section:
 
     t = ctx["table"]
     s = Section("overview", "Overview")
+    if _has("cape.diagnose"):
+        from .headline import headline
+
+        s.blocks.append(Block("headline", "", headline(ctx["diagnosis"]())))
     s.text(f"{t.n_models} models in {len(t.families)} families; benchmarks {', '.join(t.benchmarks)}. "
            "Each trajectory is one family ordered by parameter count; marker size grows with log N.")
     s.figure(figures.phase_diagram(t), "Phase diagram")
@@ -306,37 +311,83 @@ main{padding:8px 32px 40px;max-width:1280px}
 section{background:#fff;border:1px solid #e0e0e0;border-radius:6px;margin:18px 0;padding:8px 20px 16px}
 h2{border-bottom:2px solid #eceff1;padding-bottom:6px}h3{margin:18px 0 6px;font-size:1.05em;color:#37474f}
 table.cape{border-collapse:collapse;font-size:.85em;margin:6px 0}
-table.cape th{background:#eceff1;text-align:left;padding:4px 8px;position:sticky;top:38px}
+table.cape th{background:#eceff1;text-align:left;padding:4px 8px;position:sticky;top:0;z-index:1;
+box-shadow:0 1px 0 #cfd8dc}
 table.cape td{border-top:1px solid #eee;padding:3px 8px;vertical-align:top}
 .tablewrap{max-height:460px;overflow:auto;border:1px solid #eee}
 a.dl{font-size:.85em;color:#1565c0}
 .note{color:#666;font-size:.9em}
+p.headline{font-size:1.08em;line-height:1.5;background:#e3f2fd;border-left:4px solid #1565c0;padding:10px 14px;
+margin:14px 0}
 footer{color:#777;font-size:.8em;padding:10px 32px}
 """
 
 
-def _fmt_cell(v) -> str:
-    if v is None or v is pd.NA:
-        return "—"
-    if isinstance(v, float):
-        if v != v:
-            return "—"
-        a = abs(v)
-        if a != 0 and (a >= 1e6 or a < 1e-3):
-            return f"{v:.3g}"
-        return f"{v:.4g}" if a < 100 else f"{v:.1f}"
+#: Columns that hold parameter counts (shown as 70M / 1.4B).
+_SIZE_COLUMNS = {"params", "n", "n_params", "N", "N_c", "N_lower", "N_upper", "N_mid", "ci_low", "ci_high",
+                 "N_c CI low", "N_c CI high"}
+
+
+def fmt_cell(v, column: str = "") -> str:
+    """A table cell for people: sizes as ``1.4B``, other numbers to 3 significant digits (``0`` for values
+    below 1e-12 in size, scientific only for p-values and the like), missing values and ``None`` as an em dash.
+
+    Example:
+        >>> fmt_cell(105830052.4426, "N_mid"), fmt_cell(-6e-25), fmt_cell(0.98861), fmt_cell(None), fmt_cell("None")
+        ('106M', '0', '0.989', '—', '—')
+    """
+    from .._format import MISSING, fmt_params
+
+    if v is None or v is pd.NA or (isinstance(v, str) and v in ("None", "nan", "NaN")):
+        return MISSING
+    if isinstance(v, (bool, np.bool_)):
+        return "yes" if v else "no"
+    if isinstance(v, (int, np.integer)) and column not in _SIZE_COLUMNS:
+        return f"{int(v):,}" if abs(int(v)) >= 10_000 else str(int(v))
+    if isinstance(v, (float, int, np.floating, np.integer)):
+        x = float(v)
+        if x != x or x in (float("inf"), float("-inf")):
+            return MISSING
+        if column in _SIZE_COLUMNS and abs(x) >= 1e3:
+            return fmt_params(x)
+        a = abs(x)
+        if a < 1e-12:
+            return "0"
+        if a < 1e-3:
+            return f"{x:.2g}"
+        if a >= 1e4:
+            return f"{x:,.0f}"
+        return f"{x:.3g}"
     return html.escape(str(v))
+
+
+_fmt_cell = fmt_cell
 
 
 def _table_html(df: pd.DataFrame, name: str) -> str:
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
-    rows = "".join("<tr>" + "".join(f"<td>{_fmt_cell(v)}</td>" for v in r) + "</tr>"
+    cols = [str(c) for c in df.columns]
+    rows = "".join("<tr>" + "".join(f"<td>{fmt_cell(v, c)}</td>" for v, c in zip(r, cols)) + "</tr>"
                    for r in df.itertuples(index=False, name=None))
     csv = base64.b64encode(df.to_csv(index=False).encode("utf-8")).decode("ascii")
     slug = "".join(ch if ch.isalnum() else "_" for ch in name).strip("_")[:60] or "table"
     return (f'<div class="tablewrap"><table class="cape"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody>'
             f'</table></div><a class="dl" download="{slug}.csv" href="data:text/csv;base64,{csv}">'
             f"download CSV</a>")
+
+
+def static_legend(fig) -> None:
+    """A legend that never scrolls in a static page: horizontal, below the plot, the figure taller by the rows
+    it needs (Plotly scrolls a vertical legend that outgrows the plot)."""
+    names = [t.name for t in fig.data if getattr(t, "showlegend", None) is not False and t.name]
+    if not names:
+        return
+    per_row = 6
+    rows = -(-len(set(names)) // per_row)
+    height = (fig.layout.height or 450) + 22 * rows
+    fig.update_layout(height=height, legend={"orientation": "h", "yanchor": "top", "y": -0.16, "xanchor": "left",
+                                             "x": 0, "font": {"size": 11}},
+                      margin={"b": 70 + 22 * rows})
 
 
 def render_html(sections: list[Section], *, title: str, subtitle: str, skipped: list[str]) -> str:
@@ -355,10 +406,13 @@ def render_html(sections: list[Section], *, title: str, subtitle: str, skipped: 
             if b.kind == "figure":
                 n += 1
                 name = f"{s.key}_{n}"
+                static_legend(b.obj)
                 body.append(b.obj.to_html(full_html=False, include_plotlyjs=False, div_id=f"fig-{name}",
                                           config=plotly_config(name)))
             elif b.kind == "table":
                 body.append(_table_html(b.obj, b.title or s.key))
+            elif b.kind == "headline":
+                body.append(f'<p class="headline">{html.escape(str(b.obj))}</p>')
             else:
                 body.append(f"<p>{html.escape(str(b.obj))}</p>")
         if s.note:
