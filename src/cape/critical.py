@@ -528,12 +528,6 @@ def _usable_sorted(cols, names, pos) -> np.ndarray:
     return pos[size_order(cols[0][pos], names[pos])]
 
 
-def _families_of(table) -> list[str]:
-    if hasattr(table, "families"):
-        return list(table.families)
-    return sorted(table["family"].astype(str).unique())
-
-
 def _demeaned_vertex(x, y, w, fam_idx, center):
     """Vertex of ``y = alpha_f + b1 x + b2 x^2`` per row (rows = replicates), family offsets partialled out
     (Frisch-Waugh: weighted within-family demeaning, then a 2x2 normal system).

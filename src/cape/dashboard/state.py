@@ -58,13 +58,6 @@ def embedded_table() -> ScoreTable:
     return _embedded(os.environ.get(SCORES_ENV) or None)
 
 
-@st.cache_data(show_spinner=False)
-def frontier_table() -> ScoreTable:
-    from .. import data
-
-    return data.load_frontier()
-
-
 @st.cache_data(show_spinner=False, max_entries=32)
 def parse_upload(name: str, content: bytes):
     """Parse one uploaded file (its original name keeps the extension the reader dispatches on).

@@ -49,8 +49,3 @@ def show_table(df: pd.DataFrame, name: str, *, key: str | None = None, index: bo
     st.dataframe(df, hide_index=not index, key=f"table-{key}", height=height, column_config=column_config)
     st.download_button(f"⬇ {name} (CSV)", data=csv_bytes(df, index=index), file_name=f"{slug}.csv",
                        mime="text/csv", key=f"dl-csv-{key}", on_click="ignore")
-
-
-def error_box(exc: Exception, *, what: str) -> None:
-    """Show a library error as one sentence (never a traceback)."""
-    st.error(f"{what}: {exc}")

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import html
-import importlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -70,14 +69,6 @@ class ReportResult:
                 "seconds": round(self.seconds, 3)}
 
 
-def _has(module: str) -> bool:
-    try:
-        importlib.import_module(module)
-    except ImportError:
-        return False
-    return True
-
-
 # ---------------------------------------------------------------------------------------------- sections
 def _overview(ctx: dict) -> Section:
     from .. import plots as figures
@@ -91,16 +82,15 @@ def _overview(ctx: dict) -> Section:
     s.text(f"{t.n_models} models in {len(t.families)} families; benchmarks {', '.join(t.benchmarks)}. "
            "Each trajectory is one family ordered by parameter count; marker size grows with log N.")
     s.figure(figures.phase_diagram(t), "Phase diagram")
-    if _has("cape.diagnose"):
-        res = ctx["diagnosis"]()
-        pop = getattr(res.pooled, "population", None)
-        if pop is not None:
-            s.text(f"Population N_c (between-family random effects): {pop.message}.")
-        pn = res.pooled_nc
-        if pn is not None:
-            s.text(f"Shared quadratic with family offsets (assumes one N_c for all families): {pn.summary()}; "
-                   f"{res.pooled.message}.")
-        s.figure(figures.gamma_figure(res), "Local coupling against scale")
+    res = ctx["diagnosis"]()
+    pop = getattr(res.pooled, "population", None)
+    if pop is not None:
+        s.text(f"Population N_c (between-family random effects): {pop.message}.")
+    pn = res.pooled_nc
+    if pn is not None:
+        s.text(f"Shared quadratic with family offsets (assumes one N_c for all families): {pn.summary()}; "
+               f"{res.pooled.message}.")
+    s.figure(figures.gamma_figure(res), "Local coupling against scale")
     return s
 
 
@@ -285,17 +275,17 @@ def _data(ctx: dict) -> Section:
     return s
 
 
-#: Report sections in order: (key, title, required modules, builder).
-SECTIONS: tuple[tuple[str, str, tuple[str, ...], Callable[[dict], Section]], ...] = (
-    ("overview", "Overview", (), _overview),
-    ("families", "Families", ("cape.diagnose",), _families),
-    ("eigen", "Eigenstructure", ("cape.eigen",), _eigen),
-    ("dynamics", "Dynamics", ("cape.dynamics",), _dynamics),
-    ("frontier", "Frontier", ("cape.frontier",), _frontier),
-    ("internals", "Internals", ("cape.internals.results",), _internals),
-    ("levers", "Levers", ("cape.levers",), _levers),
-    ("claims", "Claims", ("cape.paper",), _claims),
-    ("data", "Data", (), _data),
+#: Report sections in order: (key, title, builder).
+SECTIONS: tuple[tuple[str, str, Callable[[dict], Section]], ...] = (
+    ("overview", "Overview", _overview),
+    ("families", "Families", _families),
+    ("eigen", "Eigenstructure", _eigen),
+    ("dynamics", "Dynamics", _dynamics),
+    ("frontier", "Frontier", _frontier),
+    ("internals", "Internals", _internals),
+    ("levers", "Levers", _levers),
+    ("claims", "Claims", _claims),
+    ("data", "Data", _data),
 )
 
 
@@ -460,13 +450,10 @@ def build_sections(table: ScoreTable | None = None, *, seed: int = 0, only: tupl
 
     ctx = {"table": table, "seed": seed, "diagnosis": diagnosis, "results_dir": results_dir}
     todo, skipped = [], []
-    for key, title, requires, builder in SECTIONS:
+    for key, _title, _builder in SECTIONS:
         if only is not None and key not in only:
             continue
         if key == "internals" and results_dir is None:
-            continue
-        if not all(_has(m) for m in requires):
-            skipped.append(title)
             continue
         todo.append(key)
     from .._runcache import compute_once
@@ -482,7 +469,7 @@ def _build_section(key: str, ctx: dict) -> Section:
     try:
         return _BUILDERS[key](ctx)
     except CapeError as e:
-        title = next((t for k, t, _r, _b in SECTIONS if k == key), key.title())
+        title = next((t for k, t, _b in SECTIONS if k == key), key.title())
         s = Section(key, title)
         s.text(f"This section could not be computed from these data: {e}")
         return s
@@ -535,4 +522,4 @@ def build_report(out_path, table: ScoreTable | None = None, *, seed: int = 0,
                         seconds=time.perf_counter() - t0)
 
 
-_BUILDERS.update({key: builder for key, _, _, builder in SECTIONS})
+_BUILDERS.update({key: builder for key, _, builder in SECTIONS})

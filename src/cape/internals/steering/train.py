@@ -34,7 +34,7 @@ from ._common import (
     unwrap_model,
     use_chat,
 )
-from .datasets import Pair, load_pairs, split_items
+from .datasets import load_pairs, split_items
 from .forward import encode_pairs, pad_token, record_activations, score_completions
 from .vector import SteeringVector
 
@@ -293,8 +293,3 @@ def _cape_version() -> str:
         return str(__version__)
     except Exception:  # pragma: no cover
         return "unknown"
-
-
-def read_pairs(pairs: Any) -> list[Pair]:
-    """The pairs a training call would use (for previews and tests)."""
-    return load_pairs(pairs)[0]

@@ -23,7 +23,7 @@ from .io import read_vector_fields, save_steering_vector
 if TYPE_CHECKING:  # pragma: no cover
     import torch
 
-__all__ = ["SteeringVector"]
+__all__ = ["SteeringVector", "load_steering_vector"]
 
 
 @dataclass
