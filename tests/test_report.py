@@ -69,7 +69,8 @@ def test_report_on_other_scores_uses_them(tmp_path):
                          "TruthfulQA": [40.0, 38.0, 37.0, 39.0]})
     t = ScoreTable.from_wide(wide, name="zz.csv")
     secs, _ = build_sections(t, only=("overview", "data"))
-    fig = secs[0].blocks[1].obj
+    assert secs[0].blocks[0].kind == "headline" and "of 1 family with at least 3 models" in secs[0].blocks[0].obj
+    fig = next(b.obj for b in secs[0].blocks if b.kind == "figure")
     assert [tr.name for tr in fig.data][:1] == ["ZZ"]
 
 
