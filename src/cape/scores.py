@@ -523,19 +523,19 @@ class ScoreTable:
     def to_csv(self, path: str | os.PathLike) -> Path:
         """Write the long table as CSV, atomically, with a first comment line recording that the scores are
         percent (read it back with :meth:`read`; ``pandas.read_csv(path, comment="#")`` also reads it)."""
-        from .ingest.native import write_table
+        from ._scorefile import write_table
 
         return write_table(self, Path(path), "csv")
 
     def to_json(self, path: str | os.PathLike) -> Path:
         """Write the table as a JSON object (units, column order and one record per score), atomically."""
-        from .ingest.native import write_table
+        from ._scorefile import write_table
 
         return write_table(self, Path(path), "json")
 
     def to_parquet(self, path: str | os.PathLike) -> Path:
         """Write the table as Parquet (needs pyarrow) with the units in the file's metadata, atomically."""
-        from .ingest.native import write_table
+        from ._scorefile import write_table
 
         return write_table(self, Path(path), "parquet")
 
@@ -546,9 +546,10 @@ class ScoreTable:
         Raises:
             DataError: the file is not such a table (read other files with :func:`cape.ingest.read_any`).
         """
-        from .ingest.native import read_table
+        from ._scorefile import read_frame
 
-        return read_table(Path(path))
+        df, units, name = read_frame(Path(path))
+        return cls(df, units=units, name=name, infer_family=False)
 
     def to_records(self) -> list[dict]:
         df = self._df.astype(object).where(self._df.notna(), None)
