@@ -201,6 +201,18 @@ def test_cli_sweep_reports_failures_with_exit_1(tiny_dirs, tmp_path, capsys):
     assert code == 0 and [t["status"] for t in plan] == ["done", "done", "failed"]
 
 
+def test_cli_sweep_interrupt_says_how_to_continue(tiny_dirs, tmp_path, capsys, monkeypatch):
+    import cape.sweep.runner as runner
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(runner, "run_sweep", interrupted)
+    code = main(["sweep", "heads", tiny_dirs[0], "-o", str(tmp_path), "--max-items", "4"])
+    assert code == 130
+    assert "run the same command again to continue" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("args, message", [
     (["--engine", "spark"], "--engine must be one of local, ray, not 'spark'"),
     (["--max-attempts", "0"], "--max-attempts must be at least 1"),

@@ -119,8 +119,13 @@ def _run(tasks, *, engine: str, workers: int, address, cpus, gpus, memory_gb, ma
     eng = make_engine(engine, **opts)
     Path(tasks[0].out_dir).mkdir(parents=True, exist_ok=True)
     on_event = _printer(len(tasks))
-    report = run_sweep(tasks, eng, policy=RetryPolicy(max_attempts=max_attempts), force=force,
-                       skip_failed=skip_failed, on_event=on_event)
+    try:
+        report = run_sweep(tasks, eng, policy=RetryPolicy(max_attempts=max_attempts), force=force,
+                           skip_failed=skip_failed, on_event=on_event)
+    except KeyboardInterrupt:
+        err_console.print(f"interrupted: every result written so far is complete in {tasks[0].out_dir}; run the "
+                          "same command again to continue.")
+        raise typer.Exit(code=130) from None
     if json_out:
         emit_json(report.to_dict())
     else:
