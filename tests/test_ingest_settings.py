@@ -75,7 +75,7 @@ def test_diagnose_cli_default_drops_finetunes_and_json_keeps_every_family(capsys
 
 
 def test_shown_families_most_evidence_first():
-    from cape.commands.coupling import _shown_families
+    from cape.diagnose_text import shown_families as _shown_families
 
     fams = [SimpleNamespace(family=f"F{i}", n_models=n) for i, n in enumerate([1, 5, 3, 2, 8, 1, 4] * 4)]
     shown, rest = _shown_families(fams, None)

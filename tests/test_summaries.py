@@ -33,3 +33,24 @@ def test_doctor_summary_is_the_cli_text(capsys):
     for b in res.summary_blocks():
         if isinstance(b, Line) and b.text.strip():
             assert " ".join(b.text.split()) in flat, b.text
+
+
+def test_diagnosis_summary_is_the_cli_table(capsys):
+    from cape.cli import main
+    from cape.diagnose import diagnose
+
+    res = diagnose(families=["Pythia", "OPT"], n_boot=200)
+    text = res.summary()
+    assert str(res) == text
+    lines = text.split("\n")
+    assert lines[0] == "HellaSwag vs TruthfulQA (embedded base cohort; 95% CIs, 200 resamples, seed 0)"
+    pythia = next(x for x in lines if x.startswith("Pythia"))
+    assert "70M–12B" in pythia and "-0.99 [" in pythia and "tax×3 → transition → tax×3" in pythia
+    assert pythia.rstrip().endswith("none")
+    try:
+        main(["diagnose", "--family", "Pythia", "--family", "OPT", "--n-boot", "200"])
+    except SystemExit as e:
+        assert e.code in (0, None)
+    cli = " ".join(capsys.readouterr().out.split())
+    for cell in ("70M–12B", "tax×3 → transition → tax×3", "125M–66B"):
+        assert cell in cli

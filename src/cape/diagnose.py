@@ -51,6 +51,7 @@ from .critical import (
     pooled_data,
 )
 from ._validate import check_level, check_n_boot, check_nonnegative, check_seed, check_table
+from .diagnose_text import compact_text
 from .errors import AnalysisError, NotFoundError
 from .noise import NoiseEstimate, apply_noise, estimate_noise
 
@@ -196,6 +197,14 @@ class DiagnosisResult:
                 return f
         raise NotFoundError(f"no family {name!r} in the diagnosis; families: "
                             f"{', '.join(f.family for f in self.families)}")
+
+    def summary(self, top: int | None = None) -> str:
+        """The diagnosis as plain text: the table ``cape diagnose`` prints (one row per family: models, sizes,
+        r with its CI, phase path, N_c with its CI and status), then the pooled N_c."""
+        return compact_text(self, top)
+
+    def __str__(self) -> str:
+        return self.summary()
 
     def to_dict(self) -> dict:
         return {"pair": [self.b1, self.b2], "source": self.source, "seed": self.seed, "n_boot": self.n_boot,

@@ -7,6 +7,8 @@ from typing import List, Optional
 
 import typer
 
+from ..diagnose_text import (COMPACT_COLUMNS, compact_blocks, nc_line_parts, phase_runs, shown_families, sizes_text,
+                              status_of, thresholds)
 from ._common import console, emit_json, fmt, fmt_params
 from ._table import Out, format_option
 from ._scores import (FINETUNES_OPT, SHOTS_OPT, STRICT_OPT, UNITS_OPT, VARIANT_OPT, apply_settings, read_scores,
@@ -18,34 +20,9 @@ def register(app: typer.Typer) -> None:
     app.command("claims")(claims_cmd)
 
 
-def _nc_text(nc) -> str:
-    if nc is None:
-        return "—"
-    if nc.status == "insufficient":
-        return "—"
-
-    def p(v):
-        return fmt_params(v) if v is not None else "—"
-
-    lo = "0" if nc.ci_low_unbounded else p(nc.ci_low)
-    hi = "∞" if nc.ci_high_unbounded else p(nc.ci_high)
-    est = p(nc.estimate) if nc.estimate is not None else ("none" if nc.status == "none" else "—")
-    return f"{est} [{lo}, {hi}]"
-
-
-def _ci_text(nc) -> str:
-    lo = "0" if nc.ci_low_unbounded else (fmt_params(nc.ci_low) if nc.ci_low is not None else "—")
-    hi = "∞)" if nc.ci_high_unbounded else ((fmt_params(nc.ci_high) if nc.ci_high is not None else "—") + "]")
-    return f"[{lo}, {hi}"
-
-
 def _nc_line(nc) -> str:
-    st = nc.status
-    sty = _STATUS_STYLE.get(st, "")
-    ci = f"{int(round(100 * nc.level))}% CI {_ci_text(nc)}"
-    if nc.estimate is None:
-        return f"[{sty}]{st}[/] ({ci})"
-    return f"[{sty}]{fmt_params(nc.estimate)}[/] ({st}; {ci})"
+    head, rest = nc_line_parts(nc)
+    return f"[{_STATUS_STYLE.get(nc.status, '')}]{head}[/]{rest}"
 
 
 _PHASE_STYLE = {"tax": "red", "transition": "yellow", "bonus": "green"}
@@ -178,110 +155,49 @@ def _pair_warnings(table, pair: str) -> list[str]:
     return setting_warnings(sub) if sub is not None else []
 
 
-def _sizes(f) -> str:
-    if not f.size_range:
-        return "no usable models"
-    lo, hi = f.size_range
-    return fmt_params(lo) if lo == hi else f"{fmt_params(lo)}–{fmt_params(hi)}"
-
-
-#: families shown in detail by default when a cohort has more than this many
-DEFAULT_TOP = 20
-
-
-def _shown_families(families, top: int | None):
-    """(families shown in detail, one line about the rest or None). A cohort of more than :data:`DEFAULT_TOP`
-    families (or with ``top``) shows the families with enough models to estimate r (3 or more), most models
-    first, and counts the rest in one line."""
-    fams = list(families)
-    if top is None and len(fams) <= DEFAULT_TOP:
-        return fams, None
-    n = top if top is not None else DEFAULT_TOP
-    enough = sorted((f for f in fams if f.n_models >= 3), key=lambda f: (-f.n_models, f.family))
-    shown = enough[:n]
-    rest = len(fams) - len(shown)
-    if rest == 0:
-        return shown, None
-    few = sum(1 for f in fams if f.n_models < 3)
-    more = len(enough) - len(shown)
-    parts = []
-    if more:
-        parts.append(f"{more} more with 3 or more models (--top {len(enough)} shows them)")
-    if few:
-        parts.append(f"{few} with fewer than 3 models (too few for r)")
-    return shown, (f"{rest} more famil{'y' if rest == 1 else 'ies'} not shown: {'; '.join(parts)}; --family NAME "
-                   "shows one, --json lists every family")
-
-
-def _r_text(f) -> str:
-    r = f.r
-    if r is None or r.r is None:
-        return "—"
-    return f"{r.r:+.2f} [{fmt(r.ci_low, 2)}, {fmt(r.ci_high, 2)}]"
-
-
 def _path_text(f) -> str:
-    """The phase path with repeats counted: ``tax×4 → bonus``."""
-    path = f.phase_path() if f.coupling else None
-    if not path:
+    """The phase path with repeats counted, coloured by phase: ``tax×4 → bonus``."""
+    runs = phase_runs(f)
+    if not runs:
         return "—"
-    runs: list[list] = []
-    for p in path:
-        if runs and runs[-1][0] == p:
-            runs[-1][1] += 1
-        else:
-            runs.append([p, 1])
     return " → ".join(f"[{_PHASE_STYLE[p]}]{p}[/]" + (f"×{n}" if n > 1 else "") for p, n in runs)
 
 
-def _nc_compact(nc) -> str:
-    if nc is None or nc.status == "insufficient":
-        return "—"
-    return _nc_text(nc) if nc.estimate is not None else _ci_text(nc)
-
-
 def _status_text(f) -> str:
-    st = f.nc.status if f.nc else "insufficient"
+    st = status_of(f)
     return f"[{_STATUS_STYLE.get(st, '')}]{st}[/]"
 
 
 def render_compact(res, out, top: int | None = None) -> None:
-    """The default view of ``cape diagnose``: one row per family, then the pooled N_c in one line.
+    """The default view of ``cape diagnose`` (:func:`cape.diagnose_text.compact_blocks`, the text of
+    ``DiagnosisResult.summary()``), with the phase path and status coloured.
 
     Args:
-        res: a :class:`~cape.diagnose.Diagnosis`.
+        res: a :class:`~cape.diagnose.DiagnosisResult`.
         out: the :class:`~cape.commands._table.Out` to print to (its ``--format``).
         top: families shown on a big cohort (see ``--top``).
     """
     from rich.table import Table
 
-    from .. import catalog
-
-    s1, s2 = catalog.info(res.b1).short, catalog.info(res.b2).short
-    lvl = int(round(100 * res.level))
-    t = Table(title=f"{res.b1} vs {res.b2} ({res.source}; {lvl}% CIs, {res.n_boot} resamples, seed {res.seed})",
-              header_style="bold")
-    for c, j in (("family", "left"), ("n", "right"), ("sizes", "left"), (f"r({s1},{s2}) [CI]", "right"),
-                 ("phase path", "left"), ("N_c [CI]", "right"), ("status", "left")):
+    blocks = compact_blocks(res, top)
+    tt = blocks[0]
+    t = Table(title=tt.title, header_style="bold")
+    for c, (_, j) in zip(tt.columns, COMPACT_COLUMNS):
         t.add_column(c, justify=j)
-    shown, rest_line = _shown_families(res.families, top)
-    for f in shown:
-        t.add_row(f.family, str(f.n_models), _sizes(f), _r_text(f), _path_text(f),
-                  _nc_compact(f.nc), _status_text(f))
+    shown, _rest = shown_families(res.families, top)
+    for f, row in zip(shown, tt.rows):
+        t.add_row(*row[:4], _path_text(f), row[5], _status_text(f))
     out.table(t)
-    if rest_line:
-        out.print(f"[dim]{rest_line}[/]")
-    p = res.pooled
-    parts = []
-    if p.offsets is not None:
-        parts.append(f"shared U with family offsets {_nc_line(p.offsets)}")
-    if p.paper is not None:
-        parts.append(f"paper's procedure {_nc_line(p.paper)}")
-    if parts:
-        out.print("[bold]Pooled N_c[/]: " + "; ".join(parts))
-    out.print(f"[dim]Phases: tax gamma < {_lo(res)}, bonus > {_hi(res)}. N_c status: observed (inside the sizes), "
-              "extrapolated, reversal, none (no flip the data can place) or insufficient. Per family gamma, "
-              "checks and notes: --details[/]")
+    for b in blocks[1:]:
+        if b.text.startswith("Pooled N_c: "):
+            p, parts = res.pooled, []
+            if p.offsets is not None:
+                parts.append(f"shared U with family offsets {_nc_line(p.offsets)}")
+            if p.paper is not None:
+                parts.append(f"paper's procedure {_nc_line(p.paper)}")
+            out.print("[bold]Pooled N_c[/]: " + "; ".join(parts))
+        else:
+            out.print(f"[dim]{b.text}[/]" if b.dim else b.text)
 
 
 def _render(res, top: int | None = None) -> None:
@@ -290,11 +206,11 @@ def _render(res, top: int | None = None) -> None:
     s1, s2 = catalog.info(res.b1).short, catalog.info(res.b2).short
     console.print(f"[bold]CAPE diagnosis[/]: {res.b1} vs {res.b2}, gamma = d{s2}/d{s1} between consecutive sizes; "
                   f"data: {res.source}; {res.n_boot} resamples, seed {res.seed}, {int(round(100 * res.level))}% CIs")
-    shown, rest_line = _shown_families(res.families, top)
+    shown, rest_line = shown_families(res.families, top)
     for f in shown:
         console.print()
         r = f.r
-        head = f"[bold]{f.family}[/]  {f.n_models} model{'s' if f.n_models != 1 else ''}, {_sizes(f)}"
+        head = f"[bold]{f.family}[/]  {f.n_models} model{'s' if f.n_models != 1 else ''}, {sizes_text(f)}"
         if r is not None and r.r is not None:
             pp = (f", permutation p {r.p_perm:.2g} ({r.p_perm_method})" if r.p_perm is not None else "")
             head += f"   r({s1},{s2}) = {r.r:+.3f} [{fmt(r.ci_low, 2)}, {fmt(r.ci_high, 2)}]{pp}"
@@ -336,7 +252,7 @@ def _render(res, top: int | None = None) -> None:
         console.print()
         console.print(rest_line)
     console.print()
-    console.print(f"[dim]gamma colours: red tax (< {_lo(res)}), yellow transition, green bonus (> {_hi(res)}); * = a "
+    console.print(f"[dim]gamma colours: red tax (< {thresholds(res)[0]}), yellow transition, green bonus (> {thresholds(res)[1]}); * = a "
                   f"step where {s1} falls with size (gamma's sign is then not the co-movement sign); skip = "
                   f"|d{s1}| <= {res.min_delta:g} pp or equal sizes[/]")
     p = res.pooled
@@ -367,18 +283,6 @@ def _render(res, top: int | None = None) -> None:
         if any(t in m for t in shown):
             continue
         console.print(f"[dim]{m}[/]")
-
-
-def _lo(res) -> str:
-    from ..coupling import phase_scheme
-
-    return f"{phase_scheme(res.scheme if res.scheme != 'custom' else 'nature').lower:+g}"
-
-
-def _hi(res) -> str:
-    from ..coupling import phase_scheme
-
-    return f"{phase_scheme(res.scheme if res.scheme != 'custom' else 'nature').upper:+g}"
 
 
 def claims_cmd(
