@@ -75,10 +75,9 @@ def _overview(ctx: dict) -> Section:
 
     t = ctx["table"]
     s = Section("overview", "Overview")
-    if _has("cape.diagnose"):
-        from .headline import headline
+    from .headline import headline
 
-        s.blocks.append(Block("headline", "", headline(ctx["diagnosis"]())))
+    s.blocks.append(Block("headline", "", headline(ctx["diagnosis"]())))
     s.text(f"{t.n_models} models in {len(t.families)} families; benchmarks {', '.join(t.benchmarks)}. "
            "Each trajectory is one family ordered by parameter count; marker size grows with log N.")
     s.figure(figures.phase_diagram(t), "Phase diagram")
