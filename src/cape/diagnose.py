@@ -176,16 +176,6 @@ class DiagnosisResult:
         """The sound pooled N_c (family offsets)."""
         return self.pooled.offsets
 
-    def summary(self) -> str:
-        """A plain-text table: one row per family (n, sizes, r with CI, phase path, N_c with CI, status) and the
-        pooled N_c; numbers formatted for people."""
-        from .diagnose_summary import summary_text
-
-        return summary_text(self)
-
-    def __str__(self) -> str:
-        return self.summary()
-
     def _repr_html_(self) -> str:
         from .diagnose_summary import summary_html
 
