@@ -41,11 +41,13 @@ def _has_named_index(df: pd.DataFrame) -> bool:
 
 
 def show_table(df: pd.DataFrame, name: str, *, key: str | None = None, index: bool | None = None,
-               height: int | str = "auto", column_config: dict | None = None) -> None:
-    """Show a table and a CSV download button for it."""
+               height: int | str = "auto", column_config: dict | None = None, styler=None) -> None:
+    """Show a table and a CSV download button for it (``styler``: a function from the frame to a pandas Styler,
+    e.g. to colour a column; the CSV holds the plain values)."""
     slug = _slug(name)
     key = key or slug
     index = _has_named_index(df) if index is None else index
-    st.dataframe(df, hide_index=not index, key=f"table-{key}", height=height, column_config=column_config)
+    shown = styler(df) if styler is not None else df
+    st.dataframe(shown, hide_index=not index, key=f"table-{key}", height=height, column_config=column_config)
     st.download_button(f"⬇ {name} (CSV)", data=csv_bytes(df, index=index), file_name=f"{slug}.csv",
                        mime="text/csv", key=f"dl-csv-{key}", on_click="ignore")

@@ -49,7 +49,7 @@ def _nc_ends(nc, x_range):
 
 
 def gamma_figure(res, *, families: Sequence[str] | None = None, pooled: bool = True,
-                 title: str | None = None) -> go.Figure:
+                 title: str | None = None, errors: pd.DataFrame | None = None) -> go.Figure:
     """Each family's local coupling gamma against N (log axis, at the intervals' geometric midpoints), with
     each family's N_c and CI band where one is established, and the pooled N_c with its CI.
 
@@ -57,8 +57,10 @@ def gamma_figure(res, *, families: Sequence[str] | None = None, pooled: bool = T
         res: a :class:`cape.diagnose.DiagnosisResult`.
         families: restrict to these families.
         pooled: draw the pooled N_c (family offsets) with its CI band.
+        errors: the interval table with a ``gamma_se`` column (:func:`cape.gamma_error.gamma_errors`): drawn as
+            ±1 standard error bars.
     """
-    g = res.gamma_frame()
+    g = errors if errors is not None and "gamma_se" in errors.columns else res.gamma_frame()
     g = g[g["gamma"].notna()]
     if families is not None:
         g = g[g["family"].isin(list(families))]
@@ -73,6 +75,8 @@ def gamma_figure(res, *, families: Sequence[str] | None = None, pooled: bool = T
             x=d["N_mid"], y=d["gamma"].clip(-GAMMA_CLIP * 1.05, GAMMA_CLIP * 1.05), mode="lines+markers",
             name=str(fam), line={"color": colors.get(fam)}, marker={"size": 8, "color": colors.get(fam)},
             customdata=np.column_stack([cd, d["gamma"]]), legendgroup=str(fam),
+            error_y=({"type": "data", "array": d["gamma_se"].astype(float).fillna(0).to_numpy(), "visible": True,
+                      "thickness": 1, "width": 2, "color": colors.get(fam)} if "gamma_se" in d.columns else None),
             hovertemplate="<b>%{customdata[0]}</b><br>family: " + str(fam) +
                           "<br>N: %{customdata[2]} → %{customdata[3]}<br>γ = %{customdata[5]:.3f}"
                           "<br>phase: %{customdata[1]}<extra></extra>"))
@@ -105,6 +109,15 @@ def gamma_figure(res, *, families: Sequence[str] | None = None, pooled: bool = T
         lo, hi = _nc_ends(pn, x_range)
         add_nc_band(fig, pn.estimate, lo, hi, label="pooled N_c", color="#333", x_range=x_range, status=pn.status)
     fig.add_hrect(y0=-0.1, y1=0.1, fillcolor=PHASE_COLORS["transition"], opacity=0.12, line_width=0, layer="below")
+    fig.add_hrect(y0=0.1, y1=GAMMA_CLIP * 1.1, fillcolor=PHASE_COLORS["bonus"], opacity=0.05, line_width=0,
+                  layer="below")
+    fig.add_hrect(y0=-GAMMA_CLIP * 1.1, y1=-0.1, fillcolor=PHASE_COLORS["tax"], opacity=0.05, line_width=0,
+                  layer="below")
+    for name, y, anchor in (("bonus: cooperate", 1.0, "top"), ("tax: compete", 0.0, "bottom")):
+        fig.add_annotation(x=0.005, xref="paper", y=y, yref="paper", xanchor="left", yanchor=anchor, showarrow=False,
+                           text=f"<b>{name}</b>", font={"size": 11, "color": PHASE_COLORS[name.split(':')[0]]})
+    fig.add_annotation(x=0.005, xref="paper", y=0.1, yref="y", xanchor="left", yanchor="bottom", showarrow=False,
+                       text="transition", font={"size": 10, "color": PHASE_COLORS["transition"]})
     fig.add_hline(y=0, line={"color": "#666", "width": 1})
     n_out = int((g["gamma"].abs() > GAMMA_CLIP).sum())
     if n_out:

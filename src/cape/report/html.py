@@ -89,7 +89,9 @@ def _overview(ctx: dict) -> Section:
     if pn is not None:
         s.text(f"Shared quadratic with family offsets (assumes one N_c for all families): {pn.summary()}; "
                f"{res.pooled.message}.")
-    s.figure(figures.gamma_figure(res), "Local coupling against scale")
+    from ..gamma_error import gamma_errors
+
+    s.figure(figures.gamma_figure(res, errors=gamma_errors(res, t)), "Local coupling against scale (±1 SE)")
     return s
 
 

@@ -19,7 +19,7 @@ def render() -> None:
         st.info("No analysis module providing claims is installed yet.")
         return
     df = pd.DataFrame(rows)
-    cols = [c for c in ("id", "claim", "paper_value", "computed_value", "sound_value", "verdict", "reason")
+    cols = [c for c in ("id", "verdict", "claim", "paper_value", "computed_value", "sound_value", "reason")
             if c in df.columns]
     df = df[cols]
     counts = df["verdict"].value_counts()
@@ -32,4 +32,16 @@ def render() -> None:
     if verdicts:
         df = df[df["verdict"].isin(verdicts)]
     cfg = {c: st.column_config.TextColumn(c, width="large") for c in ("claim", "reason", "computed_value")}
-    show_table(df, "claims", height=min(36 * (len(df) + 1), 760), column_config=cfg)
+    cfg["verdict"] = st.column_config.TextColumn("verdict", width="small")
+    show_table(df, "claims", height=min(36 * (len(df) + 1), 760), column_config=cfg,
+               styler=lambda d: d.style.map(_verdict_style, subset=["verdict"]))
+
+
+#: Background and text colour of each verdict in the table.
+VERDICT_STYLE = {"reproduces": "background-color:#e8f5e9;color:#1b5e20",
+                 "differs": "background-color:#fff8e1;color:#8d6e00",
+                 "not computable": "color:#757575"}
+
+
+def _verdict_style(v) -> str:
+    return VERDICT_STYLE.get(str(v), "")

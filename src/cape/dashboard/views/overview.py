@@ -43,6 +43,10 @@ def _gamma_panel(table, b1, b2, fams) -> None:
     except CapeError as e:
         st.info(f"No coupling diagnosis for {b1} / {b2}: {e}")
         return
+    from ...gamma_error import gamma_errors
+    from ...report.headline import headline
+
+    st.info(headline(res))
     pop = getattr(res.pooled, "population", None)
     if pop is not None:
         st.caption(f"Population N_c (between-family random effects): {pop.message}.")
@@ -50,4 +54,5 @@ def _gamma_panel(table, b1, b2, fams) -> None:
     if pn is not None:
         st.caption(f"Shared quadratic with family offsets (assumes one N_c for all families): {pn.summary()}; "
                    f"{res.pooled.message}. Per-family N_c with CIs: see Families.")
-    show_figure(figures.gamma_figure(res, families=fams), "gamma_vs_N", data=res.gamma_frame())
+    errs = gamma_errors(res, table)
+    show_figure(figures.gamma_figure(res, families=fams, errors=errs), "gamma_vs_N", data=errs)
