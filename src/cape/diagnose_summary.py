@@ -1,19 +1,19 @@
-"""Text and HTML summaries of a diagnosis, for notebooks and scripts: ``print(res)``, ``res.summary()`` and the
-table a notebook shows (``_repr_html_``). Numbers are formatted for people; ``to_dict()`` keeps the raw values.
+"""The table a notebook shows for a diagnosis (``DiagnosisResult._repr_html_``): one row per family, phases
+coloured, numbers formatted for people (``to_dict()`` keeps the raw values; ``print(res)`` gives the text form).
 
 Example:
     >>> from cape import data
     >>> from cape.diagnose import diagnose
     >>> res = diagnose(data.load_base(), n_boot=200, families=["Pythia"])
-    >>> print(res.summary().splitlines()[2])                    # doctest: +NORMALIZE_WHITESPACE
-    Pythia  8  70M–12B  -0.99 [-1.00, -0.94]  tax×3 → transition → tax×3  [12B, ∞)  none
+    >>> summary_rows(res)[0]
+    ('Pythia', '8', '70M–12B', '-0.99 [-1.00, -0.94]', 'tax×3 → transition → tax×3', '[12B, ∞)', 'none')
 """
 
 from __future__ import annotations
 
 import html
 
-__all__ = ["summary_rows", "summary_text", "summary_html"]
+__all__ = ["summary_rows", "summary_html"]
 
 HEADERS = ("family", "n", "sizes", "r [CI]", "phase path", "N_c [CI]", "status")
 
@@ -70,17 +70,6 @@ def _pooled_line(res) -> str:
     if pn.estimate is not None:
         return f"Pooled N_c (family offsets): {_nc(pn)} ({pn.status})"
     return f"Pooled N_c (family offsets): {pn.status}" + (f" — {pn.message}" if pn.message else "")
-
-
-def summary_text(res) -> str:
-    """A plain-text table (aligned columns) with a title line and the pooled N_c."""
-    rows = summary_rows(res)
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(HEADERS)]
-    lines = [f"{res.b1} vs {res.b2} ({res.source}; {int(round(100 * res.level))}% CIs, {res.n_boot} resamples, "
-             f"seed {res.seed})", "  ".join(h.ljust(w) for h, w in zip(HEADERS, widths)).rstrip()]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
-    lines.append(_pooled_line(res))
-    return "\n".join(lines)
 
 
 _PHASE_COLOURS = {"tax": "#c62828", "transition": "#9e9d24", "bonus": "#2e7d32"}
