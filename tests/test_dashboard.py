@@ -277,3 +277,16 @@ def test_cli_dashboard_binds_loopback_unless_remote_is_allowed(capsys):
     captured = capsys.readouterr()
     assert "warning:" in captured.err and "upload" in captured.err
     assert json.loads(captured.out)["url"] == "http://0.0.0.0:8501"
+
+
+def test_pooling_uploads_is_a_visible_choice():
+    at = _app(cape_uploads={"upload.json": (_upload_table(), {})})
+    _no_errors(at)
+    box = next(c for c in at.checkbox if c.label.startswith("Pool the uploaded families"))
+    assert box.value is False
+    assert any("embedded cohort only" in c.value for c in at.caption)
+    assert any("compete" in i.value for i in at.info)  # the headline sentence
+    box.check().run()
+    _no_errors(at)
+    assert any("includes your uploaded families" in c.value for c in at.caption)
+    assert not any(c.label.startswith("Pool the uploaded") for c in _app().checkbox)  # nothing to pool

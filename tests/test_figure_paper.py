@@ -69,3 +69,40 @@ def test_cli_figure_family_and_json(tmp_path, capsys):
     assert main(["figure", "-o", str(tmp_path / "g.png"), "--width", "wide"]) == 2
     assert "--width must be single, double" in capsys.readouterr().err
     assert not (tmp_path / "g.png").exists()
+
+
+def test_dashboard_gamma_figure_draws_the_error_bars_and_phase_labels():
+    pytest.importorskip("plotly")
+    from cape.plots import gamma_figure
+
+    t = data.load_base().filter(family=["Pythia", "OPT"])
+    res = diagnose(t, n_boot=0)
+    errs = gamma_errors(res, t)
+    fig = gamma_figure(res, errors=errs)
+    py = next(tr for tr in fig.data if tr.name == "Pythia")
+    want = errs[errs["family"] == "Pythia"].sort_values("N_mid")["gamma_se"].to_numpy(float)
+    assert [float(v) for v in py.error_y.array] == pytest.approx([float(v) for v in want])
+    assert len(want) == 7 and (want > 0).all()
+    labels = {a.text for a in fig.layout.annotations}
+    assert {"<b>bonus: cooperate</b>", "<b>tax: compete</b>", "transition"} <= labels
+
+
+def test_claims_view_colours_the_verdict():
+    pytest.importorskip("streamlit")
+    from cape.dashboard.views.claims import VERDICT_STYLE, _verdict_style
+
+    assert _verdict_style("reproduces") == VERDICT_STYLE["reproduces"] and "#e8f5e9" in VERDICT_STYLE["reproduces"]
+    assert _verdict_style("differs") != _verdict_style("reproduces") and _verdict_style("x") == ""
+
+
+def test_uploaded_families_never_share_an_embedded_colour():
+    pytest.importorskip("plotly")
+    from cape.plots import family_colors
+    from cape.plots.base import EXTRA_PALETTE, PALETTE
+
+    base = data.load_base().families
+    cols = family_colors([*base, "MyLab", "ZZ-upload", "Another"])
+    embedded = {cols[f] for f in base}
+    mine = [cols[f] for f in ("MyLab", "ZZ-upload", "Another")]
+    assert len(set(mine)) == 3 and not set(mine) & embedded and set(mine) <= set(EXTRA_PALETTE)
+    assert not set(EXTRA_PALETTE) & set(PALETTE)

@@ -22,6 +22,10 @@ PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e
            "#6b8e23", "#4363d8", "#9a6324", "#a9a9a9")
 PHASE_COLORS = {"tax": "#d62728", "transition": "#bcbd22", "bonus": "#2ca02c", "cooperative": "#2ca02c",
                 "competitive": "#d62728", "undetermined": "#7f7f7f"}
+#: Colours of families that are not in the embedded cohort (uploads, other score files): none of them is in
+#: :data:`PALETTE`, so an uploaded family never shares a colour with an embedded one.
+EXTRA_PALETTE = ("#00a087", "#ff4f9a", "#7b2cbf", "#f4a300", "#0096c7", "#a0522d", "#3a86ff", "#bc4749",
+                 "#06d6a0", "#8338ec")
 UPLOAD_SYMBOL = "star"
 HEIGHT = 460
 
@@ -41,14 +45,17 @@ def _known(domain: str) -> tuple[str, ...]:
 
 def family_colors(families: Iterable[str], *, domain: str = "family") -> dict[str, str]:
     """A colour per family (``domain="lab"``: per frontier lab) that does not depend on which others are shown:
-    the embedded cohort's families have fixed colours; other names follow them in sorted order."""
+    the embedded cohort's families have fixed colours from :data:`PALETTE`; other names (uploads) take
+    :data:`EXTRA_PALETTE` in sorted order, so they never share a colour with an embedded family."""
     fams = sorted({str(f) for f in families if f is not None and not (isinstance(f, float) and math.isnan(f))})
     known = _known(domain)
     extra = [f for f in fams if f not in known]
     out = {}
     for f in fams:
-        i = known.index(f) if f in known else len(known) + extra.index(f)
-        out[f] = PALETTE[i % len(PALETTE)]
+        if f in known:
+            out[f] = PALETTE[known.index(f) % len(PALETTE)]
+        else:  # not embedded: a colour of its own, never one an embedded family uses
+            out[f] = EXTRA_PALETTE[extra.index(f) % len(EXTRA_PALETTE)]
     return out
 
 

@@ -39,6 +39,28 @@ def diagnosis_of(table, b1: str = "HellaSwag", b2: str = "TruthfulQA", seed: int
     return diagnosis(table, b1, b2, seed, embedded=state.is_embedded(table))
 
 
+def pooled_choice(table, b1: str = "HellaSwag", b2: str = "TruthfulQA", *, key: str = "pool_uploads"):
+    """The diagnosis of ``table`` with its pooled N_c as the user chose: with uploads, a visible checkbox says
+    whether the uploaded families join the cohort's pooled N_c (off by default: the pooled N_c stays the
+    embedded cohort's, and the uploaded families are diagnosed on their own)."""
+    from dataclasses import replace
+
+    from .. import state
+
+    res = diagnosis_of(table, b1, b2)
+    ups = state.uploaded_models()
+    if not ups:
+        return res
+    pool = st.checkbox("Pool the uploaded families into the cohort's N_c", value=False, key=key,
+                       help="Off: the pooled N_c is the embedded cohort's; your families are shown beside it.")
+    if pool:
+        st.caption("Pooled N_c includes your uploaded families.")
+        return res
+    base = diagnosis(state.embedded_table(), b1, b2, 0, embedded=True)
+    st.caption("Pooled N_c: the embedded cohort only (your uploaded families are shown, not pooled).")
+    return replace(res, pooled=base.pooled)
+
+
 @st.cache_data(show_spinner="Computing the paper's claims…")
 def claims() -> list[dict]:
     """Every provider's claims as dicts (computed from the embedded data)."""

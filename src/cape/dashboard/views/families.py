@@ -14,7 +14,7 @@ from . import _library
 def render() -> None:
     st.title("Families")
     table = state.combined_table()
-    res = _library.diagnosis_of(table)
+    res = _library.pooled_choice(table, key="pool_uploads_families")
     pn = res.pooled_nc
     c = st.columns(3)
     c[0].metric("families", len(res.families))

@@ -39,7 +39,7 @@ def _gamma_panel(table, b1, b2, fams) -> None:
     if not _library.has("cape.diagnose"):
         return
     try:
-        res = _library.diagnosis_of(table, b1, b2)
+        res = _library.pooled_choice(table, b1, b2, key="pool_uploads_overview")
     except CapeError as e:
         st.info(f"No coupling diagnosis for {b1} / {b2}: {e}")
         return
