@@ -76,6 +76,7 @@ def test_help_has_readable_metavars_and_an_example(cmd, capsys):
         assert "Example: cape " + " ".join(cmd) in out.replace("\n", " ")
 
 
+@pytest.mark.slow
 def test_claims_in_an_80_column_pipe_never_split_a_word():
     from cape.paper import all_claims
 
@@ -89,6 +90,27 @@ def test_claims_in_an_80_column_pipe_never_split_a_word():
         expected |= _words(" ".join([c.claim, c.reason, c.verdict]))
     assert not (expected - shown), f"split or lost words: {sorted(expected - shown)[:10]}"
     assert "reproduces" in shown
+
+
+@pytest.mark.parametrize("width", [60, 80, 120])
+def test_renderer_never_splits_a_word(width):
+    from rich.console import Console
+    from rich.table import Table
+
+    from cape.commands._table import Out
+
+    words = ("reproduces permutations truthfulness Cerebras-GPT insufficient extrapolated "
+             "bootstrap WinoGrande DeepSeek-V2.5 interpretability").split()
+    t = Table(title="t")
+    for h in ("id", "verdict", "claim", "paper", "computed", "sound", "reason"):
+        t.add_column(h)
+    for i in range(4):
+        t.add_row(str(i), words[i], " ".join(words), words[5], " ".join(words[3:]), words[8], " ".join(words[::-1]))
+    buf = io.StringIO()
+    Out("table", console=Console(file=buf, width=width, color_system=None)).table(t)
+    text = buf.getvalue()
+    assert max(len(x.rstrip()) for x in text.splitlines()) <= width
+    assert _words(" ".join(words)) <= _words(text)
 
 
 def test_diagnose_compact_table_by_default_and_details(capsys):
