@@ -209,3 +209,20 @@ def test_missing_extra_message_only_for_optional_packages():
 
     assert missing_extra_message(ModuleNotFoundError("x", name="plotly.express")).endswith("'cape[dashboard]'")
     assert missing_extra_message(ModuleNotFoundError("x", name="numpyy")) is None
+
+
+def test_progress_in_a_pipe_is_a_line_per_model():
+    from cape.commands.internals import _LineProgress, _progress, display_name
+
+    buf = io.StringIO()
+    with _LineProgress(buf) as p:
+        t = p.add_task("loading org/model-a", total=None)
+        p.update(t, description="heads org/model-a", total=10, completed=0)
+        p.update(t, completed=5)
+        p.remove_task(t)
+    lines = buf.getvalue().splitlines()
+    assert lines[:2] == ["loading org/model-a ...", "heads org/model-a ..."]
+    assert re.fullmatch(r"heads org/model-a: done in \d+\.\d s", lines[2]) and len(lines) == 3
+    assert isinstance(_progress(False), _LineProgress)  # pytest's stderr is not a terminal
+    assert display_name("/models/q/smollm2-135m-q8_0.gguf") == "smollm2-135m-q8_0.gguf"
+    assert display_name("EleutherAI/pythia-70m") == "EleutherAI/pythia-70m"

@@ -6,6 +6,7 @@ torch and transformers are imported inside the command bodies only, so ``cape --
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any, List, Optional
 
@@ -112,9 +113,61 @@ def _precheck_architecture(spec: str, gguf_file: str | None, revision: str | Non
     get_adapter(config)
 
 
+class _LineProgress:
+    """Progress for a standard error that is not a terminal (a pipe, a log file): one line when a model starts
+    and one when it ends, with the elapsed seconds, instead of a live bar nobody sees."""
+
+    def __init__(self, stream) -> None:
+        self.stream = stream
+        self.tasks: dict[int, list] = {}
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+    def _say(self, text: str) -> None:
+        self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def add_task(self, description: str, total=None, **kw) -> int:
+        import time
+
+        tid = len(self.tasks)
+        self.tasks[tid] = [description, time.perf_counter()]
+        self._say(f"{description} ...")
+        return tid
+
+    def update(self, task: int, description: str | None = None, **kw) -> None:
+        if description is not None and description != self.tasks[task][0]:
+            self.tasks[task][0] = description
+            self._say(f"{description} ...")
+
+    def remove_task(self, task: int) -> None:
+        import time
+
+        desc, t0 = self.tasks.pop(task)
+        self._say(f"{desc}: done in {time.perf_counter() - t0:.1f} s")
+
+
+def display_name(model_id: str) -> str:
+    """A model as tables show it: the Hub id as given, a local file or folder by its name (not its full path).
+
+    Example:
+        >>> display_name("HuggingFaceTB/SmolLM2-135M"), display_name("/data/models/smollm2-135m-q8_0.gguf")
+        ('HuggingFaceTB/SmolLM2-135M', 'smollm2-135m-q8_0.gguf')
+    """
+    p = Path(str(model_id))
+    looks_local = p.is_absolute() or str(model_id).startswith((".", "~")) or p.suffix.lower() == ".gguf" or p.exists()
+    return p.name if looks_local and p.name else str(model_id)
+
+
 def _progress(json_mode: bool):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    if not err_console.is_terminal:
+        return _LineProgress(sys.stderr)
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -271,7 +324,7 @@ def _heads_table(rows: list[dict[str, Any]], measure: str) -> None:
         table.add_column(col, justify="left" if col == "model" else "right", overflow="fold")
     for r in rows:
         table.add_row(
-            str(r["model_id"]),
+            display_name(str(r["model_id"])),
             str(r.get("n_units", "—")),
             fmt(r.get("pct_cooperative"), 1),
             f"{r.get('n_competing', '—')}/{r.get('n_competing_raw', '—')}",
@@ -376,7 +429,7 @@ def _layers_table(payloads: list[dict[str, Any]]) -> None:
         for m, lc in p["layer_coupling"].items():
             b = p["bottleneck"][m]
             table.add_row(
-                str(p["provenance"]["model_id"]),
+                display_name(str(p["provenance"]["model_id"])),
                 m,
                 f"{fmt(lc['early'])} / {fmt(lc['mid'])} / {fmt(lc['late'])}",
                 fmt(b["hidden"]["cosine"]),
