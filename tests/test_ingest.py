@@ -467,3 +467,34 @@ def test_from_wide_keeps_truthfulqa_variant_named_in_the_column():
     t = ScoreTable.from_wide(wide)
     got = t.long.set_index(["model", "metric"])["score"].to_dict()
     assert got == {("a-1b", "mc1"): 25.0, ("a-7b", "mc1"): 22.0, ("a-1b", "mc2"): 40.0, ("a-7b", "mc2"): 38.0}
+
+
+def test_read_any_pauses_the_garbage_collector_and_restores_it(tmp_path, monkeypatch):
+    """The cyclic collector is off while files are read (the readers build millions of small objects without
+    cycles) and back on afterwards, also after a refusal; a caller that had it off keeps it off."""
+    import gc
+
+    from cape.ingest import csv_generic
+
+    seen = []
+    real = csv_generic.read_table
+
+    def spy(*a, **kw):
+        seen.append(gc.isenabled())
+        return real(*a, **kw)
+
+    monkeypatch.setattr(csv_generic, "read_table", spy)
+    assert gc.isenabled()
+    table, _ = read_any(DATA / "long_scores.csv")
+    assert seen == [False] and gc.isenabled() and len(table) > 0
+    bad = tmp_path / "bad.csv"
+    bad.write_text("model,benchmark,score\na-1b,HellaSwag,abc\n", encoding="utf-8")
+    with pytest.raises(DataError):
+        read_any(bad, strict=True)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        read_any(DATA / "long_scores.csv")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

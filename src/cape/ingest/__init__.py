@@ -37,7 +37,7 @@ from collections.abc import Iterable, Mapping as _MappingABC
 from pathlib import Path
 
 from ..errors import DataError, NotFoundError
-from .common import ROW_FIELDS, Rows, display, fmt_ts, params_from_name
+from .common import ROW_FIELDS, Rows, display, fmt_ts, gc_paused, params_from_name
 from .report import IngestReport, ReportBuilder
 
 __all__ = ["read_any", "read_file", "IngestReport", "NothingUsable", "FORMATS", "scan"]
@@ -283,14 +283,23 @@ def read_any(paths, *, mapping=None, params_unit: str | None = None,
 
         param_unit_factor(params_unit, where="--params-unit")
     mp = mapping if isinstance(mapping, Mapping) else parse_mapping(mapping)
+    opts = {"mapping": mp, "units": units, "params_unit": params_unit, "all_metrics": all_metrics,
+            "keep_going": keep_going, "strict": strict}
+    with gc_paused():
+        return _read_all(paths, opts, family_overrides=family_overrides, params_from_names=params_from_names,
+                         workers=workers, name=name)
+
+
+def _read_all(paths, opts: dict, *, family_overrides, params_from_names: bool, workers: int | None,
+              name: str | None):
+    """The body of :func:`read_any` once its options are checked (``opts``: the per-file reading options)."""
+    mp, strict = opts["mapping"], opts["strict"]
     report = ReportBuilder(strict=strict)
     files = scan(paths, report)
     if len(files) == 1 and mp.is_empty and not family_overrides:
         direct = _read_native_alone(files[0][0], report)
         if direct is not None:
             return direct
-    opts = {"mapping": mp, "units": units, "params_unit": params_unit, "all_metrics": all_metrics,
-            "keep_going": keep_going, "strict": strict}
     nw = _n_workers(workers, len(files))
     if nw > 1:
         chunks = _chunks(files, nw * 4)

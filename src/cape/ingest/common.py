@@ -4,12 +4,15 @@ subjects."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import gc
 import io
 import json
 import math
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +27,27 @@ def display(path: Path | str) -> str:
     """The path as shown in messages (as the user gave it, POSIX separators)."""
     s = os.fspath(path)
     return s if os.sep == "/" else s.replace(os.sep, "/")
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for the duration of a read, restoring its state after.
+
+    The readers build millions of small lists, tuples and dicts that live until the score table is made and hold
+    no reference cycles; the collector would traverse all of them again and again as they accumulate (its
+    passes grow with the number of live objects) without freeing anything. Reference counting still frees
+    everything as usual. The collector is process-wide: the pause concerns every thread.
+
+    Yields:
+        Nothing; the collector runs again (if it was running) when the block ends, also on an error.
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 # ----------------------------------------------------------------------------------------------- JSON
