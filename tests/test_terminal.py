@@ -226,3 +226,14 @@ def test_progress_in_a_pipe_is_a_line_per_model():
     assert isinstance(_progress(False), _LineProgress)  # pytest's stderr is not a terminal
     assert display_name("/models/q/smollm2-135m-q8_0.gguf") == "smollm2-135m-q8_0.gguf"
     assert display_name("EleutherAI/pythia-70m") == "EleutherAI/pythia-70m"
+
+
+def test_levers_and_predict_take_format(capsys):
+    assert main(["levers", "--format", "csv"]) == 0
+    rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    assert rows[0][:2] == ["lever", "contrast"] and any(r[0] == "d_model" for r in rows[1:])
+    assert main(["predict", "--family", "Pythia", "--params", "3e9", "--format", "markdown"]) == 0
+    md = capsys.readouterr().out
+    assert "| --- |" in md and "Pythia" in md
+    assert main(["data", "show", "Pythia"]) == 0  # the next command is back to the table format
+    assert "| --- |" not in capsys.readouterr().out

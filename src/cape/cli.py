@@ -154,6 +154,9 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point: runs the app, turning CAPE errors into one-line messages and exit codes."""
     from .errors import CapeError
 
+    from .commands import _table
+
+    _table.reset()
     debug = bool(os.environ.get("CAPE_DEBUG"))
     try:
         from .commands._options import install

@@ -32,7 +32,8 @@ from typing import Any
 
 import typer
 
-__all__ = ["FORMATS", "FORMAT_HELP", "Out", "check_format", "format_option", "plain", "table_rows"]
+__all__ = ["FORMATS", "FORMAT_HELP", "Out", "check_format", "format_option", "out", "plain", "reset", "set_format",
+           "table_rows"]
 
 FORMATS = ("table", "markdown", "csv")
 FORMAT_HELP = ("How tables are printed: table (for reading; never splits a word), markdown (paste into a README "
@@ -205,3 +206,25 @@ class Out:
                 sys.stdout.write("\n" + text + "\n")
         else:
             self.err.print(*objects, **kw)
+
+
+#: The running command's :class:`Out` (set by :func:`set_format`; the command line resets it per invocation).
+_CURRENT: dict = {"out": None}
+
+
+def set_format(fmt: str) -> Out:
+    """Make ``fmt`` the format of everything the running command prints through :func:`out`."""
+    _CURRENT["out"] = Out(fmt)
+    return _CURRENT["out"]
+
+
+def out() -> Out:
+    """The running command's :class:`Out` (``table`` format unless the command called :func:`set_format`)."""
+    if _CURRENT["out"] is None:
+        _CURRENT["out"] = Out("table")
+    return _CURRENT["out"]
+
+
+def reset() -> None:
+    """Forget the previous command's format (called before each command runs)."""
+    _CURRENT["out"] = None

@@ -8,6 +8,7 @@ from typing import List, Optional
 import typer
 
 from ._scores import FINETUNES_OPT, SHOTS_OPT, STRICT_OPT, VARIANT_OPT
+from ._table import format_option, out, set_format
 from ._common import console, emit_json, err_console, fmt, fmt_params
 
 
@@ -55,9 +56,9 @@ def _show_notes(disc, extra: list[str] | None = None) -> None:
     fam_drop = [d for d in disc.dropped if d.model is None]
     mod_drop = [d for d in disc.dropped if d.model is not None]
     if fam_drop:
-        console.print("Families left out: " + "; ".join(f"{d.family} ({d.reason})" for d in fam_drop))
+        out().print("Families left out: " + "; ".join(f"{d.family} ({d.reason})" for d in fam_drop))
     if mod_drop:
-        console.print("Models left out: " + "; ".join(f"{d.model} ({d.reason})" for d in mod_drop))
+        out().print("Models left out: " + "; ".join(f"{d.model} ({d.reason})" for d in mod_drop))
 
 
 def _print_discovery(disc, title: str) -> None:
@@ -66,18 +67,18 @@ def _print_discovery(disc, title: str) -> None:
     cv = disc.cv
     how = (f"thresholds by {cv.scheme} cross-validation ({cv.rule} rule, "
            f"{'per equation' if cv.per_equation else 'shared'})" if cv is not None else "fixed threshold")
-    console.print(f"[bold]{title}[/]")
-    console.print(f"  families: {', '.join(f'{t.family} ({t.n_points})' for t in disc.trajectories)}; "
+    out().print(f"[bold]{title}[/]")
+    out().print(f"  families: {', '.join(f'{t.family} ({t.n_points})' for t in disc.trajectories)}; "
                   f"{disc.n_samples} derivative samples ({disc.derivative}); degree {disc.degree}; "
                   f"units: {disc.units.describe()}")
-    console.print(f"  {how}; ensemble of {disc.n_models} bootstrap refits (seed {disc.seed}); "
+    out().print(f"  {how}; ensemble of {disc.n_models} bootstrap refits (seed {disc.seed}); "
                   f"constant {'never thresholded' if disc.intercept else 'thresholded like other terms'}")
     from rich.markup import escape
 
     for eq in disc.equations():
-        console.print(f"    {escape(eq)}")
+        out().print(f"    {escape(eq)}")
     if not (disc.coef[:, 1:] != 0).any():
-        console.print("  [dim]No coupling term survives cross-validation: the data support at most a constant "
+        out().print("  [dim]No coupling term survives cross-validation: the data support at most a constant "
                       "rate per decade.[/]")
     if cv is not None:
         t = Table(title="Cross-validation (held-out derivative error)", title_justify="left")
@@ -89,7 +90,7 @@ def _print_discovery(disc, title: str) -> None:
             thr = disc.threshold[i]
             t.add_row(nm, fmt(thr, 4) if thr != float("inf") else "∞", str(int((disc.coef[i] != 0).sum())),
                       fmt(cv.r2[i], 2))
-        console.print(t)
+        out().print(t)
     if disc.fit is not None:
         t = Table(title="In-sample fit (each family integrated from its smallest model)", title_justify="left")
         t.add_column("family")
@@ -102,7 +103,7 @@ def _print_discovery(disc, title: str) -> None:
                       fmt(e.overall_mae, 2))
         t.add_row("[bold]all[/]", *[fmt(v, 2) for v in disc.fit.mape], fmt(disc.fit.overall_mape, 2),
                   fmt(disc.fit.overall_mae, 2))
-        console.print(t)
+        out().print(t)
 
 
 def _print_holdout(r) -> None:
@@ -123,8 +124,8 @@ def _print_holdout(r) -> None:
         lab = f"[bold]{m.label}[/]" if m.method == r.winner else m.label
         t.add_row(lab, *[fmt(v, 2) for v in e.mape], fmt(e.overall_mape, 2) if not e.diverged else "diverged",
                   fmt(e.overall_mae, 2), iv)
-    console.print(t)
-    console.print(r.verdict)
+    out().print(t)
+    out().print(r.verdict)
 
 
 def _print_sweep(sw) -> None:
@@ -146,8 +147,8 @@ def _print_sweep(sw) -> None:
     t.add_row("[bold]median[/]", "", *[fmt(sw.median_mape[m], 2) for m in sw.methods])
     t.add_row("[bold]mean[/]", "", *[fmt(sw.mean_mape[m], 2) for m in sw.methods])
     t.add_row("[bold]wins[/]", "", *[f"{sw.wins[m]:g}" for m in sw.methods])
-    console.print(t)
-    console.print(sw.verdict)
+    out().print(t)
+    out().print(sw.verdict)
 
 
 def _print_phases(c) -> None:
@@ -163,8 +164,8 @@ def _print_phases(c) -> None:
         t.add_row(r["equation"], r["term"], fmt(r["tax"], 3), f"[{fmt(r['tax_lo'], 2)}, {fmt(r['tax_hi'], 2)}]",
                   fmt(r["bonus"], 3), f"[{fmt(r['bonus_lo'], 2)}, {fmt(r['bonus_hi'], 2)}]",
                   "yes" if r["exceeds_spread"] else "no")
-    console.print(t)
-    console.print(c.verdict)
+    out().print(t)
+    out().print(c.verdict)
 
 
 def _families(values: Optional[List[str]]) -> Optional[list[str]]:
@@ -206,11 +207,13 @@ def ode(
     strict: bool = STRICT_OPT,
     include_finetunes: bool = FINETUNES_OPT,
     json_: bool = typer.Option(False, "--json", help="Print JSON."),
+    fmt_: str = format_option(),
 ) -> None:
     """Discover the capability ODE with pysindy, test it on a held-out family against baselines.
 
     Example: cape ode --train Pythia --holdout Llama-2 --degree 2 --n-models 100
     """
+    set_format(fmt_)
     from ..dynamics import cross_predict, discover, per_phase
     from ..dynamics.trajectories import resolve_benchmarks
     from ..errors import AnalysisError
@@ -280,15 +283,15 @@ def ode(
 def _print_paper(fit, ho, pp) -> None:
     from rich.table import Table
 
-    console.print("[bold]The paper's own computations (method=paper)[/]")
+    out().print("[bold]The paper's own computations (method=paper)[/]")
     t = Table(title=f"ODE fit: dense least-squares linear ODE on {fit.family} ({fit.n_parameters} parameters "
                     f"from {fit.n_numbers} slopes), RK45 from {fit.models[0]}", title_justify="left")
     for b in fit.benchmarks:
         t.add_column(b, justify="right")
     t.add_column("overall", justify="right")
     t.add_row(*[fmt(v, 2) for v in fit.per_benchmark], fmt(fit.overall, 2))
-    console.print(t)
-    console.print(f"  mean |error| / mean score = {fit.overall:.2f}% (published 2.6%); eigenvalues of C: "
+    out().print(t)
+    out().print(f"  mean |error| / mean score = {fit.overall:.2f}% (published 2.6%); eigenvalues of C: "
                   + ", ".join(f"{e.real:.3f}{e.imag:+.3f}i" if abs(e.imag) > 1e-12 else f"{e.real:.3f}"
                               for e in fit.eigenvalues))
     t = Table(title=f"Held-out {ho.holdout}: degree-{ho.degree} polynomial of {ho.benchmark} in log10 N on "
@@ -297,9 +300,9 @@ def _print_paper(fit, ho, pp) -> None:
         t.add_column(c, justify="right" if c != "model" else "left")
     for m, p, o, pr, e in zip(ho.models, ho.params, ho.observed, ho.predicted, ho.signed_pct):
         t.add_row(m, fmt_params(p), fmt(o, 2), fmt(pr, 2), fmt(e, 2))
-    console.print(t)
-    console.print(f"  MAPE {ho.mape:.2f}% (published 5.6%)")
-    console.print(f"Per-phase HS coefficient in dTQA/dlog10N (OLS on {pp.family}): tax {pp.tax:.4f}, "
+    out().print(t)
+    out().print(f"  MAPE {ho.mape:.2f}% (published 5.6%)")
+    out().print(f"Per-phase HS coefficient in dTQA/dlog10N (OLS on {pp.family}): tax {pp.tax:.4f}, "
                   f"bonus {pp.bonus:.4f}, ratio {pp.ratio:.2f}x (published 0.12 -> 0.75, 6.3x); "
                   f"intervals: tax {pp.phases['tax']['n_intervals']}, bonus {pp.phases['bonus']['n_intervals']}; "
                   f"any within-family sign flip: {'yes' if pp.sign_flip else 'no'}")
@@ -327,11 +330,13 @@ def predict(
     strict: bool = STRICT_OPT,
     include_finetunes: bool = FINETUNES_OPT,
     json_: bool = typer.Option(False, "--json", help="Print JSON."),
+    fmt_: str = format_option(),
 ) -> None:
     """Predict a family's scores at a new size, with prediction intervals and the predicted phase.
 
     Example: cape predict --family Pythia --params 30B
     """
+    set_format(fmt_)
     from rich.table import Table
 
     from ..dynamics import parse_params, predict_scale
@@ -353,16 +358,16 @@ def predict(
         t.add_column(c, justify="right" if c != "benchmark" else "left")
     for b, s, v, lo, hi in zip(p.benchmarks, p.start_scores, p.predicted, p.lo, p.hi):
         t.add_row(b, fmt(s, 1), fmt(v, 1), f"{fmt(lo, 1)} - {fmt(hi, 1)}")
-    console.print(t)
+    out().print(t)
     if p.phase is not None:
         probs = ", ".join(f"{k} {v:.0%}" for k, v in p.phase_probability.items() if v > 0)
         g = "undetermined (HS change <= 0.5 points)" if p.gamma is None else f"{p.gamma:+.3f}"
-        console.print(f"Predicted phase: [bold]{p.phase}[/] (gamma = dTQA/dHS from {p.start_model} = {g}; "
+        out().print(f"Predicted phase: [bold]{p.phase}[/] (gamma = dTQA/dHS from {p.start_model} = {g}; "
                       f"bootstrap: {probs})")
     else:
-        console.print("Predicted phase: not given (needs HS and TQA in the state and a size above the family's "
+        out().print("Predicted phase: not given (needs HS and TQA in the state and a size above the family's "
                       "largest model)")
-    console.print(f"System: {', '.join(p.discovery.equations(probabilities=False))}")
-    console.print(f"[dim]Interval: {p.n_boot} bootstrap refits over families and intervals "
+    out().print(f"System: {', '.join(p.discovery.equations(probabilities=False))}")
+    out().print(f"[dim]Interval: {p.n_boot} bootstrap refits over families and intervals "
                   f"({p.n_diverged} diverged) plus binomial measurement noise; seed {p.seed}.[/]")
     _show_notes(p.discovery, [])

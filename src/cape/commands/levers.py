@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from ._table import format_option, out, set_format
 from ._common import console, emit_json, err_console, fmt
 from ._scores import SHOTS_OPT, STRICT_OPT, UNITS_OPT, VARIANT_OPT
 
@@ -75,9 +76,11 @@ def levers_cmd(
     shots: list[str] | None = SHOTS_OPT,
     strict: bool = STRICT_OPT,
     json_: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    fmt_: str = format_option(),
 ) -> None:
     """What moves coupling at matched scale: each lever's effect with a family bootstrap CI, a permutation p
     (the lever shuffled across families), families per level and the equivalent-scale reading."""
+    set_format(fmt_)
     from ..dynamics.predict import parse_params
     from ..errors import AnalysisError, DataError
     from ..levers import finetune_shifts, lever_effects
@@ -127,7 +130,7 @@ def _render(rep, ft) -> None:
 
     b1, b2 = rep.pair
     unit = "gamma" if rep.measure == "gamma" else f"{b2} pts"
-    console.print(f"[bold]CAPE levers[/]: {b1} vs {b2}, measure {rep.measure}; {rep.n_families} families, "
+    out().print(f"[bold]CAPE levers[/]: {b1} vs {b2}, measure {rep.measure}; {rep.n_families} families, "
                   f"{rep.n_models} models; coupling trend with size {fmt(rep.scale_slope)} per decade "
                   f"[{fmt(rep.scale_slope_ci[0])}, {fmt(rep.scale_slope_ci[1])}]")
     t = Table(show_lines=False)
@@ -149,17 +152,17 @@ def _render(rep, ft) -> None:
             eqs = f"{fmt_size(eq.at)} ~ {fmt_size(eq.equivalent_params)} (N_c x{eq.nc_factor:.3g})"
         t.add_row(e.lever, " vs ".join(reversed(e.levels)) if e.kind != "continuous" else e.unit,
                   f"[{sty}]{eff}[/]" if sty else eff, f"{e.p:.3g}", fam, eqs)
-    console.print(t)
+    out().print(t)
     for e in rep.levers:
-        console.print(f"- {e.message}")
+        out().print(f"- {e.message}")
         if e.equivalent_scale is not None and e.identifiable:
-            console.print(f"  [dim]{e.equivalent_scale.sentence}[/]")
+            out().print(f"  [dim]{e.equivalent_scale.sentence}[/]")
     if rep.collinear:
         for c in rep.collinear:
-            console.print(f"[yellow]collinear[/]: {c['levers'][0]} and {c['levers'][1]} (r = {c['r']:+.2f} over "
+            out().print(f"[yellow]collinear[/]: {c['levers'][0]} and {c['levers'][1]} (r = {c['r']:+.2f} over "
                           f"{c['n_families']} families)")
     if ft is not None:
-        console.print(f"\n[bold]Post-training vs base[/] ({len(ft.pairs)} pairs; shift = d{b2} - {ft.slope:.3g} "
+        out().print(f"\n[bold]Post-training vs base[/] ({len(ft.pairs)} pairs; shift = d{b2} - {ft.slope:.3g} "
                       f"d{b1}, slope from {ft.slope_source})")
         for k in ft.kinds:
-            console.print(f"- {k.message}")
+            out().print(f"- {k.message}")
