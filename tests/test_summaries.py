@@ -54,3 +54,18 @@ def test_diagnosis_summary_is_the_cli_table(capsys):
     cli = " ".join(capsys.readouterr().out.split())
     for cell in ("70M–12B", "tax×3 → transition → tax×3", "125M–66B"):
         assert cell in cli
+
+
+def test_coupling_summaries_pin_the_pythia_numbers():
+    from cape import data
+    from cape.coupling import local_coupling, population_coupling
+
+    t = data.fixture_table("pythia8", family="Pythia")
+    pc = population_coupling(t, n_boot=0)
+    assert str(pc) == pc.summary()
+    assert pc.summary().startswith("r(HellaSwag, TruthfulQA) = -0.989 (8 models), 95% CI [-0.998, -0.936]")
+    assert "permutation p = 4.96e-05 (exact)" in pc.summary()
+    fc = local_coupling(t)
+    lines = fc.summary().split("\n")
+    assert lines[1] == "  Pythia-70M -> Pythia-160M: dHellaSwag +4.10, dTruthfulQA -2.80, gamma -0.683 (tax)"
+    assert lines[-1] == "  phase path: tax -> tax -> tax -> transition -> tax -> tax -> tax"

@@ -234,6 +234,20 @@ class FamilyCoupling:
     def phase_path(self) -> list[str]:
         return [iv.phase for iv in self.intervals if iv.phase is not None]
 
+    def summary(self) -> str:
+        """The family's local coupling as text: one line per consecutive-size interval (gamma = dB2/dB1 and its
+        phase, or why the step is skipped), then the phase path."""
+        lines = [f"{self.family}: gamma = d{self.b2} / d{self.b1} between consecutive sizes"]
+        for iv in self.intervals:
+            g = f"gamma {iv.gamma:+.3f} ({iv.phase})" if iv.gamma is not None else f"skipped ({iv.status})"
+            lines.append(f"  {iv.lower} -> {iv.upper}: d{self.b1} {iv.d1:+.2f}, d{self.b2} {iv.d2:+.2f}, {g}")
+        path = self.phase_path()
+        lines.append("  phase path: " + (" -> ".join(path) if path else "none"))
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
     def to_dict(self) -> dict:
         return {"family": self.family, "b1": self.b1, "b2": self.b2, "models": list(self.models),
                 "params": list(self.params), "intervals": [iv.to_dict() for iv in self.intervals],
@@ -450,6 +464,23 @@ class PopulationCoupling:
     p_perm_method: str | None = None
     n_permutations: int = 0
     ci_boot: tuple[float | None, float | None] = (None, None)
+
+    def summary(self) -> str:
+        """One line: ``r(HellaSwag, TruthfulQA) = -0.989 (8 models), 95% CI [-0.998, -0.936], p = 3.65e-06,
+        permutation p = 4.96e-05 (exact)``; the status message when r is undefined."""
+        if self.r is None:
+            return f"r({self.b1}, {self.b2}) undefined: {self.message}"
+        txt = f"r({self.b1}, {self.b2}) = {self.r:+.3f} ({self.n} models)"
+        if self.ci_low is not None and self.ci_high is not None:
+            txt += f", {self.level:.0%} CI [{self.ci_low:+.3f}, {self.ci_high:+.3f}]"
+        if self.p is not None:
+            txt += f", p = {self.p:.3g}"
+        if self.p_perm is not None:
+            txt += f", permutation p = {self.p_perm:.3g}" + (f" ({self.p_perm_method})" if self.p_perm_method else "")
+        return txt + (f"; {self.message}" if self.message else "")
+
+    def __str__(self) -> str:
+        return self.summary()
 
     def to_dict(self) -> dict:
         d = asdict(self)
