@@ -187,3 +187,17 @@ def test_diagnose_json_carries_noise_population_and_instruct_choice():
     kept = diagnose(families=["Phi"], n_boot=200, seed=0, width=False, keep_instruct=True)
     assert "Phi-3-mini-4k" in kept.family("Phi").models
     assert res.family("Pythia").nc.details["sign_split"]["status"] == "none"
+
+
+def test_population_random_effects_survive_identical_estimates():
+    """Families that agree exactly: the Hartung-Knapp variance can round below zero; the CI must not crash."""
+    import numpy as np
+
+    from cape.population import _random_effects
+
+    base = dict(members=("a", "b", "c", "d"), excluded={}, membership="m", flipping=("a", "b", "c", "d"),
+                log10_nc=(9.5,) * 4, se=(0.1,) * 4, no_flip=(), insufficient=())
+    r = _random_effects(np.full(4, 9.5), np.full(4, 0.1), base, 0.95, "note", "")
+    assert r.typical == pytest.approx(10 ** 9.5)
+    lo, hi = r.typical_ci
+    assert lo <= r.typical <= hi and r.spread == 0.0

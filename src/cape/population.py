@@ -200,7 +200,10 @@ def _random_effects(y: np.ndarray, se: np.ndarray, base: dict, level: float, not
     v = se ** 2
     res = combine_effects(y, v, method_re="dl")
     mu = float(res.mean_effect_re)
-    hw = float(stdtrit(k - 1, 0.5 + level / 2)) * math.sqrt(float(res.var_hksj_re))
+    var_mu = float(res.var_hksj_re)
+    if not (math.isfinite(var_mu) and var_mu >= 0):  # rounding below 0 when the estimates agree exactly
+        var_mu = max(float(res.var_re), 0.0) if math.isfinite(float(res.var_re)) else 0.0
+    hw = float(stdtrit(k - 1, 0.5 + level / 2)) * math.sqrt(var_mu)
     q, df = float(res.q), k - 1
     p = float(chdtrc(df, q))
     tau = math.sqrt(max(float(res.tau2), 0.0))

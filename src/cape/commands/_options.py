@@ -98,7 +98,7 @@ RULES: dict[Any, Rule] = {
     "--dpi": Rule(10, 2400, integer=True),
     "--max-items": COUNT,
     "--n-items": COUNT,
-    "--n-prompts": COUNT,
+    "--n-prompts": Rule(0, 10**8, integer=True),  # 0: evaluate the two-choice items only
     "--batch-size": COUNT,
     "--max-length": COUNT,
     "--max-new-tokens": COUNT,

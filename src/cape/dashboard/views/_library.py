@@ -90,12 +90,12 @@ def frontier_sources() -> dict:
 @st.cache_data(show_spinner="Running the doctor…", hash_funcs=HASH_FUNCS, max_entries=64)
 def doctor(model: str | None = None, *, family: str | None = None, params: float | None = None,
            scores: tuple = (), d_model: float | None = None, lab: str | None = None, name: str | None = None,
-           table=None):
+           table=None, with_cohort: bool = False):
     """:func:`cape.doctor.diagnose_model` (``scores`` as a tuple of (benchmark, percent) pairs)."""
     from ...doctor import diagnose_model
 
     return diagnose_model(model, family=family, params=params, scores=dict(scores) or None, d_model=d_model,
-                          lab=lab, name=name, table=table)
+                          lab=lab, name=name, table=table, with_cohort=with_cohort)
 
 
 @st.cache_data(show_spinner=False, hash_funcs=HASH_FUNCS, max_entries=64)

@@ -167,7 +167,8 @@ def render() -> None:
             req = _from_file() if mode == MODES[1] else _pick_model(table)
             if req is None:
                 return
-            res = _library.doctor(model=req["model"], table=req["table"])
+            # a model from an uploaded file is read against its family in the file and in the embedded cohort
+            res = _library.doctor(model=req["model"], table=req["table"], with_cohort=mode == MODES[1])
     except CapeError as e:
         st.error(str(e))
         return
