@@ -119,6 +119,10 @@ def gamma_figure(res, *, families: Sequence[str] | None = None, pooled: bool = T
     fig.add_annotation(x=0.005, xref="paper", y=0.1, yref="y", xanchor="left", yanchor="bottom", showarrow=False,
                        text="transition", font={"size": 10, "color": PHASE_COLORS["transition"]})
     fig.add_hline(y=0, line={"color": "#666", "width": 1})
+    if len(g):  # the axis follows the points, not the longest error bar
+        lo_y, hi_y = float(g["gamma"].clip(-GAMMA_CLIP, GAMMA_CLIP).min()), float(g["gamma"].clip(-GAMMA_CLIP,
+                                                                                                   GAMMA_CLIP).max())
+        fig.update_yaxes(range=[min(-1.0, lo_y - 0.5), max(1.0, hi_y + 0.5)])
     n_out = int((g["gamma"].abs() > GAMMA_CLIP).sum())
     if n_out:
         fig.update_yaxes(range=[-GAMMA_CLIP * 1.1, GAMMA_CLIP * 1.1])

@@ -32,7 +32,8 @@ def render() -> None:
     if verdicts:
         df = df[df["verdict"].isin(verdicts)]
     cfg = {c: st.column_config.TextColumn(c, width="large") for c in ("claim", "reason", "computed_value")}
-    cfg["verdict"] = st.column_config.TextColumn("verdict", width="small")
+    cfg["verdict"] = st.column_config.TextColumn("verdict", width="medium")
+    df = df.astype(object).where(df.notna(), "—")
     show_table(df, "claims", height=min(36 * (len(df) + 1), 760), column_config=cfg,
                styler=lambda d: d.style.map(_verdict_style, subset=["verdict"]))
 
