@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import gc
-import io
+import itertools
 import json
 import math
 import os
@@ -214,7 +214,8 @@ def read_csv_table(path: Path, text: str | None = None, report=None) -> Table:
         delim = max(counts, key=counts.get)
         if counts[delim] == 0:
             delim = ","
-    reader = csv.reader(io.StringIO("\n".join(lines[start:])), delimiter=delim, strict=True)
+    # line by line, each with its line break back (a quoted cell may span lines): no second copy of the text
+    reader = csv.reader((ln + "\n" for ln in itertools.islice(lines, start, None)), delimiter=delim, strict=True)
     rows: list[list[str]] = []
     locs: list[str] = []
     header: list[str] | None = None
