@@ -189,7 +189,26 @@ def test_each_view_renders_a_chart(server, browser, spec):
     page.wait_for_timeout(300)
     assert page.locator(".js-plotly-plot").count() >= 1
     assert page.locator("[data-testid='stException']").count() == 0
+    # what a person checks: no chart without data
+    n_traces = page.evaluate("() => [...document.querySelectorAll('.js-plotly-plot')].map(g => (g.data || []).length)")
+    assert all(n > 0 for n in n_traces), f"{spec.key}: an empty chart ({n_traces})"
     shot(page, spec.key)
+
+
+def test_overview_names_every_family_in_a_legend_and_tells_the_story(server, browser):
+    from cape.data import load_base
+
+    page = browser["page"]
+    goto_view(page, server["url"], "overview", "Overview")
+    page.wait_for_selector(".main-svg")
+    page.wait_for_selector("text=Pooled over families")  # the headline sentence
+    legend = set(page.evaluate("() => { const g = document.querySelector('.js-plotly-plot');"
+                               " return (g.data || []).filter(t => t.showlegend !== false).map(t => String(t.name)); }"))
+    assert set(load_base().families) <= legend
+    labels = page.evaluate("() => [...document.querySelectorAll('.js-plotly-plot .annotation-text')]"
+                           ".map(e => e.textContent)")
+    assert {"bonus: cooperate", "tax: compete"} <= set(labels)
+    shot(page, "overview_story")
 
 
 def test_uploaded_lmeval_file_shows_in_plots(server, browser, tmp_path):
