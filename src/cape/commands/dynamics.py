@@ -9,7 +9,7 @@ import typer
 
 from ._scores import FINETUNES_OPT, SHOTS_OPT, STRICT_OPT, VARIANT_OPT
 from ._table import format_option, out, set_format
-from ._common import console, emit_json, err_console, fmt, fmt_params
+from ._common import emit_json, err_console, fmt, fmt_params
 
 
 def register(app: typer.Typer) -> None:

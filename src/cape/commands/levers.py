@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from ._table import format_option, out, set_format
-from ._common import console, emit_json, err_console, fmt
+from ._common import emit_json, err_console, fmt
 from ._scores import SHOTS_OPT, STRICT_OPT, UNITS_OPT, VARIANT_OPT
 
 #: column names of a user's file that name the model / its base / its kind
