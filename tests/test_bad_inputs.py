@@ -215,9 +215,10 @@ def _check(args: list[str], must: list[str], root: Path, capsys) -> None:
     for word in must:
         alternatives = word if isinstance(word, tuple) else (word,)  # a tuple: any one of them
         assert any(w in err for w in alternatives), f"{word!r} not named in: {err}"
-    lines = [ln for ln in text.splitlines() if ln.strip()]
-    # one sentence: CAPE's own errors are one line; a usage error from the option parser is its short panel
-    assert len(lines) == 1 or "Usage:" in text, err
+    errors = [ln for ln in text.splitlines() if ln.startswith("error:")]
+    # one sentence: CAPE's own errors are one "error:" line (progress or note lines may precede it); a usage
+    # error from the option parser is its short panel
+    assert len(errors) == 1 or "Usage:" in text, err
     after = _snapshot(root)
     changed = {k for k in before if after.get(k) != before[k]}
     assert not changed, f"inputs changed: {changed}"
