@@ -11,6 +11,11 @@ from ._scores import FINETUNES_OPT, SHOTS_OPT, STRICT_OPT, VARIANT_OPT
 from ._table import format_option, out, set_format
 from ._common import emit_json, err_console, fmt, fmt_params
 
+# ode and predict already have --units (the ODE's state units), so the score table's units are --score-units
+_SCORE_UNITS_OPT = typer.Option("auto", "--score-units", help="Scores in a generic --scores table: auto, percent or "
+                                                             "fraction (a table written by cape ingest records its "
+                                                             "own).")
+
 
 def register(app: typer.Typer) -> None:
     app.command("ode")(ode)
@@ -199,9 +204,7 @@ def ode(
                                           help="One threshold for all equations (default: one per equation)."),
     sparse_constant: bool = typer.Option(False, "--sparse-constant",
                                          help="Threshold the constant like other terms (default: a free intercept)."),
-    score_units: str = typer.Option("auto", "--score-units", help="Scores in a generic --scores table: auto, "
-                                                                  "percent or fraction (a table written by cape "
-                                                                  "ingest records its own)."),
+    score_units: str = _SCORE_UNITS_OPT,
     variant: Optional[List[str]] = VARIANT_OPT,
     shots: Optional[List[str]] = SHOTS_OPT,
     strict: bool = STRICT_OPT,
@@ -322,9 +325,7 @@ def predict(
     scores: Optional[Path] = typer.Option(None, "--scores", help="Score file (default: the embedded cohort)."),
     units: str = typer.Option("fraction", "--units", help="'fraction' or 'standardised'."),
     cv_rule: str = typer.Option("1se", "--cv-rule", help="'1se' or 'min'."),
-    score_units: str = typer.Option("auto", "--score-units", help="Scores in a generic --scores table: auto, "
-                                                                  "percent or fraction (a table written by cape "
-                                                                  "ingest records its own)."),
+    score_units: str = _SCORE_UNITS_OPT,
     variant: Optional[List[str]] = VARIANT_OPT,
     shots: Optional[List[str]] = SHOTS_OPT,
     strict: bool = STRICT_OPT,
