@@ -26,6 +26,7 @@ WIDE = DATA / "ingest" / "wide_basic.csv"
 #: Numeric options: (command words, option, bad values). Options of the model commands are checked before a
 #: model is loaded, so those cases name a model that does not exist and must still name the option.
 _INT_BAD = ["0", "-1", "abc", "1.5", "9" * 40]
+_SKIPPABLE_BAD = ["-1", "abc", "1.5", "9" * 40]  # counts whose help documents 0 as "skip"
 _SEED_BAD = ["-1", "abc", "1.5", "9" * 40]
 _LEVEL_BAD = ["0", "1", "1.5", "2", "-0.5", "nan", "inf", "abc"]
 _POS_FLOAT_BAD = ["-1", "nan", "inf", "-inf", "abc"]
@@ -77,8 +78,8 @@ NUMERIC: list[tuple[list[str], str, list[str]]] = [
     (["report"], "--seed", _SEED_BAD),
     (["report"], "--only", ["bogus"]),
     (["dashboard", "--dry-run"], "--port", ["0", "-1", "70000", "abc"]),
-    (["heads", "no-such-model-dir/x/y"], "--n-boot", _INT_BAD),
-    (["heads", "no-such-model-dir/x/y"], "--n-perm", _INT_BAD),
+    (["heads", "no-such-model-dir/x/y"], "--n-boot", _SKIPPABLE_BAD),
+    (["heads", "no-such-model-dir/x/y"], "--n-perm", _SKIPPABLE_BAD),
     (["heads", "no-such-model-dir/x/y"], "--seed", _SEED_BAD),
     (["heads", "no-such-model-dir/x/y"], "--alpha", _FRACTION_BAD + ["0", "1"]),
     (["heads", "no-such-model-dir/x/y"], "--max-items", ["0", "-1", "abc"]),
@@ -86,8 +87,8 @@ NUMERIC: list[tuple[list[str], str, list[str]]] = [
     (["heads", "no-such-model-dir/x/y"], "--max-length", ["0", "-1", "abc"]),
     (["heads", "no-such-model-dir/x/y"], "--threads", ["0", "-1", "abc"]),
     (["heads", "no-such-model-dir/x/y"], "--dtype", ["int3"]),
-    (["layers", "no-such-model-dir/x/y"], "--n-boot", _INT_BAD),
-    (["layers", "no-such-model-dir/x/y"], "--drep-boot", _INT_BAD),
+    (["layers", "no-such-model-dir/x/y"], "--n-boot", _SKIPPABLE_BAD),
+    (["layers", "no-such-model-dir/x/y"], "--drep-boot", _SKIPPABLE_BAD),
     (["layers", "no-such-model-dir/x/y"], "--seed", _SEED_BAD),
     (["layers", "no-such-model-dir/x/y"], "--batch-size", ["0", "-1"]),
     (["steer", "train", "no-such-model-dir/x/y"], "--val-fraction", ["-0.1", "1", "1.5", "nan", "abc"]),
@@ -280,3 +281,15 @@ def test_every_command_works_on_a_user_table(name, workdir, capsys):
         assert "internal error" not in err and "Traceback" not in err
     assert all(_snapshot(workdir)[k] == v for k, v in keep.items())
     assert (workdir / "r.html").stat().st_size > 10_000 and (workdir / "f.png").stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("args", [["heads", "--n-boot", "0"], ["heads", "--n-perm", "0"],
+                                  ["layers", "--drep-boot", "0"], ["sweep", "layers", "--drep-boot", "0"]])
+def test_zero_means_skip_where_the_help_says_so(args, workdir, capsys):
+    """Counts documented as "0 to skip" pass the option check; the missing model is then the culprit."""
+    cmd = args[:-2] + ["no-such-model-dir/x/y"] + args[-2:]
+    if args[0] == "sweep":
+        cmd += ["-o", "res"]
+    assert main(cmd) != 0
+    err = capsys.readouterr().err
+    assert "Invalid value" not in err and "no-such-model-dir" in err

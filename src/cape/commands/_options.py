@@ -87,6 +87,12 @@ RULES: dict[Any, Rule] = {
     "--drep-boot": COUNT,
     "--n-models": COUNT,
     ("ode", "--n-models"): Rule(0, 10**6, integer=True),
+    # the internals commands (and their sweeps) document 0 as "skip this resampling"
+    ("heads", "--n-boot"): Rule(0, 10**8, integer=True),
+    ("heads", "--n-perm"): Rule(0, 10**8, integer=True),
+    ("layers", "--n-boot"): Rule(0, 10**8, integer=True),
+    ("layers", "--n-perm"): Rule(0, 10**8, integer=True),
+    ("layers", "--drep-boot"): Rule(0, 10**8, integer=True),
     "--level": LEVEL,
     "--alpha": FRACTION_OPEN,
     "--min-delta": NONNEG,
