@@ -113,6 +113,37 @@ def test_renderer_never_splits_a_word(width):
     assert _words(" ".join(words)) <= _words(text)
 
 
+def test_a_table_too_wide_for_its_borders_drops_them_and_keeps_rows_short():
+    """At 80 columns the diagnose table loses its borders before any cell wraps, and the width goes where it
+    saves the most lines: no row takes more than two lines, and a one-line row stays one line."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from cape.commands._table import Out
+
+    def table() -> Table:
+        t = Table(title="HellaSwag vs TruthfulQA")
+        for h in ("family", "n", "sizes", "r(HS,TQA) [CI]", "phase path", "N_c [CI]", "status"):
+            t.add_column(h)
+        t.add_row("BLOOM", "6", "560M–176B", "-0.86 [-0.98, -0.16]", "tax×4 → transition", "[0, ∞)", "none")
+        t.add_row("Gemma", "1", "4B", "—", "—", "—", "insufficient")
+        t.add_row("Cerebras-GPT", "7", "111M–13B", "-0.98 [-1.00, -0.88]", "tax×5 → bonus", "[12B, ∞)", "none")
+        return t
+
+    buf = io.StringIO()
+    Out("table", console=Console(file=buf, width=80, color_system=None)).table(table())
+    lines = buf.getvalue().splitlines()
+    assert not any(ch in buf.getvalue() for ch in "│┃┏━")  # no borders
+    assert max(len(x.rstrip()) for x in lines) <= 80
+    body = lines[lines.index(next(x for x in lines if x.startswith("family"))) + 1:]
+    starts = [i for i, x in enumerate(body) if x[:1].strip()]
+    heights = [b - a for a, b in zip(starts, starts[1:] + [len(body)])]
+    assert heights[1] == 1 and max(heights) <= 2, body
+    buf = io.StringIO()  # wide enough: the bordered table, unchanged
+    Out("table", console=Console(file=buf, width=120, color_system=None)).table(table())
+    assert "┃" in buf.getvalue() or "│" in buf.getvalue()
+
+
 def test_diagnose_compact_table_by_default_and_details(capsys):
     assert main(["diagnose", "--n-boot", "100", "--family", "Pythia", "--family", "OPT"]) == 0
     out = capsys.readouterr().out

@@ -124,17 +124,71 @@ def _fits(t, console) -> bool:
         ms = [Measurement.get(console, opts, x) for x in [c.header, *c.cells]]
         mins.append(max((m.minimum for m in ms), default=1))
         maxs.append(max((m.maximum for m in ms), default=1))
-    pad = (t.padding[1] + t.padding[3]) if len(t.padding) == 4 else 2
-    room = console.width - len(mins) * pad - ((len(mins) + 1) if t.box is not None else 0)
+    room = console.width - _overhead(t)
+    if sum(maxs) > room and t.box is not None:
+        _compact(t)  # borders cost a row its one-line layout: drop them before wrapping any cell
+        room = console.width - _overhead(t)
     if sum(mins) > room:
         return False
-    widths = list(maxs)
-    while sum(widths) > room:
-        i = max((j for j in range(len(widths)) if widths[j] > mins[j]), key=lambda j: widths[j] - mins[j] // 4)
-        widths[i] -= 1
+    widths = _share(t, list(mins), list(maxs), room)
     for c, w in zip(t.columns, widths):
         c.width = w
     return True
+
+
+def _lines(words: list[int], width: int) -> int:
+    """Lines a cell of words of these lengths takes when wrapped at ``width`` (greedy, as Rich wraps)."""
+    n, used = 1, -1
+    for w in words:
+        if used >= 0 and used + 1 + w > width:
+            n, used = n + 1, w
+        else:
+            used = w if used < 0 else used + 1 + w
+    return n
+
+
+def _share(t, mins: list[int], widths: list[int], room: int, sample: int = 200) -> list[int]:
+    """Column widths within ``room``: starting from the natural widths, narrow one column at a time, always the
+    one whose narrowing adds the fewest wrapped lines over the first ``sample`` rows (then the one with the most
+    slack), so the rows stay as short as the width allows."""
+    cols = [[[len(w) for w in plain(v).split()] for v in list(c.cells)[:sample]] for c in t.columns]
+    n_rows = max((len(c) for c in cols), default=0)
+
+    def cost(ws: list[int]) -> int:
+        return sum(max((_lines(c[r], w) for c, w in zip(cols, ws) if r < len(c)), default=1)
+                   for r in range(n_rows))
+
+    while sum(widths) > room:
+        best = None
+        for j in range(len(widths)):
+            if widths[j] <= mins[j]:
+                continue
+            trial = widths[:j] + [widths[j] - 1] + widths[j + 1:]
+            key = (cost(trial), -(widths[j] - mins[j]))
+            if best is None or key < best[0]:
+                best = (key, j)
+        if best is None:
+            break
+        widths[best[1]] -= 1
+    return widths
+
+
+def _overhead(t) -> int:
+    """Columns of the console a table's padding and borders take."""
+    pad = (t.padding[1] + t.padding[3]) if len(t.padding) == 4 else 2
+    n = len(t.columns)
+    if t.box is None:
+        return n * pad - (0 if t.pad_edge else (t.padding[3] + t.padding[1] if len(t.padding) == 4 else 2))
+    return n * pad + (n + 1 if t.show_edge else n - 1)
+
+
+def _compact(t) -> None:
+    """The narrow-terminal style of a table: no outer border, no padding at the edges."""
+
+    t.box = None
+    t.show_edge = False
+    t.padding = (0, 1, 0, 1)
+    t.pad_edge = False
 
 
 def _records(t, console) -> None:
