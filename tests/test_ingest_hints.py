@@ -21,11 +21,9 @@ ANALYSIS = ("diagnose", "ode", "predict", "frontier", "doctor", "levers", "repor
 
 
 def _options() -> dict[str, set[str]]:
-    import typer
+    from cape.cli import full_command
 
-    from cape.cli import app
-
-    cmd = typer.main.get_command(app)
+    cmd = full_command()
     out = {}
     for name, sub in cmd.commands.items():
         out[name] = {o for p in sub.params for o in (*p.opts, *p.secondary_opts) if o.startswith("--")}

@@ -43,10 +43,9 @@ def _loaded(*runs: list[str], tmp_path: Path) -> dict:
 
 
 def _commands() -> list[str]:
-    from cape.cli import app
-    from typer.main import get_command
+    from cape.cli import COMMANDS
 
-    return sorted(get_command(app).commands)
+    return sorted(COMMANDS)
 
 
 def test_every_help_loads_no_heavy_module(tmp_path):
@@ -55,6 +54,45 @@ def test_every_help_loads_no_heavy_module(tmp_path):
     res = _loaded(["--help"], *[[c, "--help"] for c in cmds], tmp_path=tmp_path)
     assert res["loaded"] == [], f"--help imported {res['loaded']}"
     assert set(res["codes"]) == {0}
+
+
+def test_root_help_imports_no_command_module(tmp_path):
+    """``cape --help`` lists every command from the static table: no command module (nor rich's console
+    machinery beyond the help renderer) is imported, and every command is listed."""
+    env = dict(os.environ, PYTHONPATH=SRC + os.pathsep + os.environ.get("PYTHONPATH", ""), COLUMNS="200")
+    code = ("import contextlib, io, sys; from cape.cli import main; buf = io.StringIO()\n"
+            "with contextlib.redirect_stdout(buf): main(['--help'])\n"
+            "print(sorted(m for m in sys.modules if m.startswith('cape.commands.')))\n"
+            "print(buf.getvalue())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120,
+                         check=True).stdout
+    assert out.splitlines()[0] == "[]"
+    for name in _commands():
+        assert f"│ {name} " in out, name
+
+
+def test_static_command_table_matches_the_modules():
+    """:data:`cape.cli.COMMANDS` names exactly what the command modules register, each under the module that
+    registers it, with the first paragraph of its real help, so the listing of ``cape --help`` is the one the
+    loaded commands would give."""
+    import importlib
+
+    import typer
+
+    from cape.cli import COMMANDS, full_command
+
+    registered: dict[str, str] = {}
+    for module in sorted({m for m, _ in COMMANDS.values()}):
+        sub = typer.Typer()
+        importlib.import_module(f"cape.commands.{module}").register(sub)
+        for name in typer.main.get_group(sub).commands:
+            registered[name] = module
+    assert registered == {name: module for name, (module, _) in COMMANDS.items()}
+    root = full_command()
+    assert list(root.commands) == list(COMMANDS)
+    for name, (_, helptext) in COMMANDS.items():
+        real = root.commands[name]
+        assert (real.short_help or real.help or "").split("\n\n")[0].strip() == helptext, name
 
 
 def test_diagnose_loads_no_heavy_module_it_does_not_use(tmp_path):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from cape.cli import EXAMPLES, app, main
+from cape.cli import EXAMPLES, main
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 
@@ -40,9 +40,9 @@ def test_version(capsys):
 
 
 def _commands():
-    from typer.main import get_command
+    from cape.cli import full_command
 
-    root = get_command(app)
+    root = full_command()
     out = {}
 
     def walk(cmd, prefix):

@@ -1,19 +1,85 @@
 """The ``cape`` command line: a thin view over the library.
 
-Each command module in :mod:`cape.commands` registers its commands; heavy imports (pandas, torch,
-plotting) happen inside command bodies so that ``cape --help`` starts fast.
+Each command module in :mod:`cape.commands` registers its commands. The root group lists every command from
+the static table :data:`COMMANDS` and imports a command's module only when that command runs (its ``--help``
+included), so ``cape --help`` and each command import only what they use; heavy imports (pandas, torch,
+plotting) happen inside command bodies.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 import sys
+from typing import Any
 
 import typer
+from typer.core import TyperCommand, TyperGroup
+
+#: Every top-level command, in ``cape --help`` order: name -> (the module of :mod:`cape.commands` whose
+#: ``register`` adds it, the first paragraph of its help). ``--help`` lists the commands from here without
+#: importing any command module; ``tests/test_startup.py`` keeps it equal to what the modules register.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "diagnose": ("coupling", "Coupling diagnosis per family: r with CI, gamma per interval, phase path, N_c with CI "
+                             "and status."),
+    "claims": ("coupling", "The paper's headline numbers: published value, value computed with the paper's "
+                           "procedure, value from the sound estimator, and a verdict with a one-line reason. "
+                           "Everything is computed now from the embedded data."),
+    "ode": ("dynamics", "Discover the capability ODE with pysindy, test it on a held-out family against baselines."),
+    "predict": ("dynamics", "Predict a family's scores at a new size, with prediction intervals and the predicted "
+                            "phase."),
+    "frontier": ("frontier", "Frontier diagnostics: population coupling, h-field, per-lab statistics and "
+                             "trajectories, leave-one-lab-out error, axis saturation and the three-benchmark "
+                             "sub-panel."),
+    "doctor": ("frontier", "Diagnose one model: local coupling against its family neighbours, phase with a "
+                           "confidence, position relative to the family's N_c, residuals from family and cohort "
+                           "trends, d_eff context, and recommended interventions, each with the rule that fired "
+                           "and its numbers."),
+    "ingest": ("ingest", "Read benchmark results into one score table, printing what was read and everything "
+                         "dropped, with reasons."),
+    "heads": ("internals", "Per-head coupling of reasoning and truthfulness for every layer and head of each model."),
+    "layers": ("internals", "Per-layer residual coupling (contrast and paper measures), the projection bottleneck "
+                            "and d_rep."),
+    "levers": ("levers", "What moves coupling at matched scale: each lever's effect with a family bootstrap CI, a "
+                         "permutation p (the lever shuffled across families), families per level and the "
+                         "equivalent-scale reading."),
+    "dashboard": ("report", "Start the interactive dashboard (Streamlit) on http://HOST:PORT; stop it with Ctrl-C."),
+    "report": ("report", "Write a self-contained HTML report (figures + tables, Plotly inlined, opens offline)."),
+    "figure": ("report", "Write the main figure (phase diagram + gamma(N) with N_c) for a paper, with matplotlib."),
+    "data": ("data", "The embedded datasets: list them, show a family, export as CSV/JSON."),
+    "steer": ("steer", "Activation steering: train a direction from contrast pairs, apply it during generation, "
+                       "evaluate it."),
+    "sweep": ("sweep", "Sweep heads, layers or steering evaluation over many models (one task per model; "
+                       "resumable; --engine local or ray)."),
+    "fetch": ("fetch", "Fetch public score tables from the Hugging Face Hub into its cache (offline-first: with no "
+                       "network the cached copy is used, and its date stated)."),
+    "cache": ("cache", "Cached models (dequantised GGUF files kept as safetensors): list or clear them."),
+}
+
+
+class _Listed(TyperCommand):
+    """A command as ``cape --help`` lists it (name and help from :data:`COMMANDS`), before its module is
+    imported; it is replaced by the real command when it runs."""
+
+
+class _LazyGroup(TyperGroup):
+    """The root group: every command of :data:`COMMANDS` is listed, and loaded when it is resolved to run."""
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        for name, (_, helptext) in COMMANDS.items():
+            self.commands.setdefault(name, _Listed(name=name, help=helptext))
+
+    def resolve_command(self, ctx, args):  # type: ignore[no-untyped-def]
+        if args and isinstance(self.commands.get(args[0]), _Listed):
+            self.commands[args[0]] = load_command(args[0])
+        return super().resolve_command(ctx, args)
+
 
 app = typer.Typer(
     name="cape",
+    cls=_LazyGroup,
     help="CAPE: capability coupling across model scale. Do two capabilities compete or cooperate as a model "
          "family grows, where does that flip (N_c), and what should you change?",
     no_args_is_help=True,
@@ -49,10 +115,6 @@ def _readable_metavars() -> None:
 
 _readable_metavars()
 
-#: Command modules, in the order their commands appear in ``cape --help``.
-COMMAND_MODULES = ("coupling", "dynamics", "frontier", "data", "ingest", "internals", "steer", "sweep", "levers",
-                   "report", "fetch", "cache")
-
 #: Optional packages and the extra that installs each (``pip install 'cape[EXTRA]'``).
 EXTRAS = {"torch": "internals", "transformers": "internals", "safetensors": "internals", "accelerate": "internals",
           "gguf": "internals", "streamlit": "dashboard", "plotly": "dashboard", "matplotlib": "dashboard",
@@ -72,10 +134,6 @@ def _root(version: bool = typer.Option(False, "--version", "-V", callback=_versi
                                        help="Print CAPE's version and exit.")) -> None:
     """CAPE: capability coupling across model scale. Do two capabilities compete or cooperate as a model family
     grows, where does that flip (N_c), and what should you change?"""
-
-
-for _name in COMMAND_MODULES:
-    importlib.import_module(f"cape.commands.{_name}").register(app)
 
 #: One runnable example per command, shown at the end of its ``--help``.
 EXAMPLES = {
@@ -132,7 +190,30 @@ def _polish_help(a: typer.Typer, prefix: str = "") -> None:
         _polish_help(g.typer_instance, prefix + g.name + " ")
 
 
-_polish_help(app)
+@functools.cache
+def _registered(module: str) -> typer.Typer:
+    """A Typer app holding the commands that ``cape.commands.<module>`` registers, help texts polished."""
+    sub = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode="rich")
+    importlib.import_module(f"cape.commands.{module}").register(sub)
+    _polish_help(sub)
+    return sub
+
+
+def load_command(name: str) -> Any:
+    """The click command of top-level command ``name`` (a key of :data:`COMMANDS`), importing its module, with
+    the option ranges of :mod:`cape.commands._options` attached."""
+    from .commands._options import install
+
+    cmd = typer.main.get_group(_registered(COMMANDS[name][0])).commands[name]
+    return install(cmd, (name,))
+
+
+def full_command() -> Any:
+    """The root click group with every command loaded (for tools and tests that walk the whole tree)."""
+    root = typer.main.get_command(app)
+    for name in COMMANDS:
+        root.commands[name] = load_command(name)  # type: ignore[attr-defined]
+    return root
 
 
 def missing_extra_message(e: ModuleNotFoundError) -> str | None:
@@ -154,16 +235,14 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point: runs the app, turning CAPE errors into one-line messages and exit codes."""
     from .errors import CapeError
 
-    from .commands import _table
-
-    _table.reset()
+    table = sys.modules.get("cape.commands._table")  # a previous in-process run's format, if any, is forgotten
+    if table is not None:
+        table.reset()
     debug = bool(os.environ.get("CAPE_DEBUG"))
     try:
-        from .commands._options import install
-
         # standalone mode: usage errors (including an option outside its range) print their message and
-        # raise SystemExit(2)
-        install(typer.main.get_command(app)).main(args=argv, prog_name="cape")
+        # raise SystemExit(2); the root group itself has no numeric option to check
+        typer.main.get_command(app).main(args=argv, prog_name="cape")
     except SystemExit as e:
         code = e.code
         return code if isinstance(code, int) else (0 if code is None else 1)

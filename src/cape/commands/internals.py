@@ -29,9 +29,6 @@ _DTYPES = ("float32", "bfloat16", "float16", "auto")
 def register(app: typer.Typer) -> None:
     app.command("heads", cls=_HeadsCommand)(heads_cmd)
     app.command("layers", cls=_LayersCommand)(layers_cmd)
-    from .steer import steer_app
-
-    steer_app.command("summarize")(steer_summarize_cmd)
 
 
 class _WithSummarize(TyperCommand):
