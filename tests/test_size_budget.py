@@ -25,7 +25,7 @@ LONG_MARK = "# long:"
 
 # Files over budget today -> their line count. May only shrink.
 FILE_ALLOWLIST: dict[str, int] = {
-    "commands/internals.py": 547,
+    "commands/internals.py": 544,
     "coupling.py": 809,
     "critical.py": 1049,
     "ingest/__init__.py": 599,
