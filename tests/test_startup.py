@@ -1,9 +1,9 @@
 """Start-up: each command imports only what it uses.
 
 Every command path runs in a fresh interpreter and the heavy modules it loaded are listed: ``--help`` of every
-command loads none of them; the main job (``cape diagnose``) and the light commands load numpy, pandas (and
-the ``scipy.special`` distribution functions of the N_c fit) but never scipy.stats, scikit-learn, pysindy,
-plotting libraries or torch.
+command loads none of them; the main job (``cape diagnose``) and the light commands load numpy and pandas but
+never scipy (its distribution functions are computed by ``cape._dist``), scikit-learn, pysindy, plotting
+libraries or torch.
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ def test_static_command_table_matches_the_modules():
 def test_diagnose_loads_no_heavy_module_it_does_not_use(tmp_path):
     res = _loaded(["diagnose", "--n-boot", "50"], tmp_path=tmp_path)
     assert res["codes"] == [0]
-    assert not set(res["loaded"]) & set(NEVER_ON_MAIN_PATH), res["loaded"]
+    assert not set(res["loaded"]) & {*NEVER_ON_MAIN_PATH, "scipy", "scipy.special"}, res["loaded"]
     assert {"numpy", "pandas"} <= set(res["loaded"])
 
 
@@ -129,3 +129,33 @@ def test_import_free_pvalue_and_quantile_equal_scipy():
     assert f"{pearson_pvalue(-0.9886223474431346, 8):.4e}" == "3.6508e-06"
     lo, hi = fisher_ci(-0.9886, 8)
     assert (round(lo, 4), round(hi, 4)) == (-0.998, -0.9359)
+
+
+def test_import_free_distribution_functions_equal_scipy():
+    """The chi-square survival function, the normal quantile and Student's t quantile of the N_c fit and the
+    noise test agree with scipy.special (chdtrc, ndtri, stdtrit) to 1e-12 relative; the t quantile falls back to
+    scipy for fractional or large df and tails below 1e-4."""
+    import numpy as np
+    from scipy.special import chdtrc, ndtri, stdtrit
+
+    from cape._dist import chi2_sf, normal_quantile, t_quantile
+
+    worst = 0.0
+    for df in [*range(1, 40), 75, 300, 1000, 0.5, 2.5, 7.3]:
+        for x in [1e-8, 1e-3, *np.linspace(0.01, 5 * df + 30, 60), 500.0]:
+            ref = float(chdtrc(df, x))
+            got = chi2_sf(float(x), df)
+            worst = max(worst, abs(got - ref) / ref if ref > 1e-300 else got)
+    assert worst < 1e-12
+    assert chi2_sf(0.0, 3) == 1.0
+    assert f"{chi2_sf(3.841458820694124, 1):.12f}" == "0.050000000000"
+    worst = 0.0
+    for df in [*range(1, 31), 57, 120, 299, 300, 301, 2.5]:
+        for level in (0.5, 0.8, 0.9, 0.95, 0.99, 0.999, 0.9998, 0.99999):
+            p = 0.5 + level / 2
+            ref = float(stdtrit(df, p))
+            worst = max(worst, abs(t_quantile(p, df) - ref) / ref, abs(t_quantile(1 - p, df) + ref) / ref)
+    assert worst < 1e-12
+    assert t_quantile(0.5, 4) == 0.0
+    assert f"{t_quantile(0.975, 10):.6f}" == "2.228139"
+    assert max(abs(normal_quantile(p) - float(ndtri(p))) for p in np.linspace(1e-6, 1 - 1e-6, 501)) < 1e-14

@@ -42,6 +42,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from ._dist import chi2_sf, normal_quantile, t_quantile
+
 
 @dataclass(frozen=True)
 class VertexFit:
@@ -92,10 +94,8 @@ def _wls(X: np.ndarray, y: np.ndarray, w: np.ndarray):
 
 
 def _critical(level: float, df: int | None) -> float:
-    from scipy.special import ndtri, stdtrit
-
     p = 0.5 + level / 2.0
-    return float(stdtrit(df, p)) if df else float(ndtri(p))
+    return t_quantile(p, df) if df else normal_quantile(p)
 
 
 def slope_z_curve(beta: np.ndarray, cov: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -127,8 +127,6 @@ def fit_vertex(x: np.ndarray, y: np.ndarray, se: np.ndarray, *, level: float = 0
     Returns:
         :class:`VertexFit` (log10 N units).
     """
-    from scipy.special import chdtrc
-
     x = np.asarray(x, float)
     degree = int(min(degree, np.unique(x).size - 1))
     center = float(x.mean())
@@ -138,7 +136,7 @@ def fit_vertex(x: np.ndarray, y: np.ndarray, se: np.ndarray, *, level: float = 0
     w = 1.0 / np.maximum(np.asarray(se, float), 1e-6) ** 2
     beta, cov, chi2 = _wls(X, np.asarray(y, float), w)
     df = int(x.size - degree - 1)
-    p_lack = float(chdtrc(df, chi2)) if df > 0 else None
+    p_lack = chi2_sf(chi2, df) if df > 0 else None
     scale, q = 1.0, _critical(level, None)
     if p_lack is not None and p_lack < alpha_lack:
         scale, q = chi2 / df, _critical(level, df)

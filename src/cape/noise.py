@@ -33,6 +33,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from ._dist import chi2_sf
 from ._runcache import once_per_run
 from .coupling import size_order
 
@@ -125,8 +126,6 @@ def estimate_noise(frame, benchmark: str, *, families: Sequence[str] | None = No
 
 def noise_from_groups(benchmark: str, groups, *, degree: int = 2, alpha: float = 0.05) -> NoiseEstimate:
     """:func:`estimate_noise` on arrays: ``groups`` is a list of ``(log10 N, score, stated se)`` per family."""
-    from scipy.special import chdtrc
-
     rss = lev_var = lev = chi2 = 0.0
     df = nf = nm = 0
     stated: list = []
@@ -151,7 +150,7 @@ def noise_from_groups(benchmark: str, groups, *, degree: int = 2, alpha: float =
                              f"{benchmark}: no family has {degree + 2} or more sizes, so the noise cannot be "
                              "measured; the stated errors are used as they are")
     tau2 = max(0.0, (rss - lev_var) / lev) if lev > 0 else 0.0
-    p = float(chdtrc(df, chi2))
+    p = chi2_sf(chi2, df)
     noisy = p < alpha and tau2 > 0
     tau = math.sqrt(tau2)
     eff = float(np.median(np.sqrt(np.asarray(stated) ** 2 + tau2))) if stated else None
