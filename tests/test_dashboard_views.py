@@ -59,7 +59,7 @@ def test_diagnose_described_tax_model_recommends_curation():
     at.button[0].click().run()  # the form's submit button
     _ok(at)
     want = diagnose_model(family="Pythia", params=1e9, scores={"HellaSwag": 49.7, "TruthfulQA": 38.9})
-    assert want.phase["label"] == "tax"
+    assert want.phase.label == "tax"
     assert "Phase: TAX" in _banner(at)
     md = " ".join(m.value for m in at.markdown)
     for r in want.recommendations:
@@ -112,7 +112,7 @@ def test_diagnose_frontier_model_by_name():
     from cape.doctor import diagnose_model
 
     want = diagnose_model("Claude 3.5 Haiku")
-    assert any(want.frontier["message"] in i.value for i in at.info)
+    assert any(want.frontier.message in i.value for i in at.info)
     names = [t.get("name") for t in _charts(at)[0]["data"]]
     assert "Claude 3.5 Haiku" in names  # the highlighted point on the frontier scatter
 

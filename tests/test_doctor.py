@@ -46,48 +46,48 @@ def test_local_coupling_against_neighbours_and_phase_confidence():
     d = dx("Pythia-1B")
     assert d.kind == "base" and d.family == "Pythia" and d.params == 1e9
     below, above = d.coupling
-    assert (below["lower"], below["upper"]) == ("Pythia-410M", "Pythia-1B")
-    assert (above["lower"], above["upper"]) == ("Pythia-1B", "Pythia-1.4B")
-    assert below["gamma"] == pytest.approx((38.9 - 41.2) / (49.7 - 40.9))
-    assert above["gamma"] == pytest.approx(0.0)
-    lo, hi = below["ci"]
-    assert lo < below["gamma"] < hi
+    assert (below.lower, below.upper) == ("Pythia-410M", "Pythia-1B")
+    assert (above.lower, above.upper) == ("Pythia-1B", "Pythia-1.4B")
+    assert below.gamma == pytest.approx((38.9 - 41.2) / (49.7 - 40.9))
+    assert above.gamma == pytest.approx(0.0)
+    lo, hi = below.ci
+    assert lo < below.gamma < hi
     ph = d.phase
-    assert ph["label"] == "tax" and ph["interval"] == "Pythia-410M → Pythia-1B"
-    pr = ph["probabilities"]
+    assert ph.label == "tax" and ph.interval == "Pythia-410M → Pythia-1B"
+    pr = ph.probabilities
     assert sum(pr.values()) == pytest.approx(1.0)
-    assert ph["confidence"] == pr["tax"] and 0.5 < ph["confidence"] < 1.0
+    assert ph.confidence == pr["tax"] and 0.5 < ph.confidence < 1.0
 
 
 def test_phase_confidence_is_seeded_and_tracks_noise():
     a = diagnose_model("Pythia-1B", config=replace(CFG, seed=3))
     b = diagnose_model("Pythia-1B", config=replace(CFG, seed=3))
-    assert a.phase["probabilities"] == b.phase["probabilities"]
+    assert a.phase.probabilities == b.phase.probabilities
     # the same step measured with tiny errors is classified with near certainty
     t = _synth()
     long = t.long.assign(stderr=0.01)
     sharp = diagnose_model("Synth-1", table=ScoreTable(long, units="percent", name="s"), config=CFG)
-    assert sharp.phase["label"] == "tax" and sharp.phase["confidence"] > 0.99
+    assert sharp.phase.label == "tax" and sharp.phase.confidence > 0.99
 
 
 def test_critical_position_and_residuals():
     d = dx("Pythia-1B")
     c = d.critical
-    assert c["status"] == "none" and c["direction"] == "above" and c["position"] == "below"
-    assert c["ci"][0] > 1e9
-    keys = {r["key"]: r for r in d.residuals}
+    assert c.status == "none" and c.direction == "above" and c.position == "below"
+    assert c.ci[0] > 1e9
+    keys = {r.key: r for r in d.residuals}
     assert set(keys) == {"family", "web", "paper"}
     fam = keys["family"]
-    assert abs(fam["value"]) < fam["pi_half"]              # Pythia-1B sits on its family's curve
+    assert abs(fam.value) < fam.pi_half                    # Pythia-1B sits on its family's curve
     # the paper's UNIV curve (DS-BOOT14 quadratic, computed from the fixture) at 1B
-    assert keys["paper"]["predicted"] == pytest.approx(4.53164617 * 81 - 86.42060681 * 9 + 447.76697412, abs=0.01)
-    assert d.d_eff["phase"] == "tax" and 1.0 <= d.d_eff["d_eff"] <= 5.0
+    assert keys["paper"].predicted == pytest.approx(4.53164617 * 81 - 86.42060681 * 9 + 447.76697412, abs=0.01)
+    assert d.d_eff.phase == "tax" and 1.0 <= d.d_eff.d_eff <= 5.0
 
 
 def test_curated_model_reads_above_the_web_curve():
     d = dx("Phi-3-mini-4k")
-    web = next(r for r in d.residuals if r["key"] == "web")
-    assert web["value"] > 5 and "curated" in web["reading"]
+    web = next(r for r in d.residuals if r.key == "web")
+    assert web.value > 5 and "curated" in web.reading
 
 
 # ---------------------------------------------------------------------------------------------- rules: curation
@@ -120,7 +120,7 @@ def test_curation_needs_position_below_nc():
     above = diagnose_model("Synth-5", table=t, config=CFG).rule("curation")      # bonus above the flip
     assert above.status == "not fired"
     below = diagnose_model("Synth-1", table=t, config=CFG)
-    assert below.critical["position"] == "below" and below.rule("curation").status == "fired"
+    assert below.critical.position == "below" and below.rule("curation").status == "fired"
 
 
 # ---------------------------------------------------------------------------------------------- rules: width
@@ -172,9 +172,9 @@ def test_checkpoints_fire_near_zero_coupling():
 
 def test_checkpoints_fire_inside_nc_ci():
     d = diagnose_model("Synth-3", table=_synth(), config=CFG)
-    assert d.critical["status"] == "observed" and d.critical["position"] == "near"
-    lo, hi = d.critical["ci"]
-    assert lo < 3e9 < hi and 2e9 < d.critical["nc"] < 5e9
+    assert d.critical.status == "observed" and d.critical.position == "near"
+    lo, hi = d.critical.ci
+    assert lo < 3e9 < hi and 2e9 < d.critical.nc < 5e9
     r = d.rule("checkpoints")
     assert r.status == "fired" and "CI of its family's N_c" in r.reason
     off = diagnose_model("Synth-3", table=_synth(), config=replace(CFG, checkpoints_on_nc=False))
@@ -215,22 +215,22 @@ def test_pythia_1b_recommendations():
 def test_described_model_matches_embedded_one():
     a = dx("Pythia-1B")
     b = dx(family="Pythia", params=1e9, scores={"HellaSwag": 49.7, "TruthfulQA": 38.9})
-    assert b.coupling[0]["gamma"] == pytest.approx(a.coupling[0]["gamma"])
-    assert b.phase["label"] == a.phase["label"]
+    assert b.coupling[0].gamma == pytest.approx(a.coupling[0].gamma)
+    assert b.phase.label == a.phase.label
     assert any("Pythia-1B" in n and "set aside" in n for n in b.notes)
     assert b.source.startswith("described")
 
 
 def test_what_if_scores_override():
     d = dx("Pythia-1B", scores={"TQA": 45.0})
-    assert d.phase["label"] == "bonus" and any("what-if" in n for n in d.notes)
+    assert d.phase.label == "bonus" and any("what-if" in n for n in d.notes)
 
 
 def test_frontier_described_with_lab_neighbours():
     d = dx(scores={"SWE": 80, "GPQA": 85}, lab="Anthropic", name="Claude X")
     assert d.kind == "frontier" and d.family == "Anthropic"
-    assert {c["lower"] for c in d.coupling} | {c["upper"] for c in d.coupling} >= {"Claude X"}
-    assert d.frontier["h"] == pytest.approx(85 - (d.frontier["line"][0] * 80 + d.frontier["line"][1]))
+    assert {c.lower for c in d.coupling} | {c.upper for c in d.coupling} >= {"Claude X"}
+    assert d.frontier.h == pytest.approx(85 - (d.frontier.line[0] * 80 + d.frontier.line[1]))
     assert d.rule("curation").status == "not applicable"
 
 

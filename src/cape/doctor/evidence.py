@@ -4,6 +4,7 @@ N_c and the d_eff of a phase."""
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -18,6 +19,7 @@ from ..critical import critical_scale
 from ..eigen import phase_spectra
 from ..errors import AnalysisError, DataError
 from .config import PHASES, DoctorConfig
+from .parts import CouplingStep, CriticalContext, DEffContext, PhaseReading
 
 
 # ---------------------------------------------------------------------------------------------- noise helpers
@@ -51,6 +53,15 @@ def phase_probabilities(g: np.ndarray, cfg: DoctorConfig) -> dict[str, float]:
             "transition": float(np.sum(fin & (g >= cfg.phase_lower) & (g <= cfg.phase_upper)) / n),
             "bonus": float(np.sum(fin & (g > cfg.phase_upper)) / n),
             "undetermined": float(np.sum(~fin) / n)}
+
+
+def phase_reading(step: CouplingStep, draws: np.ndarray, cfg: DoctorConfig, method: str) -> PhaseReading:
+    """The phase read from one coupling step, its confidence the share of ``draws`` (gammas) giving it."""
+    probs = phase_probabilities(draws, cfg)
+    return PhaseReading(label=step.phase, gamma=step.gamma, gamma_ci=step.ci, interval=f"{step.lower} → {step.upper}",
+                        confidence=probs.get(step.phase, float("nan")) if step.phase is not None else None,
+                        probabilities=probs, n_boot=cfg.n_boot, thresholds=[cfg.phase_lower, cfg.phase_upper],
+                        method=method)
 
 
 def ci_or_none(a: np.ndarray, level: float) -> tuple[float | None, float | None]:
@@ -88,7 +99,7 @@ def web_curve_reading(v: float, cfg: DoctorConfig) -> str:
 
 
 # ---------------------------------------------------------------------------------------------- N_c
-def family_critical(table, family: str, model_params: float | None, cfg: DoctorConfig) -> dict:
+def family_critical(table, family: str, model_params: float | None, cfg: DoctorConfig) -> CriticalContext:
     """The family's N_c (:func:`cape.critical.critical_scale`, within-family crossing with a score-noise CI)
     and the model's position relative to it.
 
@@ -100,22 +111,23 @@ def family_critical(table, family: str, model_params: float | None, cfg: DoctorC
         res = critical_scale(table, family=family, pair=(cfg.b1, cfg.b2), n_boot=cfg.n_boot, seed=cfg.seed,
                              level=cfg.ci, min_delta=cfg.min_delta)
     except AnalysisError as e:
-        return {"nc": None, "ci": [None, None], "status": "insufficient", "direction": None, "summary": "—",
-                "method": "cape.critical.critical_scale (crossing)", "position": None, "message": f"{family}: {e}"}
+        return CriticalContext(nc=None, ci=[None, None], status="insufficient", direction=None, summary="—",
+                               method="cape.critical.critical_scale (crossing)", position=None,
+                               message=f"{family}: {e}")
     lo = 0.0 if res.ci_low_unbounded else res.ci_low
     hi = math.inf if res.ci_high_unbounded else res.ci_high
-    out: dict[str, Any] = {"nc": res.estimate, "ci": [lo, hi], "status": res.status, "direction": res.direction,
-                           "summary": res.summary(), "method": f"cape.critical.critical_scale ({res.method})",
-                           "position": None,
-                           "message": f"{family}: " + (f"N_c {res.summary()}; " if res.estimate is not None else "")
-                           + res.message}
+    out = CriticalContext(nc=res.estimate, ci=[lo, hi], status=res.status, direction=res.direction,
+                          summary=res.summary(), method=f"cape.critical.critical_scale ({res.method})", position=None,
+                          message=f"{family}: " + (f"N_c {res.summary()}; " if res.estimate is not None else "")
+                          + res.message)
     n = model_params
     if n is None or res.status == "insufficient":
         return out
+    ci_note = None
     if res.status in ("observed", "extrapolated") and res.estimate is not None:
         if lo is None or hi is None:
             lo, hi = res.estimate / cfg.nc_near_factor, res.estimate * cfg.nc_near_factor
-            out["ci_note"] = f"no CI: 'near' means within a factor {cfg.nc_near_factor:g} of N_c"
+            ci_note = f"no CI: 'near' means within a factor {cfg.nc_near_factor:g} of N_c"
         pos = "below" if n < lo else "above" if n > hi else "near"
     elif res.status == "none" and res.direction == "above":
         pos = "below" if (lo is not None and n < lo) else "unresolved"
@@ -123,15 +135,14 @@ def family_critical(table, family: str, model_params: float | None, cfg: DoctorC
         pos = "above" if (hi is not None and n > hi) else "unresolved"
     else:
         pos = "unresolved"
-    out["position"] = pos
     say = {"below": "below it", "above": "above it", "near": "within its CI",
            "unresolved": "inside the open interval where no flip is established"}[pos]
-    out["message"] += f"; the model ({fmt_params(n)}) is {say}"
-    return out
+    return replace(out, position=pos, message=out.message + f"; the model ({fmt_params(n)}) is {say}",
+                   ci_note=ci_note)
 
 
 # ---------------------------------------------------------------------------------------------- d_eff
-def phase_d_eff(table, cfg: DoctorConfig, phase: str | None) -> dict | None:
+def phase_d_eff(table, cfg: DoctorConfig, phase: str | None) -> DEffContext | None:
     """d_eff of the cohort models in the model's phase (:func:`cape.eigen.phase_spectra`: covariance
     participation ratio over the five cohort benchmarks, family-stratified bootstrap CI), the other phases
     alongside."""
@@ -143,22 +154,23 @@ def phase_d_eff(table, cfg: DoctorConfig, phase: str | None) -> dict | None:
                            seed=cfg.seed, level=cfg.ci, min_delta=cfg.min_delta,
                            scheme=(cfg.phase_lower, cfg.phase_upper))
     except (AnalysisError, DataError) as e:
-        return {"phase": phase, "d_eff": None, "ci": [None, None], "n": 0, "groups": {},
-                "message": f"d_eff not available: {e}"}
+        return DEffContext(phase=phase, d_eff=None, ci=[None, None], n=0, groups={},
+                           message=f"d_eff not available: {e}")
     groups = {ph: {"n": r.n_models, "n_families": r.n_families, "d_eff": r.d_eff, "ci": list(r.d_eff_ci),
                    "status": r.status} for ph, r in ps.phases.items()}
-    base = {"groups": groups, "benchmarks": bs,
-            "method": "cape.eigen.phase_spectra: covariance participation ratio, family-stratified bootstrap"}
+    base: dict[str, Any] = {"groups": groups, "benchmarks": bs, "method": "cape.eigen.phase_spectra: covariance "
+                                                                          "participation ratio, family-stratified "
+                                                                          "bootstrap"}
     if phase is None or phase not in groups:
         msg = "; ".join(f"{p} d_eff {fmt_number(g['d_eff'])} (n={g['n']})" for p, g in groups.items())
-        return {"phase": phase, "d_eff": None, "ci": [None, None], "n": 0, **base,
-                "message": (f"no cohort d_eff for phase {phase}; " if phase else "phase unknown; ") + msg}
+        return DEffContext(phase=phase, d_eff=None, ci=[None, None], n=0, **base,
+                           message=(f"no cohort d_eff for phase {phase}; " if phase else "phase unknown; ") + msg)
     g = groups[phase]
     others = "; ".join(f"{p} {fmt_number(v['d_eff'])} (n={v['n']})" for p, v in groups.items() if p != phase)
     ci = f" [{fmt_number(g['ci'][0])}, {fmt_number(g['ci'][1])}]" if g["ci"][0] is not None else ""
     msg = (f"cohort models in the {phase} phase: d_eff {fmt_number(g['d_eff'])}{ci} over {len(bs)} benchmarks "
            f"(n={g['n']}); {others}. d_eff near 1: the benchmarks move as one capability")
-    return {"phase": phase, "d_eff": g["d_eff"], "ci": g["ci"], "n": g["n"], **base, "message": msg}
+    return DEffContext(phase=phase, d_eff=g["d_eff"], ci=g["ci"], n=g["n"], **base, message=msg)
 
 
 def web_models(cohort, model: str | None, b2: str) -> pd.DataFrame:

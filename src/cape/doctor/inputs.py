@@ -98,7 +98,8 @@ def text_or_none(v) -> str | None:
     return str(v)
 
 
-def arch_width(model: str) -> float | None:
-    a = data.architectures()
+def arch_width(model: str, architectures: pd.DataFrame | None = None) -> float | None:
+    """The model's residual width from the architecture table (default the embedded one); None when unknown."""
+    a = data.architectures() if architectures is None else architectures
     r = a.loc[a["model"] == model, "d_model"].dropna()
     return float(r.iloc[0]) if len(r) else None

@@ -8,6 +8,12 @@ import pandas as pd
 
 from .._format import Line, TextTable, fmt_number, fmt_params, json_clean, render_text
 from .config import RULES, DoctorConfig
+from .parts import CouplingStep, CriticalContext, DEffContext, FrontierContext, PhaseReading, Residual
+
+
+def _opt(part) -> dict | None:
+    """A part's dict, or None for a part the path did not compute."""
+    return None if part is None else part.to_dict()
 
 
 # ---------------------------------------------------------------------------------------------- results
@@ -55,12 +61,13 @@ class DoctorResult:
     Attributes:
         model, kind (``base`` / ``frontier``), source (where the model came from), family, params, d_model,
         scores (benchmark -> percent), axes (B1, B2).
-        coupling: one dict per interval with a neighbour (lower, upper, d1, d2, gamma, ci, phase, role, note).
-        phase: label, gamma, interval, confidence, probabilities (tax / transition / bonus / undetermined).
-        critical: the family's N_c, its CI and status, and the model's position (below / near / above).
-        residuals: one dict per reference trend (value, unit, prediction-interval half-width, reading).
-        d_eff: effective dimensionality of the model's phase in the cohort.
-        frontier: frontier context (h, lab, saturation) for frontier models.
+        coupling: one :class:`~cape.doctor.parts.CouplingStep` per interval with a neighbour.
+        phase: :class:`~cape.doctor.parts.PhaseReading` (label, gamma, confidence, probabilities), or None.
+        critical: :class:`~cape.doctor.parts.CriticalContext`: the family's N_c, its CI and status, and the
+            model's position (below / near / above); None without a size or on the frontier path.
+        residuals: one :class:`~cape.doctor.parts.Residual` per reference trend.
+        d_eff: :class:`~cape.doctor.parts.DEffContext`: effective dimensionality of the model's phase.
+        frontier: :class:`~cape.doctor.parts.FrontierContext` (h, lab, saturation) for frontier models.
         rules: every rule checked, fired or not; recommendations: the fired ones (or ``none``).
         notes: what was missing or set aside.
     """
@@ -73,12 +80,12 @@ class DoctorResult:
     d_model: float | None
     scores: dict
     axes: tuple[str, str]
-    coupling: tuple[dict, ...]
-    phase: dict | None
-    critical: dict | None
-    residuals: tuple[dict, ...]
-    d_eff: dict | None
-    frontier: dict | None
+    coupling: tuple[CouplingStep, ...]
+    phase: PhaseReading | None
+    critical: CriticalContext | None
+    residuals: tuple[Residual, ...]
+    d_eff: DEffContext | None
+    frontier: FrontierContext | None
     rules: tuple[RuleOutcome, ...]
     recommendations: tuple[Recommendation, ...]
     notes: tuple[str, ...]
@@ -112,9 +119,9 @@ class DoctorResult:
             out.append(Line("  scores: " + ", ".join(f"{k} {v:.1f}" for k, v in d.scores.items())))
         if d.coupling:
             cols = ("interval", "Δ" + d.axes[0], "Δ" + d.axes[1], "γ", f"{d.config.ci:.0%} noise CI", "phase", "note")
-            rows = tuple((f"{g['lower']} → {g['upper']}", fmt_number(g["d1"], 2), fmt_number(g["d2"], 2),
-                          fmt_number(g["gamma"], 3), f"[{fmt_number(g['ci'][0])}, {fmt_number(g['ci'][1])}]",
-                          g["phase"] or "—", g.get("note") or "") for g in d.coupling)
+            rows = tuple((f"{g.lower} → {g.upper}", fmt_number(g.d1, 2), fmt_number(g.d2, 2),
+                          fmt_number(g.gamma, 3), f"[{fmt_number(g.ci[0])}, {fmt_number(g.ci[1])}]",
+                          g.phase or "—", g.note or "") for g in d.coupling)
             out.append(TextTable(f"Local coupling γ = Δ{d.axes[1]} / Δ{d.axes[0]} against neighbours", cols, rows,
                                  right=cols[1:5]))
         out += self._evidence_lines()
@@ -134,26 +141,24 @@ class DoctorResult:
         d, out = self, []
         ph = d.phase
         if ph:
-            src = (f"γ = {fmt_number(ph['gamma'], 3)} from {ph['interval']}" if ph.get("gamma") is not None
-                   else ph["method"].split(";")[0])
-            pr = ph["probabilities"]
-            out.append(Line(f"Phase: {ph['label'] or 'undetermined'} ({src}); confidence "
-                            f"{fmt_number(100 * (ph['confidence'] or 0), 0)}% of {ph['n_boot']} "
-                            f"{'score-noise draws' if ph.get('gamma') is not None else 'bootstrap resamples'} "
+            src = (f"γ = {fmt_number(ph.gamma, 3)} from {ph.interval}" if ph.gamma is not None
+                   else ph.method.split(";")[0])
+            pr = ph.probabilities
+            out.append(Line(f"Phase: {ph.label or 'undetermined'} ({src}); confidence "
+                            f"{fmt_number(100 * (ph.confidence or 0), 0)}% of {ph.n_boot} "
+                            f"{'score-noise draws' if ph.gamma is not None else 'bootstrap resamples'} "
                             f"(tax {pr['tax']:.0%}, transition {pr['transition']:.0%}, bonus {pr['bonus']:.0%}"
                             + (f", undetermined {pr['undetermined']:.0%}" if pr.get("undetermined") else "") + ")",
                             bold=5))
         if d.critical:
-            out.append(Line(f"Critical scale: {d.critical['message']}", bold=14))
+            out.append(Line(f"Critical scale: {d.critical.message}", bold=14))
         for r in d.residuals:
-            iv = (f" (± {fmt_number(r['pi_half'], 1)} {r.get('ci_label', '95% PI')})" if r.get("pi_half") is not None
-                  else "")
-            out.append(Line(f"Residual from {r['reference']}: {r['value']:+.2f} {r['unit']}{iv} — {r['reading']}",
-                            bold=8))
+            iv = f" (± {fmt_number(r.pi_half, 1)} 95% PI)" if r.pi_half is not None else ""
+            out.append(Line(f"Residual from {r.reference}: {r.value:+.2f} {r.unit}{iv} — {r.reading}", bold=8))
         if d.d_eff:
-            out.append(Line(f"d_eff: {d.d_eff['message']}", bold=5))
+            out.append(Line(f"d_eff: {d.d_eff.message}", bold=5))
         if d.frontier:
-            out.append(Line(f"Frontier: {d.frontier['message']}", bold=8))
+            out.append(Line(f"Frontier: {d.frontier.message}", bold=8))
         return out
 
     def summary(self) -> str:
@@ -167,8 +172,9 @@ class DoctorResult:
         return json_clean({
             "model": self.model, "kind": self.kind, "source": self.source, "family": self.family,
             "params": self.params, "d_model": self.d_model, "scores": dict(self.scores), "axes": list(self.axes),
-            "coupling": [dict(c) for c in self.coupling], "phase": self.phase, "critical": self.critical,
-            "residuals": [dict(r) for r in self.residuals], "d_eff": self.d_eff, "frontier": self.frontier,
+            "coupling": [c.to_dict() for c in self.coupling], "phase": _opt(self.phase),
+            "critical": _opt(self.critical), "residuals": [r.to_dict() for r in self.residuals],
+            "d_eff": _opt(self.d_eff), "frontier": _opt(self.frontier),
             "rules": [r.to_dict() for r in self.rules],
             "recommendations": [r.to_dict() for r in self.recommendations],
             "notes": list(self.notes), "config": self.config.to_dict()})

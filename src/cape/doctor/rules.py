@@ -15,6 +15,7 @@ from ..coupling import local_coupling
 from ..frontier import FrontierConfig, mark_fit, saturation
 from .config import RULES, DoctorConfig
 from .evidence import web_curve
+from .parts import CouplingStep, CriticalContext, FrontierContext, PhaseReading
 from .results import Recommendation, RuleOutcome
 
 
@@ -24,15 +25,16 @@ def _rec(name: str, evidence: dict, text: str) -> Recommendation:
     return Recommendation(name=name, title=title, action=action, rule=rule, evidence=evidence, evidence_text=text)
 
 
-def rule_curation(phase: dict | None, crit: dict | None, params: float | None, recipe: str | None,
-                   cohort, family: str | None, cfg: DoctorConfig, web_resid: float | None) -> RuleOutcome:
-    if phase is None or phase.get("label") is None:
+def rule_curation(phase: PhaseReading | None, crit: CriticalContext | None, params: float | None,
+                   recipe: str | None, cohort, family: str | None, cfg: DoctorConfig, web_resid: float | None
+                   ) -> RuleOutcome:
+    """Fires in the tax phase below the family's N_c when curated-data families of similar size cooperate."""
+    if phase is None or phase.label is None:
         return RuleOutcome("curation", "not applicable", "the phase is undetermined (no usable family interval)")
     if params is None:
         return RuleOutcome("curation", "not applicable", "no parameter count")
-    ev: dict[str, Any] = {"phase": phase["label"], "gamma": phase.get("gamma"),
-                          "position": crit.get("position") if crit else None,
-                          "nc": crit.get("nc") if crit else None, "nc_status": crit.get("status") if crit else None}
+    ev: dict[str, Any] = {"phase": phase.label, "gamma": phase.gamma, "position": crit.position if crit else None,
+                          "nc": crit.nc if crit else None, "nc_status": crit.status if crit else None}
     if recipe is not None and str(recipe).lower() == cfg.curated_recipe:
         return RuleOutcome("curation", "not fired", "the model's family is already trained on curated data", ev)
     # curated intervals of similar size in the cohort
@@ -66,11 +68,11 @@ def rule_curation(phase: dict | None, crit: dict | None, params: float | None, r
             ev["curated_field_models"] = {str(m): float(v) for m, v in zip(cm.index, field_c)}
             if web_resid is not None:
                 ev["field_gap"] = float(field_c.mean() - web_resid)
-    if phase["label"] != "tax":
-        return RuleOutcome("curation", "not fired", f"phase is {phase['label']}, not tax", ev)
-    pos = crit.get("position") if crit else None
+    if phase.label != "tax":
+        return RuleOutcome("curation", "not fired", f"phase is {phase.label}, not tax", ev)
+    pos = crit.position if crit else None
     if pos != "below":
-        why = {None: f"the family's N_c is undetermined ({crit['message'] if crit else 'no parameter count'})",
+        why = {None: f"the family's N_c is undetermined ({crit.message if crit else 'no parameter count'})",
                "unresolved": "no flip is established around the model's size, so it is not known to be below N_c",
                }.get(pos, f"the model is {pos} its family's N_c, not below")
         return RuleOutcome("curation", "not fired", why, ev)
@@ -84,13 +86,14 @@ def rule_curation(phase: dict | None, crit: dict | None, params: float | None, r
     extra = (f"; curated models of this size sit {ev['curated_field_mean']:+.1f} {cfg.b2} points from the "
              f"web-trained curve ({gap:+.1f} relative to this model)" if gap is not None else "")
     return RuleOutcome("curation", "fired",
-                       f"tax phase (gamma {phase['gamma']:+.2f}) below N_c, while {len(ivs)} curated interval(s) "
+                       f"tax phase (gamma {phase.gamma:+.2f}) below N_c, while {len(ivs)} curated interval(s) "
                        f"of similar size are cooperative (median gamma {med:+.2f}){extra}", ev)
 
 
-def _width_law(model: str, params: float, family: str | None, cfg: DoctorConfig) -> tuple[dict | None, str]:
-    arch = data.architectures()
-    mf = data.load_base().model_frame()
+def _width_law(model: str, params: float, family: str | None, cfg: DoctorConfig, cohort, arch: pd.DataFrame
+               ) -> tuple[dict | None, str]:
+    """The width law log10 d_model ~ log10 N over the family's models with a known width (else the cohort's)."""
+    mf = cohort.model_frame()
     a = arch.dropna(subset=["d_model"]).copy()
     a["params"] = a["model"].map(mf["params"])
     a = a.dropna(subset=["params"])
@@ -108,24 +111,30 @@ def _width_law(model: str, params: float, family: str | None, cfg: DoctorConfig)
             "d_law": float(10 ** (slope * math.log10(params) + intercept))}, src
 
 
-def rule_width(model: str, params: float | None, d_model: float | None, family: str | None, phase: dict | None,
-                cfg: DoctorConfig) -> RuleOutcome:
+def rule_width(model: str, params: float | None, d_model: float | None, family: str | None,
+               phase: PhaseReading | None, cfg: DoctorConfig, *, cohort=None, architectures: pd.DataFrame | None = None
+               ) -> RuleOutcome:
+    """Fires when ``d_model`` is narrower than the width law by ``width_narrow_dex`` in one of ``width_phases``.
+
+    ``cohort`` (sizes) and ``architectures`` (widths) default to the embedded data.
+    """
     if params is None:
         return RuleOutcome("width", "not applicable", "no parameter count")
     if d_model is None:
         return RuleOutcome("width", "not applicable",
                            "the model's d_model is unknown (not in the architecture table; give --d-model)")
-    law, why = _width_law(model, params, family, cfg)
+    law, why = _width_law(model, params, family, cfg, data.load_base() if cohort is None else cohort,
+                          data.architectures() if architectures is None else architectures)
     if law is None:
         return RuleOutcome("width", "not applicable", f"no width law: {why}")
     resid = math.log10(d_model) - math.log10(law["d_law"])
     ev = {"d_model": d_model, "d_law": law["d_law"], "ratio": d_model / law["d_law"], "residual_dex": resid,
-          "law": law, "phase": phase.get("label") if phase else None}
+          "law": law, "phase": phase.label if phase else None}
     if resid > -cfg.width_narrow_dex:
         return RuleOutcome("width", "not fired", f"d_model {d_model:.0f} is not narrow for its size (law "
                                                  f"{law['d_law']:.0f}, {resid:+.3f} dex > -{cfg.width_narrow_dex:g})",
                            ev)
-    ph = phase.get("label") if phase else None
+    ph = phase.label if phase else None
     if ph not in cfg.width_phases:
         return RuleOutcome("width", "not fired", f"narrow ({resid:+.3f} dex) but the phase is {ph or 'undetermined'}, "
                                                  f"not one of {', '.join(cfg.width_phases)}", ev)
@@ -188,38 +197,39 @@ def rule_rotation(model: str, scores: Mapping[str, float], panel: pd.DataFrame, 
                                                 f">= {cfg.rotation_ratio:g})", ev)
 
 
-def rule_checkpoints(phase: dict | None, crit: dict | None, coupling: Sequence[dict], cfg: DoctorConfig
-                      ) -> RuleOutcome:
+def rule_checkpoints(phase: PhaseReading | None, crit: CriticalContext | None, coupling: Sequence[CouplingStep],
+                     cfg: DoctorConfig) -> RuleOutcome:
     """Fires when the coupling next to the model (either neighbour) is near zero, or (optionally) when the
     model's size lies inside the CI of an observed N_c."""
-    adj = [c for c in coupling if c.get("gamma") is not None]
-    near_nc = bool(cfg.checkpoints_on_nc and crit and crit.get("position") == "near")
-    ev = {"near_zero": cfg.near_zero, "intervals": [{"interval": f"{c['lower']} → {c['upper']}", "gamma": c["gamma"],
-                                                     "ci": c.get("ci")} for c in adj],
-          "probabilities": phase.get("probabilities") if phase else None,
-          "position": crit.get("position") if crit else None, "nc": crit.get("nc") if crit else None}
+    adj = [c for c in coupling if c.gamma is not None]
+    near_nc = bool(cfg.checkpoints_on_nc and crit and crit.position == "near")
+    ev = {"near_zero": cfg.near_zero, "intervals": [{"interval": f"{c.lower} → {c.upper}", "gamma": c.gamma,
+                                                     "ci": c.ci} for c in adj],
+          "probabilities": phase.probabilities if phase else None,
+          "position": crit.position if crit else None, "nc": crit.nc if crit else None}
     if not adj and not near_nc:
         return RuleOutcome("checkpoints", "not applicable", "no local coupling next to the model to judge", ev)
-    close = [c for c in adj if abs(c["gamma"]) <= cfg.near_zero]
+    close = [c for c in adj if c.gamma is not None and abs(c.gamma) <= cfg.near_zero]
     if close:
         c = close[0]
-        return RuleOutcome("checkpoints", "fired", f"gamma {c['gamma']:+.3f} on {c['lower']} → {c['upper']} is within "
+        return RuleOutcome("checkpoints", "fired", f"gamma {c.gamma:+.3f} on {c.lower} → {c.upper} is within "
                                                    f"±{cfg.near_zero:g}: a phase boundary, where small recipe changes "
                                                    "flip the sign", ev)
     if near_nc:
         return RuleOutcome("checkpoints", "fired", f"the model's size lies within the CI of its family's N_c "
-                                                   f"({crit['summary']})", ev)
-    gs = ", ".join(f"{c['gamma']:+.3f}" for c in adj)
+                                                   f"({crit.summary if crit else '—'})", ev)
+    gs = ", ".join(f"{c.gamma:+.3f}" for c in adj)
     return RuleOutcome("checkpoints", "not fired", f"gamma next to the model ({gs}) is away from zero (> "
                                                    f"{cfg.near_zero:g}) and the model is not within the CI of N_c", ev)
 
 
-def rule_rebalance(front: dict | None, cfg: DoctorConfig) -> RuleOutcome:
-    if front is None or front.get("h") is None:
+def rule_rebalance(front: FrontierContext | None, cfg: DoctorConfig) -> RuleOutcome:
+    """Fires for a frontier model whose ``|h|`` exceeds ``frontier_h_band``."""
+    if front is None:
         return RuleOutcome("rebalance", "not applicable", "not a frontier model (no SWE-bench Verified and GPQA "
                                                           "Diamond scores)")
-    h = front["h"]
-    ev = {"h": h, "pi_half": front.get("pi_half"), "band": cfg.frontier_h_band, "lab_mean_h": front.get("lab_mean_h")}
+    h = front.h
+    ev = {"h": h, "pi_half": front.pi_half, "band": cfg.frontier_h_band, "lab_mean_h": front.lab_mean_h}
     if h < -cfg.frontier_h_band:
         return RuleOutcome("rebalance", "fired", f"h = {h:+.1f} < -{cfg.frontier_h_band:g}: coding-rich for its SWE "
                                                  "score; invest in reasoning (GPQA-type) data", ev)

@@ -50,7 +50,7 @@ def doctor_gamma_figure(res, family_coupling=None, *, title: str | None = None) 
                 marker={"color": "#999", "size": 7},
                 text=[f"{i.lower} → {i.upper}" for i in iv],
                 hovertemplate="%{text}<br>γ = %{y:.2f}<extra></extra>"))
-    own = [c for c in res.coupling if is_finite(c.get("n_lower")) and is_finite(c.get("n_upper"))]
+    own = [c for c in (s.to_dict() for s in res.coupling) if is_finite(c.get("n_lower")) and is_finite(c.get("n_upper"))]
     for c in own:
         n_mid = math.sqrt(float(c["n_lower"]) * float(c["n_upper"]))
         xs.append(n_mid)
@@ -73,10 +73,10 @@ def doctor_gamma_figure(res, family_coupling=None, *, title: str | None = None) 
         fig.add_vline(x=float(res.params), line={"color": "black", "dash": "dot", "width": 1})
     lo_x = min(xs) / 3 if xs else 1e7
     hi_x = max(xs) * 3 if xs else 1e12
-    cr = res.critical or {}
+    cr = res.critical.to_dict() if res.critical else {}
     ci = cr.get("ci") or (None, None)
     add_nc_band(fig, cr.get("nc"), ci[0], ci[1], label="N_c", x_range=(lo_x, hi_x), status=cr.get("status", ""))
-    th = (res.phase or {}).get("thresholds") or (-0.1, 0.1)
+    th = res.phase.thresholds if res.phase else (-0.1, 0.1)
     fig.add_hrect(y0=th[0], y1=th[1], fillcolor=PHASE_COLORS["transition"], opacity=0.12, line_width=0,
                   layer="below")
     fig.add_hline(y=0, line={"color": "#666", "width": 1})
@@ -89,7 +89,7 @@ def doctor_gamma_figure(res, family_coupling=None, *, title: str | None = None) 
 
 def phase_probability_figure(res, *, title: str | None = None) -> go.Figure:
     """Share of score-noise draws giving each phase (the phase's confidence)."""
-    p = (res.phase or {}).get("probabilities") or {}
+    p = res.phase.probabilities if res.phase else {}
     fig = go.Figure()
     for k in ("tax", "transition", "bonus", "undetermined"):
         v = float(p.get(k) or 0.0)
@@ -103,7 +103,7 @@ def phase_probability_figure(res, *, title: str | None = None) -> go.Figure:
 
 def residuals_figure(res, *, title: str | None = None) -> go.Figure:
     """The model's residual from each reference trend with the trend's prediction-interval half-width."""
-    rs = [r for r in res.residuals if is_finite(r.get("value"))]
+    rs = [r.to_dict() for r in res.residuals if is_finite(r.value)]
     fig = go.Figure(go.Bar(
         y=[shorten(r["reference"], 60) for r in rs], x=[float(r["value"]) for r in rs], orientation="h",
         marker_color=["#1f77b4" if float(r["value"]) >= 0 else "#d62728" for r in rs],

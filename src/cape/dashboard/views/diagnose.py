@@ -177,7 +177,7 @@ def render() -> None:
 
 def _phase_banner(res) -> None:
     """The verdict: phase, confidence, gamma with its interval, and the scores it was computed from."""
-    ph = res.phase or {}
+    ph = res.phase.to_dict() if res.phase else {}
     label = ph.get("label") or "undetermined"
     conf = ph.get("confidence")
     g = ph.get("gamma")
@@ -215,10 +215,10 @@ def show_result(res, table) -> None:
                f"{fmt_params(res.params) if res.params else 'size unknown'} · source: {res.source}")
     _phase_banner(res)
     cols = st.columns(4)
-    ph = res.phase or {}
+    ph = res.phase.to_dict() if res.phase else {}
     cols[0].metric("phase", (ph.get("label") or "—"), help=ph.get("method"))
     cols[1].metric("γ", f"{ph['gamma']:+.2f}" if ph.get("gamma") is not None else "—")
-    cr = res.critical or {}
+    cr = res.critical.to_dict() if res.critical else {}
     cols[2].metric("position vs N_c", cr.get("position") or "—", help=cr.get("method"))
     cols[3].metric("family N_c", _nc_short(cr), help=cr.get("summary"))
     if cr.get("message"):
@@ -235,7 +235,7 @@ def show_result(res, table) -> None:
                 st.json(json.loads(json.dumps(r.to_dict()["evidence"], default=str)), expanded=False)
 
     if res.kind == "frontier" and res.frontier:
-        st.info(res.frontier.get("message", ""))
+        st.info(res.frontier.message)
         rep = _library.frontier(False, "fit", 0, None)
         fig = figures.frontier_scatter(rep)
         sc = res.scores
@@ -256,14 +256,14 @@ def show_result(res, table) -> None:
         with right:
             fc = _library.family_coupling(table, res.family, res.axes) if res.family else None
             show_figure(figures.legend_below(figures.doctor_gamma_figure(res, fc)), "doctor_gamma",
-                        data=pd.DataFrame([dict(c) for c in res.coupling]))
+                        data=pd.DataFrame([c.to_dict() for c in res.coupling]))
     show_figure(figures.phase_probability_figure(res), "doctor_phase_probabilities")
     if res.residuals:
         st.markdown("#### Residuals")
         show_figure(figures.residuals_figure(res), "doctor_residuals")
-        show_table(pd.DataFrame([dict(r) for r in res.residuals]), "residuals")
-    if res.d_eff and res.d_eff.get("message"):
-        st.caption("d_eff context: " + res.d_eff["message"])
+        show_table(pd.DataFrame([r.to_dict() for r in res.residuals]), "residuals")
+    if res.d_eff and res.d_eff.message:
+        st.caption("d_eff context: " + res.d_eff.message)
     st.markdown("#### Every rule checked")
     show_table(pd.DataFrame([{"rule": r.name, "status": r.status, "reason": r.reason} for r in res.rules]),
                "rules", column_config={"reason": st.column_config.TextColumn("reason", width="large")})
