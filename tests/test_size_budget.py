@@ -41,7 +41,6 @@ FUNCTION_ALLOWLIST: dict[str, int] = {
     "commands/coupling.py::_render": 83,
     "commands/coupling.py::diagnose_cmd": 111,
     "commands/dynamics.py::ode": 98,
-    "commands/frontier.py::_render_frontier": 110,
     "commands/ingest.py::ingest": 81,
     "commands/internals.py::heads_cmd": 84,
     "critical.py::WithinFamilyCrossing.estimate": 111,

@@ -181,7 +181,10 @@ class Line:
 @dataclass(frozen=True)
 class TextTable:
     """A table of a result's summary: cells are text; ``right`` names the right-justified columns, ``dim`` the
-    de-emphasised ones; ``bold_head`` shows the first line of each row's first cell in bold on a terminal."""
+    de-emphasised ones; ``bold_head`` shows the first line of each row's first cell in bold on a terminal,
+    ``bold_cells`` those cells (``(row, column)`` indices), and ``styles`` colours a cell whose whole text is a key
+    (pairs ``(text, style)``, e.g. ``("reproduces", "green")``); ``title_left`` puts the title at the left edge.
+    The hints change nothing in the plain text."""
 
     title: str
     columns: tuple[str, ...]
@@ -191,6 +194,9 @@ class TextTable:
     show_lines: bool = False
     fold: bool = False
     bold_head: bool = False
+    bold_cells: tuple[tuple[int, int], ...] = ()
+    styles: tuple[tuple[str, str], ...] = ()
+    title_left: bool = False
 
 
 def _table_text(t: TextTable) -> list[str]:

@@ -32,8 +32,8 @@ from typing import Any
 
 import typer
 
-__all__ = ["FORMATS", "FORMAT_HELP", "Out", "check_format", "format_option", "out", "plain", "reset", "set_format",
-           "table_rows"]
+__all__ = ["FORMATS", "FORMAT_HELP", "Out", "check_format", "format_option", "out", "plain", "print_blocks", "reset",
+           "rich_table", "set_format", "styled", "table_rows"]
 
 FORMATS = ("table", "markdown", "csv")
 FORMAT_HELP = ("How tables are printed: table (for reading; never splits a word), markdown (paste into a README "
@@ -282,3 +282,47 @@ def out() -> Out:
 def reset() -> None:
     """Forget the previous command's format (called before each command runs)."""
     _CURRENT["out"] = None
+
+
+# ---------------------------------------------------------------------------------------------- summaries
+def styled(line) -> str:
+    """A summary :class:`~cape._format.Line` as Rich markup: its bold prefix and dim hint (the text escaped)."""
+    from rich.markup import escape
+
+    t = line.text
+    t = f"[bold]{escape(t[:line.bold])}[/]{escape(t[line.bold:])}" if line.bold else escape(t)
+    return f"[dim]{t}[/]" if line.dim else t
+
+
+def rich_table(tt):
+    """A Rich table of a summary :class:`~cape._format.TextTable` (cells escaped; its hints as styles)."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    styles = dict(tt.styles)
+    t = Table(title=escape(tt.title) if tt.title else None, show_lines=tt.show_lines,
+              title_justify="left" if tt.title_left else "center")
+    for c in tt.columns:
+        kw = {"overflow": "fold"} if tt.fold else {"justify": "right" if c in tt.right else "left"}
+        if c in tt.dim:
+            kw["style"] = "dim"
+        t.add_column(escape(c), **kw)
+    bold = set(tt.bold_cells)
+    for i, row in enumerate(tt.rows):
+        cells = [f"[{styles[c]}]{escape(c)}[/]" if c in styles else
+                 f"[bold]{escape(c)}[/]" if (i, j) in bold else escape(c) for j, c in enumerate(row)]
+        if tt.bold_head:
+            top, nl, more = row[0].partition("\n")
+            cells[0] = f"[bold]{escape(top)}[/]" + (f"\n{escape(more)}" if nl else "")
+        t.add_row(*cells)
+    return t
+
+
+def print_blocks(blocks, where: Out | None = None) -> None:
+    """Print a result's summary blocks (``summary_blocks()``: lines and tables) through ``where`` (default the
+    running command's :class:`Out`), so the terminal shows what ``summary()`` gives as plain text."""
+    from .._format import TextTable
+
+    o = where if where is not None else out()
+    for b in blocks:
+        o.print(rich_table(b) if isinstance(b, TextTable) else styled(b))

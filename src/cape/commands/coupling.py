@@ -10,7 +10,7 @@ import typer
 from ..diagnose_text import (COMPACT_COLUMNS, compact_blocks, nc_line_parts, phase_runs, shown_families, sizes_text,
                               status_of, thresholds)
 from ._common import console, emit_json, fmt, fmt_params
-from ._table import Out, format_option
+from ._table import Out, format_option, print_blocks
 from ._scores import (FINETUNES_OPT, SHOTS_OPT, STRICT_OPT, UNITS_OPT, VARIANT_OPT, apply_settings, read_scores,
                       setting_warnings)
 
@@ -300,60 +300,17 @@ def claims_cmd(
 ) -> None:
     """The paper's headline numbers: published value, value computed with the paper's procedure, value from the
     sound estimator, and a verdict with a one-line reason. Everything is computed now from the embedded data."""
-    from ..paper import VERDICTS, all_claims
     from ..errors import DataError
+    from ..paper import verify_claims
+    from ..paper.result import check_verdict
 
-    v = None
     if verdict is not None:
-        v = verdict.replace("-", " ").strip().lower()
-        if v not in VERDICTS:
-            raise DataError(f"--verdict must be one of {', '.join(VERDICTS)}, not {verdict!r}")
+        check_verdict(verdict)                     # before the claims are computed
     if internals is not None and not internals.is_dir():
         raise DataError(f"--internals {internals}: not a folder of result files")
-    from .._runcache import compute_once
-
-    with compute_once():  # claims share their diagnoses, N_c, noise estimates and fits
-        rows = all_claims(internals=str(internals) if internals is not None else None, keep_instruct=keep_instruct)
-    if v is not None:
-        rows = [c for c in rows if c.verdict == v]
-    if ids:
-        want = {i.lower() for i in ids}
-        unknown = sorted(want - {c.id.lower() for c in rows})
-        if unknown:
-            raise DataError(f"--id {', '.join(unknown)}: no such claim; the ids run "
-                            f"{', '.join(c.id for c in rows[:5])}, ... (cape claims lists them all)")
-        rows = [c for c in rows if c.id.lower() in want]
+    res = verify_claims(internals=str(internals) if internals is not None else None, keep_instruct=keep_instruct)
+    res = res.select(verdict=verdict, ids=ids)
     if json_:
-        emit_json({"claims": [claim_json(c) for c in rows],
-                   "counts": {v: sum(c.verdict == v for c in rows) for v in VERDICTS}})
+        emit_json(res)
         return
-    from rich.table import Table
-
-    out = Out(fmt_)
-    style = {"reproduces": "green", "differs": "yellow", "not computable": "dim"}
-    t = Table(title="Paper claims vs computation (embedded data)", show_lines=True, header_style="bold")
-    for c in ("id", "verdict", "claim", "paper", "computed (paper's procedure)", "sound estimator", "reason"):
-        t.add_column(c, overflow="fold")
-    for c in rows:
-        t.add_row(c.id, f"[{style[c.verdict]}]{c.verdict}[/]", c.claim, c.paper_value, c.computed_value or "—",
-                  c.sound_value or "—", c.reason)
-    out.table(t)
-    counts = {v: sum(c.verdict == v for c in rows) for v in VERDICTS}
-    out.print(", ".join(f"{k}: {v}" for k, v in counts.items()))
-
-
-def claim_json(c) -> dict:
-    """One claim for ``--json``: the text values and, beside them, the numbers they contain (``paper``,
-    ``computed``: the first number of each text, the headline; ``*_numbers``: all of them in order;
-    sizes in raw parameters, percentages in percent; None where the text holds none)."""
-    from .._format import numbers_in
-
-    d = {"id": c.id, "claim": c.claim, "verdict": c.verdict}
-    for key, text in (("paper", c.paper_value), ("computed", c.computed_value)):
-        nums = numbers_in(text)
-        d[key] = nums[0] if nums else None
-        d[f"{key}_numbers"] = nums
-    d["sound_numbers"] = numbers_in(c.sound_value)
-    d.update(paper_value=c.paper_value, computed_value=c.computed_value, sound_value=c.sound_value,
-             reason=c.reason)
-    return d
+    print_blocks(res.summary_blocks(), Out(fmt_))

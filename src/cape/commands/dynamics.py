@@ -8,7 +8,7 @@ from typing import List, Optional
 import typer
 
 from ._scores import FINETUNES_OPT, SHOTS_OPT, STRICT_OPT, VARIANT_OPT
-from ._table import format_option, out, set_format
+from ._table import format_option, out, print_blocks, set_format
 from ._common import emit_json, err_console, fmt, fmt_params
 
 # ode and predict already have --units (the ODE's state units), so the score table's units are --score-units
@@ -112,48 +112,11 @@ def _print_discovery(disc, title: str) -> None:
 
 
 def _print_holdout(r) -> None:
-    from rich.table import Table
-
-    names = list(r.discovery.names)
-    t = Table(title=f"Held-out {r.holdout}: trained on {', '.join(r.train)}, started from {r.start_model}, "
-                    f"predicting {', '.join(r.models)} (MAPE %, MAE in points)", title_justify="left")
-    t.add_column("method")
-    for nm in names:
-        t.add_column(nm, justify="right")
-    t.add_column("all", justify="right")
-    t.add_column("MAE pp", justify="right")
-    t.add_column(f"{r.level:.0%} ens.", justify="right")
-    for m in r.methods:
-        e = m.errors
-        iv = f"{m.mape_interval[0]:.1f}-{m.mape_interval[1]:.1f}" if m.mape_interval else ""
-        lab = f"[bold]{m.label}[/]" if m.method == r.winner else m.label
-        t.add_row(lab, *[fmt(v, 2) for v in e.mape], fmt(e.overall_mape, 2) if not e.diverged else "diverged",
-                  fmt(e.overall_mae, 2), iv)
-    out().print(t)
-    out().print(r.verdict)
+    print_blocks(r.summary_blocks())
 
 
 def _print_sweep(sw) -> None:
-    from rich.table import Table
-
-    t = Table(title="Every family held out in turn (trained on all others): overall MAPE %", title_justify="left")
-    t.add_column("held out")
-    t.add_column("n", justify="right")
-    for m in sw.methods:
-        t.add_column(sw.labels[m], justify="right")
-    for r in sw.results:
-        best = r.winner
-        cells = []
-        for m in sw.methods:
-            e = r.method(m).errors
-            txt = "diverged" if e.diverged else fmt(e.overall_mape, 2)
-            cells.append(f"[bold]{txt}[/]" if m == best else txt)
-        t.add_row(r.holdout, str(len(r.models)), *cells)
-    t.add_row("[bold]median[/]", "", *[fmt(sw.median_mape[m], 2) for m in sw.methods])
-    t.add_row("[bold]mean[/]", "", *[fmt(sw.mean_mape[m], 2) for m in sw.methods])
-    t.add_row("[bold]wins[/]", "", *[f"{sw.wins[m]:g}" for m in sw.methods])
-    out().print(t)
-    out().print(sw.verdict)
+    print_blocks(sw.summary_blocks())
 
 
 def _print_phases(c) -> None:

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._format import Line, TextTable, render_text
 from .._runcache import once_per_run
 from .._validate import check_level, check_seed
 from ..errors import AnalysisError
@@ -34,6 +35,7 @@ from .discovery import DEFAULT_ALPHA, Discovery, _emit, fit_system, load_scores
 from .integrate import simulate
 from .metrics import ErrorTable, batch_mape, errors
 from .sparse import library
+from .summary import holdout_blocks, sweep_blocks
 from .trajectories import Samples, Trajectory, Units, make_samples, prepare
 
 #: The paper's falsification threshold for the held-out error (N: "ODE holdout MAE > 15% weakens the claim").
@@ -195,6 +197,17 @@ class HoldoutResult:
                                  "lo": None if m.lo is None else m.lo[k, j],
                                  "hi": None if m.hi is None else m.hi[k, j]})
         return pd.DataFrame(rows)
+
+    def summary_blocks(self) -> list[Line | TextTable]:
+        """The result as lines and a table (what ``cape ode`` prints for the held-out family)."""
+        return holdout_blocks(self)
+
+    def summary(self) -> str:
+        """The result as plain text: the table of errors per method and the verdict, as ``cape ode`` prints them."""
+        return render_text(self.summary_blocks())
+
+    def __str__(self) -> str:
+        return self.summary()
 
     def to_dict(self) -> dict:
         return {"method": "sound", "train": list(self.train), "holdout": self.holdout,
@@ -379,6 +392,17 @@ class HoldoutSweep:
             row["winner"] = r.winner
             rows.append(row)
         return pd.DataFrame(rows)
+
+    def summary_blocks(self) -> list[Line | TextTable]:
+        """The sweep as a table and a line (what ``cape ode --holdout all`` prints)."""
+        return sweep_blocks(self)
+
+    def summary(self) -> str:
+        """The sweep as plain text: overall MAPE per held-out family and method, median, mean, wins, the verdict."""
+        return render_text(self.summary_blocks())
+
+    def __str__(self) -> str:
+        return self.summary()
 
     def to_dict(self) -> dict:
         return {"families": [r.holdout for r in self.results], "methods": list(self.methods),

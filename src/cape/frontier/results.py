@@ -7,8 +7,10 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
+from .._format import Line, TextTable, render_text
 from .config import FrontierConfig
 from .regression import LinearCoupling
+from .summary import report_blocks
 
 
 # ---------------------------------------------------------------------------------------------- results
@@ -215,6 +217,17 @@ class FrontierReport:
     @property
     def added_models(self) -> list[str]:
         return list(self.panel.index[self.panel["subset"] == "added"])
+
+    def summary_blocks(self) -> list[Line | TextTable]:
+        """The report as lines and tables (what ``cape frontier`` prints, in order)."""
+        return report_blocks(self)
+
+    def summary(self) -> str:
+        """The report as plain text: the same lines and tables ``cape frontier`` prints."""
+        return render_text(self.summary_blocks())
+
+    def __str__(self) -> str:
+        return self.summary()
 
     def to_frame(self) -> pd.DataFrame:
         """One row per shown model: panel columns, h and its interval, the LOLO prediction."""
