@@ -159,7 +159,7 @@ def _coupling_and_phase(model: str, usable: pd.DataFrame, table, own, cfg: Docto
             note = (note + "; " if note else "") + f"{b1} falls with size (co-movement {iv.comove:+d})"
         steps.append(CouplingStep(lower=iv.lower, upper=iv.upper, role="below" if iv.upper == model else "above",
                                   n_lower=iv.n_lower, n_upper=iv.n_upper, d1=iv.d1, d2=iv.d2, gamma=iv.gamma,
-                                  ci=list(ci_or_none(col, cfg.ci)), phase=iv.phase, status=iv.status, note=note))
+                                  ci=list(ci_or_none(col, cfg.level)), phase=iv.phase, status=iv.status, note=note))
         cols.append(col)
     k = next((k for k, c in enumerate(steps) if c.role == "below" and c.gamma is not None), None)
     if k is None:
@@ -191,7 +191,7 @@ def _base_residuals(model, family, params, scores, real: pd.DataFrame, cohort, c
     web = web_models(cohort, model, b2)
     if len(web) >= 4:
         x = np.log10(web["params"].to_numpy(float))
-        pred, half, _ = poly_fit_with_pi(x, web[b2].to_numpy(float), lx, 2, cfg.ci)
+        pred, half, _ = poly_fit_with_pi(x, web[b2].to_numpy(float), lx, 2, cfg.level)
         v = y0 - pred
         out.append(Residual(key="web", reference=f"cohort web-trained {b2}(log N) quadratic ({len(web)} models)",
                             value=v, unit=f"{b2} points", predicted=pred, pi_half=half,
@@ -222,7 +222,7 @@ def _family_residual(family: str, real: pd.DataFrame, lx: float, y0: float, cfg:
         return None
     deg = 2 if len(fr) >= 4 else 1
     x = np.log10(fr["params"].to_numpy(float))
-    pred, half, _ = poly_fit_with_pi(x, fr[b2].to_numpy(float), lx, deg, cfg.ci)
+    pred, half, _ = poly_fit_with_pi(x, fr[b2].to_numpy(float), lx, deg, cfg.level)
     v = y0 - pred
     inside = np.isfinite(half) and abs(v) <= half
     extrap = not (x.min() <= lx <= x.max())

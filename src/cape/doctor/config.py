@@ -13,12 +13,18 @@ import numpy as np
 import tomllib
 
 from .. import catalog
+from .._deprecated import renamed_fields, renamed_keys
 from ..errors import DataError
 
 PHASES = ("tax", "transition", "bonus")
 
 
+#: Renamed settings: old name -> new name (the old one still works, with a DeprecationWarning).
+RENAMED = {"ci": "level"}
+
+
 # ---------------------------------------------------------------------------------------------- configuration
+@renamed_fields(RENAMED, "doctor config")
 @dataclass(frozen=True)
 class DoctorConfig:
     """Thresholds of the doctor's rules (docs/coupling.md, "Diagnose one model"). Load from TOML with :meth:`from_toml`.
@@ -29,7 +35,7 @@ class DoctorConfig:
         min_delta: intervals with ``|dB1| <= min_delta`` points are not divided by (skipped).
         n_boot: score-noise draws (phase confidence, gamma and N_c intervals) and bootstrap resamples.
         seed: seed of ``numpy.random.default_rng``.
-        ci: level of every interval.
+        level: confidence level of every interval (``ci`` is its deprecated name).
         nc_near_factor: with no CI on N_c, a model within this factor of N_c is "near".
         curated_recipe: recipe value of curated-data families in the cohort.
         curation_size_factor: curated intervals whose geometric midpoint lies within this factor of the
@@ -56,7 +62,7 @@ class DoctorConfig:
     min_delta: float = 0.5
     n_boot: int = 2000
     seed: int = 0
-    ci: float = 0.95
+    level: float = 0.95
     nc_near_factor: float = 1.5
     curated_recipe: str = "curated"
     curation_size_factor: float = 3.0
@@ -89,8 +95,8 @@ class DoctorConfig:
             raise DataError(f"doctor config: b1 and b2 are both {self.b1}; choose two different benchmarks")
         if self.phase_lower > self.phase_upper:
             raise DataError(f"doctor config: phase_lower {self.phase_lower} exceeds phase_upper {self.phase_upper}")
-        if not 0 < self.ci < 1:
-            raise DataError(f"doctor config: ci must lie in (0, 1), not {self.ci}")
+        if not 0 < self.level < 1:
+            raise DataError(f"doctor config: level must lie in (0, 1), not {self.level}")
         if self.n_boot < 1:
             raise DataError(f"doctor config: n_boot must be at least 1, not {self.n_boot}")
         if self.seed < 0:
@@ -115,6 +121,7 @@ class DoctorConfig:
         """Build from a mapping (e.g. parsed TOML); unknown keys are rejected with the list of known ones."""
         known = {f.name: f for f in fields(cls)}
         kw = {}
+        m = renamed_keys({str(k).replace("-", "_"): v for k, v in m.items()}, RENAMED, where=where, stacklevel=4)
         for k, v in m.items():
             key = str(k).replace("-", "_")
             if key not in known:

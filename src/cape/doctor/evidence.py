@@ -109,7 +109,7 @@ def family_critical(table, family: str, model_params: float | None, cfg: DoctorC
     """
     try:
         res = critical_scale(table, family=family, pair=(cfg.b1, cfg.b2), n_boot=cfg.n_boot, seed=cfg.seed,
-                             level=cfg.ci, min_delta=cfg.min_delta)
+                             level=cfg.level, min_delta=cfg.min_delta)
     except AnalysisError as e:
         return CriticalContext(nc=None, ci=[None, None], status="insufficient", direction=None, summary="—",
                                method="cape.critical.critical_scale (crossing)", position=None,
@@ -151,7 +151,7 @@ def phase_d_eff(table, cfg: DoctorConfig, phase: str | None) -> DEffContext | No
         return None
     try:
         ps = phase_spectra(table, bs, pair=(cfg.b1, cfg.b2), use="cov", n_boot=min(cfg.n_boot, 1000),
-                           seed=cfg.seed, level=cfg.ci, min_delta=cfg.min_delta,
+                           seed=cfg.seed, level=cfg.level, min_delta=cfg.min_delta,
                            scheme=(cfg.phase_lower, cfg.phase_upper))
     except (AnalysisError, DataError) as e:
         return DEffContext(phase=phase, d_eff=None, ci=[None, None], n=0, groups={},

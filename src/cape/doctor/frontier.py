@@ -121,7 +121,7 @@ def _lab_coupling(model: str, labp: pd.DataFrame, cfg: DoctorConfig
         steps.append(CouplingStep(lower=names[j], upper=names[j + 1],
                                   role="below" if names[j + 1] == model else "above", d1=float(d1[j]),
                                   d2=float(d2[j]), gamma=g,
-                                  ci=list(ci_or_none(draws[:, j], cfg.ci)) if draws.size else [None, None],
+                                  ci=list(ci_or_none(draws[:, j], cfg.level)) if draws.size else [None, None],
                                   phase=cfg.phase_of(g), status="ok" if g is not None else "small_step",
                                   note="" if g is not None else f"|ΔSWE| <= {cfg.min_delta:g}: skipped"))
     k = next((k for k, c in enumerate(steps) if c.role == "below" and c.gamma is not None), None)

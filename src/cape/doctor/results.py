@@ -118,7 +118,7 @@ class DoctorResult:
         if d.scores:
             out.append(Line("  scores: " + ", ".join(f"{k} {v:.1f}" for k, v in d.scores.items())))
         if d.coupling:
-            cols = ("interval", "Δ" + d.axes[0], "Δ" + d.axes[1], "γ", f"{d.config.ci:.0%} noise CI", "phase", "note")
+            cols = ("interval", "Δ" + d.axes[0], "Δ" + d.axes[1], "γ", f"{d.config.level:.0%} noise CI", "phase", "note")
             rows = tuple((f"{g.lower} → {g.upper}", fmt_number(g.d1, 2), fmt_number(g.d2, 2),
                           fmt_number(g.gamma, 3), f"[{fmt_number(g.ci[0])}, {fmt_number(g.ci[1])}]",
                           g.phase or "—", g.note or "") for g in d.coupling)

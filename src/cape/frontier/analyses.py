@@ -42,7 +42,7 @@ def population_coupling(panel: pd.DataFrame, config: FrontierConfig = FrontierCo
     if len(f) < 3:
         raise AnalysisError(f"frontier fit needs at least 3 models in subsets {', '.join(config.fitted_subsets)}, "
                             f"got {len(f)}")
-    return linear_coupling(f[config.x].to_numpy(), f[config.y].to_numpy(), ci=config.ci, n_boot=config.n_boot,
+    return linear_coupling(f[config.x].to_numpy(), f[config.y].to_numpy(), ci=config.level, n_boot=config.n_boot,
                            seed=config.seed, x_name=config.x, y_name=config.y)
 
 

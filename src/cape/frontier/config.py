@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass
 
 
 from .. import catalog
+from .._deprecated import renamed_fields
 from ..errors import DataError
 from .regression import LINE_METHODS
 
@@ -19,6 +20,7 @@ SUBSETS = ("core", "extended", "post-cutoff", "added")
 
 
 # ---------------------------------------------------------------------------------------------- configuration
+@renamed_fields({"ci": "level"}, "frontier config")
 @dataclass(frozen=True)
 class FrontierConfig:
     """Choices behind a frontier report (all documented in docs/frontier.md).
@@ -30,7 +32,7 @@ class FrontierConfig:
         include_post_cutoff: also fit the post-cutoff models (the paper's 39-model refit).
         fit_added: also fit the models a user adds (default: shown, not fitted).
         h_method: ``"fit"`` (unrounded OLS line) or ``"paper"`` (the line rounded to 3 / 1 decimals).
-        ci: confidence level of every interval.
+        level: confidence level of every interval (``ci`` is its deprecated name).
         n_boot: bootstrap resamples (pairs bootstrap of the population fit).
         seed: seed of ``numpy.random.default_rng``.
         lolo_min_models: a lab enters the LOLO summary with at least this many test models.
@@ -48,7 +50,7 @@ class FrontierConfig:
     include_post_cutoff: bool = False
     fit_added: bool = False
     h_method: str = "fit"
-    ci: float = 0.95
+    level: float = 0.95
     n_boot: int = 2000
     seed: int = 0
     lolo_min_models: int = 3
@@ -69,8 +71,8 @@ class FrontierConfig:
                             f"not {self.h_method!r}")
         if self.rank_by not in ("old", "new"):
             raise DataError(f"frontier config: rank_by must be 'old' or 'new', not {self.rank_by!r}")
-        if not 0 < self.ci < 1:
-            raise DataError(f"frontier config: ci must lie in (0, 1), not {self.ci}")
+        if not 0 < self.level < 1:
+            raise DataError(f"frontier config: level must lie in (0, 1), not {self.level}")
         if self.top_k < 2:
             raise DataError(f"frontier config: top_k must be at least 2, not {self.top_k}")
         if self.n_boot < 0:
