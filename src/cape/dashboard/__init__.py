@@ -25,6 +25,9 @@ def app_path() -> Path:
 def streamlit_command(*, port: int = 8501, host: str = "127.0.0.1", python: str | None = None) -> list[str]:
     """The command line that serves the app on ``host:port`` headless, with usage statistics off.
 
+    It runs Streamlit's own ``run`` command through :mod:`cape.dashboard.serve`, which warms the first view's
+    imports in the background while the browser loads the page.
+
     Example:
         >>> cmd = streamlit_command(port=8600)
         >>> "--server.address" in cmd and "127.0.0.1" in cmd
@@ -32,7 +35,7 @@ def streamlit_command(*, port: int = 8501, host: str = "127.0.0.1", python: str 
     """
     import sys
 
-    return [python or sys.executable, "-m", "streamlit", "run", str(app_path()),
+    return [python or sys.executable, "-m", "cape.dashboard.serve", "run", str(app_path()),
             "--server.port", str(int(port)), "--server.address", host,
             "--server.headless", "true", "--browser.gatherUsageStats", "false",
             "--server.fileWatcherType", "none", "--global.developmentMode", "false",

@@ -1,0 +1,85 @@
+"""Serve the dashboard: Streamlit's own command line, with the first view's imports warmed in the background.
+
+``python -m cape.dashboard.serve run APP [streamlit flags]`` behaves exactly like ``python -m streamlit run APP
+[flags]``. In addition, once the server answers, a background thread imports what the Overview draws first
+(pandas, Plotly's figure classes, :mod:`cape.plots`, the embedded cohort) while the browser is still loading
+Streamlit's page, so the first chart does not wait for them. The thread starts only after the server is up (it
+never delays the server's start). If no browser session has connected by then, it also computes the embedded
+cohort's diagnosis that the Overview shows under its first chart
+(:func:`cape.dashboard.views._library.embedded_diagnosis`, kept for the server's life), so that work is done
+while the browser loads rather than while it draws.
+Any failure in the warm-up is ignored: the app imports and reports everything itself when it runs.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+
+#: Seconds the warm-up waits for the server to come up before giving up.
+WAIT_S = 120.0
+
+
+def _runtime(deadline: float):
+    """Streamlit's runtime once it has started (polled without importing anything), or None at the deadline."""
+    while time.monotonic() < deadline:
+        mod = sys.modules.get("streamlit.runtime.runtime")
+        rt = getattr(getattr(mod, "Runtime", None), "_instance", None)
+        if rt is not None and getattr(rt.state, "value", "INITIAL") != "INITIAL":
+            return rt
+        time.sleep(0.02)
+    return None
+
+
+def _no_session(rt) -> bool:
+    return getattr(rt.state, "value", "") == "NO_SESSIONS_CONNECTED"
+
+
+def warm(wait_s: float = WAIT_S) -> bool:
+    """Import the first view's modules and build one throwaway phase diagram (Plotly imports its property
+    validators on first use), then, if no browser has connected yet, compute the embedded cohort's diagnosis.
+
+    Args:
+        wait_s: seconds to wait for Streamlit's runtime to start.
+
+    Returns:
+        True when the warm-up ran to its end, False when the server never came up or something failed.
+    """
+    rt = _runtime(time.monotonic() + wait_s)
+    if rt is None:
+        return False
+    try:
+        import pandas  # noqa: F401
+        import plotly.graph_objects  # noqa: F401
+
+        from .. import data, plots
+        from . import SCORES_ENV
+        from .views import overview  # noqa: F401 - the entry view's own imports
+
+        if not os.environ.get(SCORES_ENV):
+            plots.phase_diagram(data.load_base())
+        if _no_session(rt):  # no browser yet: the Overview's analysis too
+            from .. import gamma_error  # noqa: F401
+            from ..report import headline  # noqa: F401
+            from .views import _library
+
+            if not os.environ.get(SCORES_ENV):
+                _library.embedded_diagnosis()
+    except Exception:  # noqa: BLE001 - the app reports any real problem itself when it runs
+        return False
+    return True
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Start the warm-up thread, then hand the command line to Streamlit (``argv`` as after ``streamlit``)."""
+    threading.Thread(target=warm, name="cape-dashboard-warm", daemon=True).start()
+    from streamlit.web.cli import main as streamlit_main
+
+    sys.argv = ["streamlit", *(sys.argv[1:] if argv is None else argv)]
+    streamlit_main(prog_name="streamlit")
+
+
+if __name__ == "__main__":
+    main()
