@@ -380,6 +380,16 @@ def local_coupling(table, pair: Sequence[str] | str = DEFAULT_PAIR, *, family: s
     if len(models) < 2:
         raise AnalysisError(f"family {fam!r}: {len(models)} usable model(s) with {b1} and {b2}; "
                             "local coupling needs at least 2")
+    return coupling_from_arrays(fam, b1, b2, models, params, sc, dropped, min_delta=min_delta,
+                                skip_equal_n=skip_equal_n, scheme=sch)
+
+
+def coupling_from_arrays(fam: str, b1: str, b2: str, models: Sequence[str], params: np.ndarray, sc: np.ndarray,
+                         dropped: dict, *, min_delta: float, skip_equal_n: bool, scheme: PhaseScheme
+                         ) -> FamilyCoupling:
+    """:func:`local_coupling` of one family's arrays (models sorted by size, at least 2; ``sc`` ``(K, 2)``
+    the scores of B1 and B2; ``dropped`` model -> why it was left out)."""
+    sch = scheme
     logn = np.log10(params)
     g, xm, d1, d2 = gamma_steps(logn, sc[:, 0], sc[:, 1], min_delta=min_delta)
     ivs = []
@@ -531,9 +541,11 @@ def population_r(x: Sequence[float], y: Sequence[float], *, b1: str = "B1", b2: 
     p = pearson_pvalue(r, n)
     rng = np.random.default_rng(seed)
     blo = bhi = None
-    if n_boot > 0:
-        rb = np.concatenate([pearson_rows(xa[i], ya[i]) for i in
-                             (rng.integers(0, n, size=(min(4096, n_boot - s), n)) for s in range(0, n_boot, 4096))])
+    if n_boot > 0:  # resamples in columns (n, rows): the numbers of pearson_rows on the rows, faster
+        from ._columns import pearson_columns
+
+        rb = np.concatenate([pearson_columns(xa[i], ya[i]) for i in
+                             (np.ascontiguousarray(rng.integers(0, n, size=(min(4096, n_boot - s), n)).T) for s in range(0, n_boot, 4096))])
         blo, bhi = percentile_ci(rb, level)
     lo, hi = fisher_ci(r, n, level)
     pp, how, k = permutation_p(xa, ya, r, n_perm=n_perm, rng=rng)

@@ -240,6 +240,11 @@ def crossing_values(logn: np.ndarray, s1: np.ndarray, s2: np.ndarray, se2: np.nd
     """
     s1 = np.atleast_2d(s1)
     s2 = np.atleast_2d(s2)
+    if mid is None and np.ndim(se2) == 1 and s1.ndim == 2 and s1.shape[0] > 1 and s1.shape == s2.shape:
+        from ._columns import crossing_columns  # the same numbers, one vectorised step per interval
+
+        return crossing_columns(logn, np.ascontiguousarray(s1.T), np.ascontiguousarray(s2.T),
+                                np.asarray(se2, dtype=float), min_delta=min_delta, horizon=horizon)
     g, m, d1, _ = gamma_steps(logn, s1, s2, min_delta=min_delta)
     if mid is None:
         mid = m
@@ -299,6 +304,43 @@ def family_data(table, family: str | None = None, pair: Sequence[str] | str = DE
     return FamilyData(str(fam), b1, b2, tuple(models), params, sc, se, dropped)
 
 
+def families_data(frame, pair: Sequence[str] | str, families: Sequence[str]) -> dict[str, FamilyData]:
+    """:func:`family_data` of each of ``families`` (those with rows) from a score frame, split once.
+
+    The same arrays as one :func:`family_data` call per family, without re-reading the frame each time.
+    """
+    b1, b2 = resolve_pair(pair)
+    pos_of = frame.groupby(frame["family"].astype(str), sort=False).indices
+    names = np.asarray([str(m) for m in frame.index], dtype=object)
+    params_all = frame["params"].to_numpy(dtype=float)
+    sc_all = frame[[b1, b2]].to_numpy(dtype=float)
+    se_all = frame[[f"se:{b1}", f"se:{b2}"]].to_numpy(dtype=float)
+    out = {}
+    for fam in families:
+        rows = pos_of.get(str(fam))
+        if rows is None:
+            continue
+        params, sc = params_all[rows], sc_all[rows]
+        good = np.isfinite(params) & np.isfinite(sc).all(axis=1)
+        dropped: dict[str, str] = {}
+        for i in np.flatnonzero(~good):
+            dropped[names[rows[i]]] = ("no parameter count" if not math.isfinite(params[i]) else
+                                       "no " + ", ".join(b for b, v in zip((b1, b2), sc[i]) if not math.isfinite(v))
+                                       + " score")
+        keep = np.flatnonzero(good)
+        keep = keep[size_order(params[keep], names[rows][keep])]
+        se = se_all[rows][keep]
+        bad = ~np.isfinite(se)
+        if bad.any():
+            from . import catalog
+
+            for j, b in enumerate((b1, b2)):
+                se[bad[:, j], j] = [catalog.binomial_stderr(v, b) for v in sc[keep][bad[:, j], j]]
+        out[str(fam)] = FamilyData(str(fam), b1, b2, tuple(str(m) for m in names[rows][keep]), params[keep],
+                                   sc[keep], se, dropped)
+    return out
+
+
 def _is_score_frame(table, bs) -> bool:
     return hasattr(table, "columns") and all(f"se:{b}" in table.columns for b in bs)
 
@@ -350,15 +392,19 @@ class WithinFamilyCrossing:
         rng = np.random.default_rng(seed)
         reps = np.empty(0)
         if n_boot > 0:
-            if bootstrap in ("noise", "both"):
-                S1 = s1 + rng.standard_normal((n_boot, K)) * se1
-                S2 = s2 + rng.standard_normal((n_boot, K)) * se2
+            if bootstrap == "noise":  # replicates in columns: (K, n_boot), the same draws and numbers
+                from ._columns import crossing_columns
+
+                S1 = s1[:, None] + np.ascontiguousarray(rng.standard_normal((n_boot, K)).T) * se1[:, None]
+                S2 = s2[:, None] + np.ascontiguousarray(rng.standard_normal((n_boot, K)).T) * se2[:, None]
+                reps, _ = crossing_columns(logn, S1, S2, se2, min_delta=self.min_delta, horizon=self.horizon)
             else:
-                S1 = np.broadcast_to(s1, (n_boot, K))
-                S2 = np.broadcast_to(s2, (n_boot, K))
-            if bootstrap == "noise":
-                reps, _ = crossing_values(logn, S1, S2, se2, min_delta=self.min_delta, horizon=self.horizon)
-            else:
+                if bootstrap == "both":
+                    S1 = s1 + rng.standard_normal((n_boot, K)) * se1
+                    S2 = s2 + rng.standard_normal((n_boot, K)) * se2
+                else:
+                    S1 = np.broadcast_to(s1, (n_boot, K))
+                    S2 = np.broadcast_to(s2, (n_boot, K))
                 reps = self._interval_reps(logn, S1, S2, se2, rng, n_boot)
         reps_ok = reps[~np.isnan(reps)]
         lo, hi = percentile_ci(reps_ok, level) if reps_ok.size else (math.nan, math.nan)

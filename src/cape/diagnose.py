@@ -34,8 +34,8 @@ from .coupling import (
     MIN_DELTA,
     FamilyCoupling,
     PopulationCoupling,
+    coupling_from_arrays,
     family_seed,
-    local_coupling,
     phase_scheme,
     population_r,
     resolve_pair,
@@ -44,10 +44,11 @@ from .coupling import (
 )
 from .critical import (
     ESTIMATORS,
+    FamilyData,
     NcResult,
     PaperQuadraticVertex,
     PooledOffsets,
-    family_data,
+    SmoothFitVertex,
     pooled_data,
 )
 from ._validate import check_level, check_n_boot, check_nonnegative, check_seed, check_table
@@ -247,10 +248,13 @@ def step_reversals(rows, b1: str, b2: str, *, min_delta: float = MIN_DELTA, z_cr
     (``|z| >= z_crit`` for the change in ``b2``, ``z = dB2 / sqrt(se_k^2 + se_{k+1}^2)``) right after a step
     with gamma > 0. ``rows``: one family's score-frame rows sorted by size. One sentence per reversal.
     """
-    names = [str(m) for m in rows.index]
-    p = rows["params"].to_numpy(float)
-    s1, s2 = rows[b1].to_numpy(float), rows[b2].to_numpy(float)
-    se = rows[f"se:{b2}"].to_numpy(float)
+    return _reversals([str(m) for m in rows.index], rows["params"].to_numpy(float), rows[b1].to_numpy(float),
+                      rows[b2].to_numpy(float), rows[f"se:{b2}"].to_numpy(float), b1, b2, min_delta=min_delta,
+                      z_crit=z_crit)
+
+
+def _reversals(names, p, s1, s2, se, b1: str, b2: str, *, min_delta: float, z_crit: float = 1.96) -> list[str]:
+    """:func:`step_reversals` on one family's arrays sorted by size (``se``: the errors of ``b2``)."""
     out, prev = [], None
     for k in range(len(names) - 1):
         d1, d2 = s1[k + 1] - s1[k], s2[k + 1] - s2[k]
@@ -372,16 +376,19 @@ def diagnose(table=None, pair: Sequence[str] | str = DEFAULT_PAIR, *, families: 
     if noise == "data":
         frame = apply_noise(frame, noise_est)
     crossing = ESTIMATORS[method](min_delta=min_delta)
-    groups = _family_frames(frame)
-    _check_memory(groups, fams, n_boot)
-    out = []
+    cols = _FamilyColumns(frame, B1, B2, with_width=width)
+    _check_memory(cols.positions, fams, n_boot)
+    out, fits = [], {}
     for fam in fams:
-        out.append(_one_family(groups.get(fam, frame.iloc[:0]), fam, B1, B2, crossing, n_boot=n_boot,
-                               seed=family_seed(seed, fam), level=level, min_delta=min_delta, scheme=sch,
-                               bootstrap=bootstrap, with_width=width))
+        fd_nc: list = []
+        out.append(_one_family(cols, fam, B1, B2, crossing, n_boot=n_boot, seed=family_seed(seed, fam),
+                               level=level, min_delta=min_delta, scheme=sch, bootstrap=bootstrap,
+                               with_width=width, fit_out=fd_nc))
+        if fd_nc and isinstance(crossing, SmoothFitVertex):
+            fits[fam] = tuple(fd_nc)
     pooled = _pooled(table, frame, fams if pooled_families is None else list(pooled_families), B1, B2,
                      n_boot=n_boot, seed=seed, level=level, headline=headline,
-                     explicit=pooled_families is not None)
+                     explicit=pooled_families is not None, fits=fits)
     msgs = []
     skipped = [f.family for f in out if f.status != "ok"]
     if skipped:
@@ -402,60 +409,126 @@ def diagnose(table=None, pair: Sequence[str] | str = DEFAULT_PAIR, *, families: 
 _FAMILY_ARRAYS = 16
 
 
-def _family_frames(frame) -> dict:
-    """Each family's rows (input order), split once: slicing per family would cost O(families) each."""
-    fam = frame["family"]
-    keys = fam.astype(str).where(fam.notna(), None)
-    return {str(k): g for k, g in frame.groupby(keys, sort=False, dropna=True)}
+class _FamilyColumns:
+    """The score frame's columns as numpy arrays and each family's row positions (input order), split once:
+    per-family pandas slicing would cost more than the statistics of a small family."""
+
+    def __init__(self, frame, b1: str, b2: str, *, with_width: bool):
+        fam = frame["family"]
+        keys = fam.astype(str).where(fam.notna(), None)
+        self.positions = {str(k): v for k, v in frame.groupby(keys, sort=False, dropna=True).indices.items()}
+        self.frame = frame
+        self.names = np.asarray([str(m) for m in frame.index], dtype=object)
+        self.params = frame["params"].to_numpy(dtype=float)
+        self.s1, self.s2 = frame[b1].to_numpy(dtype=float), frame[b2].to_numpy(dtype=float)
+        self.se1 = frame[f"se:{b1}"].to_numpy(dtype=float)
+        self.se2 = frame[f"se:{b2}"].to_numpy(dtype=float)
+        self.na = frame[[b1, b2, "params"]].isna().to_numpy().any(axis=1)  # what dropna(subset=...) drops
+        self._widths = None if (not with_width or "d_model" in frame.columns) else _known_widths()
+
+    def widths_known(self, models) -> bool:
+        """False when some model has no known width (its width-normalised r would be dropped anyway); True
+        when all have one or when the frame carries its own widths (then the full computation decides)."""
+        if self._widths is None:
+            return True
+        amap, hf = self._widths
+        return all(m.lower() in amap or m.lower() in hf for m in models)
 
 
-def _check_memory(groups: dict, fams: Sequence[str], n_boot: int) -> None:
+def _known_widths() -> tuple[set, set]:
+    """Model names and hub ids (lower case) with a finite d_model in the embedded architecture table (the
+    fallback lookup of :func:`cape.width.width_normalized_r`)."""
+    from .data import architectures
+
+    arch = architectures()
+    d = arch["d_model"].to_numpy(dtype=float)
+    amap = {str(k).lower() for k, v in zip(arch["model"], d) if np.isfinite(v)}
+    hf = {str(k).lower() for k, v in zip(arch["hf_id"], d) if np.isfinite(v)} if "hf_id" in arch.columns else set()
+    return amap, hf
+
+
+def _check_memory(positions: dict, fams: Sequence[str], n_boot: int) -> None:
     """Refuse before starting when the largest family's bootstrap arrays would not fit in memory."""
     if not fams or n_boot <= 0:
         return
-    big = max(fams, key=lambda f: len(groups.get(f, ())))
-    k = len(groups.get(big, ()))
+    big = max(fams, key=lambda f: len(positions.get(f, ())))
+    k = len(positions.get(big, ()))
     check_memory(n_boot * k * 8 * _FAMILY_ARRAYS, f"the bootstraps of family {big!r} ({n_boot} resamples x {k} "
                  "models)", "the number of resamples (--n-boot)")
 
 
-def _one_family(sub, fam: str, b1: str, b2: str, crossing, *, n_boot: int,
-                seed: int | None, level: float, min_delta: float, scheme, bootstrap: str,
-                with_width: bool = True) -> FamilyDiagnosis:
-    """Diagnosis of one family from its rows ``sub`` of the score frame."""
-    n_all = len(sub)
-    have = sub.dropna(subset=[b1, b2, "params"])
-    msgs: list[str] = []
-    for m, r in sub.iterrows():
-        if m in have.index:
+def _left_out(cols: _FamilyColumns, pos: np.ndarray, keep: np.ndarray, kept: set, b1: str, b2: str) -> list[str]:
+    """One sentence per row of the family left out (no score of B1 or B2, or no parameter count)."""
+    msgs = []
+    for i in pos[~keep]:
+        m = cols.names[i]
+        if m in kept:
             continue
-        miss = [c for c in (b1, b2) if not (isinstance(r[c], float) and math.isfinite(r[c]))]
+        miss = [c for c, v in ((b1, cols.s1[i]), (b2, cols.s2[i])) if not math.isfinite(v)]
         what = f"no {' or '.join(miss)} score" if miss else "no parameter count"
         msgs.append(f"{m} left out: {what}")
-    if have.empty:
+    return msgs
+
+
+def _family_data(fam: str, b1: str, b2: str, models: tuple, p, s1, s2, se1, se2, dropped: dict) -> FamilyData:
+    """:func:`cape.critical.family_data` of one family's sorted arrays (a missing error: the binomial one)."""
+    sc = np.stack([s1, s2], axis=1)
+    se = np.stack([se1, se2], axis=1)
+    bad = ~np.isfinite(se)
+    if bad.any():
+        from . import catalog
+
+        for j, b in enumerate((b1, b2)):
+            se[bad[:, j], j] = [catalog.binomial_stderr(v, b) for v in sc[bad[:, j], j]]
+    return FamilyData(str(fam), b1, b2, models, p, sc, se, dict(dropped))
+
+
+def _one_family(cols: _FamilyColumns, fam: str, b1: str, b2: str, crossing, *, n_boot: int,
+                seed: int | None, level: float, min_delta: float, scheme, bootstrap: str,
+                with_width: bool = True, fit_out: list | None = None) -> FamilyDiagnosis:
+    """Diagnosis of one family from its rows of the score frame (held as arrays in ``cols``)."""
+    pos = cols.positions.get(fam, np.zeros(0, dtype=np.intp))
+    n_all = len(pos)
+    keep = ~cols.na[pos]
+    kpos = pos[keep]
+    msgs: list[str] = _left_out(cols, pos, keep, {str(m) for m in cols.names[kpos]}, b1, b2)
+    if kpos.size == 0:
         return FamilyDiagnosis(fam, "missing_benchmark", f"no model of {fam} has both {b1} and {b2} "
                                f"({n_all} model(s) in the table)", (), (), None, None, None, tuple(msgs))
-    have = have.iloc[size_order(have["params"].to_numpy(float), have.index)]
-    models = tuple(str(m) for m in have.index)
-    params = tuple(float(p) for p in have["params"])
+    kpos = kpos[size_order(cols.params[kpos], cols.names[kpos])]
+    models = tuple(str(m) for m in cols.names[kpos])
+    p, s1, s2 = cols.params[kpos], cols.s1[kpos], cols.s2[kpos]
+    params = tuple(float(v) for v in p)
+    fin = np.isfinite(p) & np.isfinite(s1) & np.isfinite(s2)  # what family_arrays keeps (infinities out)
+    dropped = {models[i]: ("no parameter count" if not math.isfinite(p[i]) else
+                           "no " + ", ".join(b for b, v in ((b1, s1[i]), (b2, s2[i])) if not math.isfinite(v))
+                           + " score") for i in np.flatnonzero(~fin)}
     coupling = None
     if len(models) >= 2:
-        coupling = local_coupling(have, (b1, b2), family=fam, min_delta=min_delta, scheme=scheme)
+        if fin.sum() < 2:
+            raise AnalysisError(f"family {fam!r}: {int(fin.sum())} usable model(s) with {b1} and {b2}; "
+                                "local coupling needs at least 2")
+        coupling = coupling_from_arrays(fam, b1, b2, [m for m, f in zip(models, fin) if f], p[fin],
+                                        np.stack([s1[fin], s2[fin]], axis=1), dropped, min_delta=min_delta,
+                                        skip_equal_n=True, scheme=scheme)
         msgs += [m for m in coupling.messages if m not in msgs]
-        msgs += step_reversals(have, b1, b2, min_delta=min_delta)
-    r = population_r(have[b1].to_numpy(float), have[b2].to_numpy(float), b1=b1, b2=b2, n_boot=n_boot,
-                     n_perm=n_boot, seed=seed, level=level)
+        msgs += _reversals(models, p, s1, s2, cols.se2[kpos], b1, b2, min_delta=min_delta)
+    r = population_r(s1, s2, b1=b1, b2=b2, n_boot=n_boot, n_perm=n_boot, seed=seed, level=level)
     if r.status in ("constant", "insufficient", "few_models") and r.message:
         msgs.append(r.message)
     if len(set(params)) < len(params):
-        ties = sorted({p for p in params if params.count(p) > 1})
-        msgs.append("models share a size (" + ", ".join(f"{p / 1e9:.3g}B" for p in ties) +
+        ties = sorted({v for v in params if params.count(v) > 1})
+        msgs.append("models share a size (" + ", ".join(f"{v / 1e9:.3g}B" for v in ties) +
                     "): no step between them")
+    fd = _family_data(fam, b1, b2, tuple(m for m, f in zip(models, fin) if f), p[fin], s1[fin], s2[fin],
+                      cols.se1[kpos][fin], cols.se2[kpos][fin], dropped)
     try:
-        nc = crossing.estimate(family_data(have, fam, (b1, b2)), n_boot=n_boot, seed=seed, level=level,
-                               bootstrap=bootstrap)
+        nc = crossing.estimate(fd, n_boot=n_boot, seed=seed, level=level, bootstrap=bootstrap)
     except AnalysisError as e:
         nc = NcResult("crossing", None, None, None, "insufficient", message=str(e))
+    else:
+        if fit_out is not None:
+            fit_out += [fd, nc]
     if len(models) < 3:
         status = "insufficient"
         main = (f"{len(models)} model(s) with both {b1} and {b2}: "
@@ -466,16 +539,17 @@ def _one_family(sub, fam: str, b1: str, b2: str, crossing, *, n_boot: int,
     else:
         status, main = "ok", nc.message
     width = None
-    if len(models) >= 3 and with_width:
+    if len(models) >= 3 and with_width and cols.widths_known(models):
         from .width import width_normalized_r
 
+        have = cols.frame.iloc[kpos]
         wr = width_normalized_r(have.reset_index().rename(columns={have.index.name or "index": "model"}),
                                 (b1, b2), family=fam, n_null=n_boot, seed=seed)
         width = wr if (wr.status == "ok" and wr.n == len(models)) else None
     return FamilyDiagnosis(fam, status, main, models, params, coupling, r, nc, tuple(msgs), width)
 
 
-def _pooled(table, frame, fams, b1, b2, *, n_boot, seed, level, headline, explicit) -> PooledSummary:
+def _pooled(table, frame, fams, b1, b2, *, n_boot, seed, level, headline, explicit, fits=None) -> PooledSummary:
     if explicit:
         use, excl = list(fams), []
     else:
@@ -493,7 +567,7 @@ def _pooled(table, frame, fams, b1, b2, *, n_boot, seed, level, headline, explic
                                                n_boot=10_000, level=level)
     from .population import population_nc
 
-    population = population_nc(table, (b1, b2), families=use if explicit else list(fams), level=level)
+    population = population_nc(table, (b1, b2), families=use if explicit else list(fams), level=level, known=fits)
     msg = (f"pooled over {len(pdata.families)} families with >= 3 models"
            + (f"; excluded for their data recipe: {', '.join(excl)}" if excl else ""))
     return PooledSummary(tuple(pdata.families), tuple(excl), offsets, paper, head, msg, population)

@@ -113,14 +113,17 @@ def estimate_noise(frame, benchmark: str, *, families: Sequence[str] | None = No
     """
     sub = frame.dropna(subset=["params", benchmark])
     fams = list(families) if families is not None else list(dict.fromkeys(sub["family"].dropna().astype(str)))
+    rows = sub.groupby(sub["family"].astype(str), sort=False).indices  # each family's positions, split once
+    names = np.asarray([str(m) for m in sub.index], dtype=object)
+    params = sub["params"].to_numpy(float)
+    y, se = sub[benchmark].to_numpy(float), sub[f"se:{benchmark}"].to_numpy(float)
     groups = []
     for f in fams:
-        g = sub[sub["family"].astype(str) == f]
-        if g.empty:
+        pos = rows.get(str(f))
+        if pos is None or pos.size == 0:
             continue
-        g = g.iloc[size_order(g["params"].to_numpy(float), g.index)]
-        groups.append((np.log10(g["params"].to_numpy(float)), g[benchmark].to_numpy(float),
-                       g[f"se:{benchmark}"].to_numpy(float)))
+        pos = pos[size_order(params[pos], names[pos])]
+        groups.append((np.log10(params[pos]), y[pos], se[pos]))
     return noise_from_groups(benchmark, groups, degree=degree, alpha=alpha)
 
 

@@ -124,7 +124,7 @@ def membership(table, *, recipes: Sequence[str] | None = DEFAULT_RECIPES, base_o
 
 def population_nc(table, pair: Sequence[str] | str = DEFAULT_PAIR, *, families: Sequence[str] | None = None,
                   recipes: Sequence[str] | None = DEFAULT_RECIPES, base_only: bool = True, level: float = 0.95,
-                  noise: str = "data") -> PopulationNc:
+                  noise: str = "data", known: dict | None = None) -> PopulationNc:
     """Between-family N_c of a population (see the module docstring).
 
     Args:
@@ -133,11 +133,14 @@ def population_nc(table, pair: Sequence[str] | str = DEFAULT_PAIR, *, families: 
         families: restrict to these families.
         recipes: data recipes in the population (None: all); base_only: leave out non-base models.
         level: CI level; noise: ``data`` or ``stated`` (as in :func:`cape.critical.critical_scale`).
+        known: family -> ``(FamilyData, NcResult)`` of smooth fits already made at this ``level`` (the
+            diagnosis passes its own): a family whose data here are identical reuses its fit instead of
+            refitting (the result is the same; the sign-split check it carries is dropped).
 
     Returns:
         :class:`PopulationNc`.
     """
-    from .critical import SmoothFitVertex, family_data, with_measured_noise
+    from .critical import SmoothFitVertex, families_data, with_measured_noise
 
     b1, b2 = resolve_pair(pair)
     frame = score_frame(table, (b1, b2))
@@ -151,8 +154,12 @@ def population_nc(table, pair: Sequence[str] | str = DEFAULT_PAIR, *, families: 
         frame = with_measured_noise(frame, (b1, b2), families=fams)
     est = SmoothFitVertex()
     results, flipping, ys, ses, none_, insuff = {}, [], [], [], [], []
+    data = families_data(frame, (b1, b2), fams)  # split once
     for f in fams:
-        r = est.estimate(family_data(frame, f, (b1, b2)), n_boot=0, level=level)
+        fd = data[f]
+        r = _reused_fit(known, fd, level)
+        if r is None:
+            r = est.estimate(fd, n_boot=0, level=level)
         results[f] = r
         if r.status in ("observed", "extrapolated") and r.ci_low and r.ci_high:
             flipping.append(f)
@@ -180,6 +187,22 @@ def population_nc(table, pair: Sequence[str] | str = DEFAULT_PAIR, *, families: 
                                     f"{r.summary()}: a population spread cannot be estimated from one family"
                                     f"{tail}; population: {note}", **base)
     return _random_effects(np.array(ys), np.array(ses), base, level, note, tail)
+
+
+def _reused_fit(known: dict | None, fd, level: float):
+    """The smooth fit of ``fd`` from ``known`` when it was made on identical data at the same level, as the
+    estimator gives it without resampling (seed 0, no sign-split check); else None."""
+    from dataclasses import replace
+
+    hit = (known or {}).get(fd.family)
+    if hit is None:
+        return None
+    kd, res = hit
+    same = (kd.models == fd.models and np.array_equal(kd.params, fd.params) and np.array_equal(kd.scores, fd.scores)
+            and np.array_equal(kd.se, fd.se) and (kd.b1, kd.b2) == (fd.b1, fd.b2))
+    if not same or res.method != "fit" or res.level != level:
+        return None
+    return replace(res, seed=0, details={k: v for k, v in res.details.items() if k != "sign_split"})
 
 
 def _tail(none_: list, insuff: list) -> str:
