@@ -26,8 +26,7 @@ LONG_MARK = "# long:"
 # Files over budget today -> their line count. May only shrink.
 FILE_ALLOWLIST: dict[str, int] = {
     "commands/internals.py": 544,
-    "coupling.py": 809,
-    "critical.py": 1049,
+    "coupling.py": 704,
     "ingest/__init__.py": 599,
     "ingest/common.py": 732,
     "ingest/csv_generic.py": 651,
@@ -43,9 +42,8 @@ FUNCTION_ALLOWLIST: dict[str, int] = {
     "commands/dynamics.py::ode": 98,
     "commands/ingest.py::ingest": 81,
     "commands/internals.py::heads_cmd": 84,
-    "critical.py::WithinFamilyCrossing.estimate": 111,
     "dashboard/views/dynamics.py::render": 82,
-    "diagnose.py::diagnose": 102,
+    "diagnose.py::diagnose": 91,
     "dynamics/discovery.py::fit_system": 85,
     "dynamics/trajectories.py::prepare": 97,
     "ingest/common.py::to_percent": 86,
