@@ -228,7 +228,7 @@ def _check(args: list[str], must: list[str], root: Path, capsys) -> None:
 # ------------------------------------------------------------------------------------------------ the tests
 
 @pytest.mark.parametrize("args, must", list(_numeric_cases()))
-def test_bad_option(args, must, workdir, capsys):
+def test_bad_option(args, must, workdir, capsys, claims_once):
     _check(args, must, workdir, capsys)
 
 

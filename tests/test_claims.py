@@ -18,9 +18,9 @@ MUST_DIFFER = {"M4c", "M5c", "M6", "M3", "M34", "S1", "S8", "S4", "S7", "M7", "M
 
 
 @pytest.fixture(scope="module")
-def rows():
-    """Every claim, computed once for the module (the whole table takes seconds)."""
-    return all_claims()
+def rows(_claims_memo):
+    """Every claim, computed once per test process (the whole table takes seconds; conftest ``claims_once``)."""
+    return _claims_memo()
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +73,7 @@ def test_claim_verdict_validation():
         Claim("X", "x", "1", "1", "maybe", "r")
 
 
-def test_cli_claims_json_and_filters(capsys):
+def test_cli_claims_json_and_filters(capsys, claims_once):
     assert main(["claims", "--json"]) == 0
     d = json.loads(capsys.readouterr().out)
     assert d["schema_version"] == 1

@@ -115,7 +115,7 @@ def test_app_starts_on_overview_with_phase_diagram():
     assert any("HTML" in x for x in labels) and any("PNG" in x for x in labels) and any("CSV" in x for x in labels)
 
 
-def test_view_switch_by_sidebar_and_url():
+def test_view_switch_by_sidebar_and_url(claims_once):
     at = _app()
     keys = at.sidebar.radio[0].options
     assert "Overview" in keys
@@ -166,7 +166,7 @@ def test_upload_with_a_colliding_name_is_renamed_not_merged():
 
 
 @pytest.mark.skipif(not _available("claims"), reason="claims view not available")
-def test_claims_view_lists_claims_with_verdicts():
+def test_claims_view_lists_claims_with_verdicts(claims_once):
     at = _app("claims")
     _no_errors(at)
     assert at.title[0].value == "Claims"

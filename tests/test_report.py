@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -12,34 +13,41 @@ pytest.importorskip("plotly")
 
 from cape import data  # noqa: E402
 from cape.cli import main  # noqa: E402
-from cape.report.html import build_report, build_sections  # noqa: E402
+from cape.report.html import build_sections  # noqa: E402
 from cape.report.static import build_figure  # noqa: E402
 from cape.scores import ScoreTable  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
+    """The whole report, written once for the module by ``cape report -o DIR/report.html --json``: the command's
+    JSON (:class:`~cape.report.html.ReportResult` as a dict) and the page."""
+    import contextlib
+    import io
+
     out = tmp_path_factory.mktemp("report") / "report.html"
-    res = build_report(out)
-    return res, out.read_text(encoding="utf-8")
+    stdout = io.StringIO()
+    with contextlib.redirect_stdout(stdout):
+        assert main(["report", "-o", str(out), "--json"]) == 0
+    return json.loads(stdout.getvalue()), out.read_text(encoding="utf-8")
 
 
 def test_report_is_self_contained(report):
     res, page = report
-    assert res.path.exists() and res.bytes == len(page.encode("utf-8"))
+    assert Path(res["path"]).exists() and res["bytes"] == len(page.encode("utf-8"))
     assert not re.search(r"<script[^>]*\bsrc=", page), "an external script would need the network"
     assert not re.search(r"<link[^>]*\bhref=", page), "an external stylesheet would need the network"
     assert "Plotly.newPlot" in page
-    assert page.count("Plotly.newPlot") == res.n_figures
-    assert page.count('<table class="cape">') == res.n_tables
+    assert page.count("Plotly.newPlot") == res["n_figures"]
+    assert page.count('<table class="cape">') == res["n_tables"]
     assert len(page) > 3_000_000  # plotly.js (about 4.6 MB) inlined once, not per figure
     assert len(page) < 4_700_000 + 1_500_000
 
 
 def test_report_holds_the_dashboard_figures_and_tables(report):
     res, page = report
-    assert "Overview" in res.sections and "Data" in res.sections
-    assert res.n_figures >= 1 and res.n_tables >= 1
+    assert "Overview" in res["sections"] and "Data" in res["sections"]
+    assert res["n_figures"] >= 1 and res["n_tables"] >= 1
     # every model of the cohort appears in the data table
     for m in data.load_base().models[:10]:
         assert m in page
@@ -47,7 +55,7 @@ def test_report_holds_the_dashboard_figures_and_tables(report):
     import base64
 
     hrefs = re.findall(r'href="data:text/csv;base64,([^"]+)"', page)
-    assert len(hrefs) == res.n_tables
+    assert len(hrefs) == res["n_tables"]
     csvs = [base64.b64decode(h).decode() for h in hrefs]
     scores = next(c for c in csvs if c.startswith("model,family,params_B,HellaSwag"))
     assert len(scores.strip().splitlines()) == data.load_base().n_models + 1
@@ -74,13 +82,12 @@ def test_report_on_other_scores_uses_them(tmp_path):
     assert [tr.name for tr in fig.data][:1] == ["ZZ"]
 
 
-def test_cli_report_writes_atomically_and_reports_json(tmp_path, capsys):
-    out = tmp_path / "r.html"
-    assert main(["report", "-o", str(out), "--json"]) == 0
-    info = json.loads(capsys.readouterr().out)
-    assert info["path"] == str(out) and out.exists()
+def test_cli_report_writes_atomically_and_reports_json(report):
+    info, _ = report  # written by `cape report -o DIR/report.html --json`
+    out = Path(info["path"])
+    assert out.name == "report.html" and out.exists()
     assert info["n_figures"] >= 1
-    assert [p.name for p in tmp_path.iterdir()] == ["r.html"]  # no temporary file left behind
+    assert [p.name for p in out.parent.iterdir()] == ["report.html"]  # no temporary file left behind
 
 
 @pytest.mark.parametrize("ext, magic", [(".png", b"\x89PNG"), (".pdf", b"%PDF")])

@@ -146,7 +146,7 @@ def test_claim_m21_computed_from_a_folder(study_folder, tmp_path_factory):
     assert m21_claim(few).verdict == "not computable"
 
 
-def test_cli_claims_with_internals_folder(study_folder, capsys):
+def test_cli_claims_with_internals_folder(study_folder, capsys, claims_once):
     assert main(["claims", "--id", "M21", "--internals", str(study_folder), "--json"]) == 0
     (row,) = json.loads(capsys.readouterr().out)["claims"]
     assert row["computed_value"] == "38/40 = 95% [83.5%, 98.6%]" and row["verdict"] == "reproduces"
