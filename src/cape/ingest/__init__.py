@@ -37,8 +37,9 @@ from collections.abc import Iterable, Mapping as _MappingABC
 from pathlib import Path
 
 from ..errors import DataError, NotFoundError
-from .common import ROW_FIELDS, Rows, display, fmt_ts, gc_paused, params_from_name
+from .common import display, gc_paused
 from .report import IngestReport, ReportBuilder
+from .rows import ROW_FIELDS, Rows
 
 __all__ = ["read_any", "read_file", "IngestReport", "NothingUsable", "FORMATS", "scan"]
 
@@ -146,7 +147,8 @@ def read_file(path: Path, rows: Rows, report: ReportBuilder, *, mapping=None, un
         NothingUsable: the file is well formed but holds nothing CAPE can use.
     """
     from . import csv_generic, leaderboard, lmeval
-    from .common import decode_text, read_bytes, read_csv_table, read_parquet_table
+    from .common import decode_text, read_bytes
+    from .table import read_csv_table, read_parquet_table
 
     mp = mapping if isinstance(mapping, csv_generic.Mapping) else csv_generic.parse_mapping(mapping)
     name = display(path)
@@ -201,22 +203,24 @@ def read_file(path: Path, rows: Rows, report: ReportBuilder, *, mapping=None, un
 
 def _add_native(table, name: str, rows: Rows) -> int:
     """Append a CAPE score table's rows as they are (their model attributes are never re-guessed)."""
+    import numpy as np
     import pandas as pd
 
     df = table._df
     n = len(df)
+    block: dict = {}
     for k in ROW_FIELDS:
         col = df[k]
         if k in ("params", "score", "stderr"):
-            vals = col.astype(float).tolist()
+            block[k] = col.to_numpy(dtype=float)
         else:
-            vals = [None if v is pd.NA or v is None else (int(v) if k == "shots" else v)
-                    for v in col.astype(object).where(col.notna(), None).tolist()]
-        rows.cols[k].extend(vals)
-    rows.cols["file"].extend([name] * n)
-    rows.cols["loc"].extend([f"row {i + 1}" for i in range(n)])
-    rows.cols["ts"].extend([math.nan] * n)
-    rows.cols["native"].extend([True] * n)
+            block[k] = [None if v is pd.NA or v is None else (int(v) if k == "shots" else v)
+                        for v in col.astype(object).where(col.notna(), None).tolist()]
+    block["file"] = [name] * n
+    block["loc"] = [f"row {i + 1}" for i in range(n)]
+    block["ts"] = np.full(n, math.nan)
+    block["native"] = np.ones(n, dtype=bool)
+    rows.add_block(block)
     return n
 
 
@@ -320,15 +324,18 @@ def _read_all(paths, opts: dict, *, family_overrides, params_from_names: bool, w
         reasons = "; ".join(f"{d.file}: {d.reason}" for d in report.dropped[:3])
         raise DataError(f"no scores read from {_label(paths)}" + (f" ({reasons})" if reasons else ""))
     from .identity import merge_case_variants, resolve_lineage
+    from .resolve import dedupe, latest_wins, reconcile_models, to_table, variants
 
-    merge_case_variants(rows, report)
-    rows = _latest_wins(rows, report)
-    rows = _dedupe(rows, report)
-    _reconcile_models(rows, report, family_overrides, params_from_names)
-    resolve_lineage(rows, report, family_overrides)
-    table = _to_table(rows, name or _label(paths))
-    variants = _variants(table)
-    rep = report.freeze(variants=variants, n_rows=len(table), n_models=table.n_models)
+    df = rows.frame()
+    del rows, parts
+    merge_case_variants(df, report)
+    df = latest_wins(df, report)
+    df = dedupe(df, report)
+    reconcile_models(df, report, family_overrides, params_from_names)
+    resolve_lineage(df, report, family_overrides)
+    table = to_table(df, name or _label(paths))
+    del df
+    rep = report.freeze(variants=variants(table), n_rows=len(table), n_models=table.n_models)
     return table, rep
 
 
@@ -343,7 +350,9 @@ def _read_native_alone(path: Path, report: ReportBuilder):
     table = native.read_table(path)
     report.file_read(display(path), "cape", rows=len(table), models=table.n_models)
     report.note("a CAPE score table: read as written (scores in percent, as its header records)", display(path))
-    return table, report.freeze(variants=_variants(table), n_rows=len(table), n_models=table.n_models)
+    from .resolve import variants
+
+    return table, report.freeze(variants=variants(table), n_rows=len(table), n_models=table.n_models)
 
 
 def _n_workers(workers: int | None, n_files: int) -> int:
@@ -370,27 +379,26 @@ def _read_chunk(files: list[tuple[Path, bool]], opts: dict) -> dict:
             fmt, n = read_file(path, rows, report, mapping=opts["mapping"], units=opts["units"],
                                params_unit=opts["params_unit"], all_metrics=opts["all_metrics"])
         except NothingUsable as e:
-            _truncate(rows, n0)
+            rows.truncate(n0)
             if explicit and not opts["keep_going"]:
                 error = e
                 break
             report.drop(display(path), "whole file", _strip_name(str(e), path))
             continue
         except DataError as e:
-            _truncate(rows, n0)
+            rows.truncate(n0)
             if not opts["keep_going"]:
                 error = e
                 break
             report.drop(display(path), "whole file", _strip_name(str(e), path))
             continue
-        report.file_read(display(path), fmt, rows=n, models=len(set(rows.cols["model"][n0:])))
-    return {"cols": rows.cols, "files": report.files, "dropped": report.dropped, "notes": report._notes,
+        report.file_read(display(path), fmt, rows=n, models=rows.models_since(n0))
+    return {"rows": rows, "files": report.files, "dropped": report.dropped, "notes": report._notes,
             "error": error}
 
 
 def _merge(part: dict, rows: Rows, report: ReportBuilder) -> None:
-    for k, v in part["cols"].items():
-        rows.cols[k].extend(v)
+    rows.extend(part["rows"])
     report.files.extend(part["files"])
     report.dropped.extend(part["dropped"])
     for msg, files in part["notes"].items():
@@ -410,190 +418,3 @@ def _label(paths) -> str:
 def _strip_name(msg: str, path: Path) -> str:
     pre = f"{display(path)}: "
     return msg[len(pre):] if msg.startswith(pre) else msg
-
-
-def _truncate(rows: Rows, n: int) -> None:
-    for v in rows.cols.values():
-        del v[n:]
-
-
-def _latest_wins(rows: Rows, report: ReportBuilder) -> Rows:
-    c = rows.cols
-    ts = c["ts"]
-    groups: dict[tuple, list[int]] = {}
-    for i, t in enumerate(ts):
-        if t == t:  # finite (not NaN)
-            groups.setdefault((c["model"][i], c["benchmark"][i], c["metric"][i], c["shots"][i]), []).append(i)
-    drop: set[int] = set()
-    models = []
-    for key, idx in groups.items():
-        if len(idx) < 2:
-            continue
-        best = max(ts[i] for i in idx)
-        winner = next(i for i in idx if ts[i] == best)
-        for i in idx:
-            if ts[i] < best:
-                drop.add(i)
-                where = c["file"][winner] if c["file"][winner] != c["file"][i] else c["loc"][winner]
-                report.drop(c["file"][i], f"{key[0]} {key[1]} {key[2] or ''}".strip(),
-                            f"an earlier run ({fmt_ts(ts[i])}); the latest run, {where} ({fmt_ts(best)}), "
-                            "was kept")
-        models.append(key[0])
-    if drop:
-        ms = sorted(set(models))
-        ex = ", ".join(ms[:3]) + (" ..." if len(ms) > 3 else "")
-        report.note(f"several runs scored the same model and benchmark: kept the latest run for {len(ms)} "
-                    f"model(s) ({ex}); {len(drop)} earlier score(s) listed as dropped")
-        keep = [i for i in range(len(rows)) if i not in drop]
-        return rows.take(keep)
-    return rows
-
-
-def _dedupe(rows: Rows, report: ReportBuilder) -> Rows:
-    c = rows.cols
-    first: dict[tuple, int] = {}
-    drop = []
-    for i in range(len(rows)):
-        key = (c["model"][i], c["benchmark"][i], c["metric"][i], c["shots"][i])
-        j = first.get(key)
-        if j is None:
-            first[key] = i
-            continue
-        a, b = c["score"][j], c["score"][i]
-        where_j = f"{c['file'][j]}, {c['loc'][j]}"
-        where_i = f"{c['file'][i]}, {c['loc'][i]}" if c["file"][i] != c["file"][j] else c["loc"][i]
-        drop.append(i)
-        if abs(a - b) > 1e-9:
-            what = key[1] + (f" {key[2]}" if key[2] else "")
-            report.fault(c["file"][i], f"{c['loc'][i]} ({key[0]}, {key[1]})",
-                         f"a second, different {what} score for this model ({b:g}; {a:g} at {where_j} kept: the "
-                         "first row wins)",
-                         f"model {key[0]!r} has two different {what} scores: {a:g} ({where_j}) and {b:g} "
-                         f"({where_i}); keep one row per model and benchmark")
-            continue
-        report.drop(c["file"][i], f"{c['loc'][i]} ({key[0]}, {key[1]})", f"the same score again ({where_j} kept)")
-    if drop:
-        ds = set(drop)
-        return rows.take([i for i in range(len(rows)) if i not in ds])
-    return rows
-
-
-def _override(model: str, overrides) -> str | None:
-    low = model.lower()
-    for k, fam in overrides.items():
-        kl = str(k).lower()
-        if low == kl or low.startswith(kl):
-            return str(fam)
-    return None
-
-
-def _reconcile_models(rows: Rows, report: ReportBuilder, overrides, params_from_names: bool) -> None:
-    from ..families import infer_family
-
-    c = rows.cols
-    by_model: dict[str, list[int]] = {}
-    for i, m in enumerate(c["model"]):
-        by_model.setdefault(m, []).append(i)
-    named = []
-    mismatch: list[tuple[str, float, float]] = []
-    fam_col = c["family"]
-    par = c["params"]
-    for m, idx in by_model.items():
-        # parameters: one value per model
-        vals = [(par[i], i) for i in idx if par[i] == par[i]]
-        p = math.nan
-        if vals:
-            lo = min(vals)
-            hi = max(vals)
-            p = vals[0][0]
-            if hi[0] > lo[0] * 1.1:
-                la, lb = (c["loc"][k].split(", column")[0] for k in (lo[1], hi[1]))
-                report.fault(c["file"][hi[1]], f"{m} parameter count",
-                             f"conflicting parameter counts {lo[0]:.4g} ({c['file'][lo[1]]}, {la}) and {hi[0]:.4g} "
-                             f"({lb}); kept {p:.4g}, the first read",
-                             f"model {m!r} has conflicting parameter counts: {lo[0]:.4g} ({c['file'][lo[1]]}, "
-                             f"{la}) and {hi[0]:.4g} ({c['file'][hi[1]]}, {lb})")
-            elif hi[0] != lo[0]:
-                report.note(f"model {m!r}: parameter counts differ slightly between files ({lo[0]:.4g} vs "
-                            f"{hi[0]:.4g}); the first read was kept")
-            guess = params_from_name(m)
-            if guess is not None and (p > 2 * guess or guess > 2 * p):
-                mismatch.append((m, p, guess))
-        elif params_from_names and not c["native"][idx[0]]:
-            guess = params_from_name(m)
-            if guess is not None and guess >= 1e5:
-                p = guess
-                named.append(m)
-        # family: override > file column > inference
-        fam = _override(m, overrides) if overrides else None
-        if fam is None:
-            given = [(fam_col[i], i) for i in idx if fam_col[i]]
-            if given:
-                fams = {f for f, _ in given}
-                if len(fams) > 1:
-                    (f1, i1), (f2, i2) = given[0], next(g for g in given if g[0] != given[0][0])
-                    la, lb = (c["loc"][k].split(", column")[0] for k in (i1, i2))
-                    report.fault(c["file"][i2], f"{m} family",
-                                 f"conflicting families {f1!r} ({c['file'][i1]}, {la}) and {f2!r} ({lb}); kept "
-                                 f"{f1!r}, the first read",
-                                 f"model {m!r} has conflicting families: {f1!r} ({c['file'][i1]}, {la}) and "
-                                 f"{f2!r} ({c['file'][i2]}, {lb})")
-                fam = given[0][0]
-            else:
-                fam = infer_family(m)
-        for i in idx:
-            par[i] = p
-            fam_col[i] = fam
-    if named:
-        ex = ", ".join(f"{m} -> {params_from_name(m):.3g}" for m in named[:3])
-        report.note(f"{len(named)} model(s) without a parameter count got the nominal size in their name ({ex}"
-                    f"{' ...' if len(named) > 3 else ''}); give exact counts if they matter")
-        from .common import name_size
-
-        moe = [(m, name_size(m)) for m in named]
-        moe = [(m, ns) for m, ns in moe if ns is not None and ns.is_moe]
-        if moe:
-            ex = ", ".join(f"{m}: {ns.experts} x {ns.expert:.3g} = {ns.total:.3g} total" for m, ns in moe[:3])
-            report.note(f"{len(moe)} mixture-of-experts model(s) sized from the name as experts x expert size ({ex}"
-                        f"{' ...' if len(moe) > 3 else ''}); the true total is lower (shared layers) and fewer "
-                        "parameters are active per token")
-    if mismatch:
-        ex = ", ".join(f"{m}: {p:.3g} given, name says {g:.3g}" for m, p, g in mismatch[:3])
-        report.note(f"{len(mismatch)} model(s) have a given size more than 2x away from the size in their name "
-                    f"({ex}{' ...' if len(mismatch) > 3 else ''}); the given size was kept, check it")
-    if overrides:
-        used = sum(1 for m in by_model if _override(m, overrides) is not None)
-        report.note(f"family overrides applied to {used} model(s)")
-
-
-def _to_table(rows: Rows, name: str):
-    """The score table of ``rows``, which it empties: each column's list is freed as soon as it is converted,
-    so the rows and the table are not held in full at the same time (a 1,000,000-row read peaks lower)."""
-    import pandas as pd
-
-    from ..scores import COLUMNS, ScoreTable
-
-    c = rows.cols
-    for k in set(c) - set(COLUMNS):
-        c[k] = []
-    data = {}
-    for k in COLUMNS:
-        data[k] = pd.Series(c[k], dtype=object if not c[k] else None)
-        c[k] = []
-    df = pd.DataFrame(data)
-    del data
-    return ScoreTable(df, units="percent", name=name, infer_family=False)
-
-
-def _variants(table) -> list[dict]:
-    import pandas as pd
-
-    df = table.long
-    g = df.groupby(["benchmark", "metric", "shots"], dropna=False)["model"].nunique().reset_index()
-    out = []
-    order = {b: i for i, b in enumerate(table.benchmarks)}
-    for r in g.itertuples(index=False):
-        shots = None if pd.isna(r.shots) else int(r.shots)
-        out.append({"benchmark": r.benchmark, "metric": r.metric, "shots": shots, "models": int(r.model)})
-    out.sort(key=lambda v: (order.get(v["benchmark"], 99), v["metric"], -1 if v["shots"] is None else v["shots"]))
-    return out

@@ -41,9 +41,12 @@ from pathlib import Path
 
 from .. import catalog
 from ..errors import DataError
-from .common import (EMPTY_CELLS, CellError, Rows, ScoreCells, Table, check_params, display, near_benchmark,
-                     norm_key, param_unit_factor, parse_params, parse_score, to_percent, unit_from_header)
+from .common import (EMPTY_CELLS, CellError, check_params, display, near_benchmark, norm_key, param_unit_factor,
+                     parse_params, parse_score, unit_from_header)
 from .report import ReportBuilder
+from .rows import Rows
+from .table import Table
+from .units import ScoreCells, to_percent
 
 ROLES = ("model", "family", "params", "benchmark", "score", "metric", "shots", "stderr", "source", "lab",
          "is_base", "recipe", "date", "base_model", "model_type")

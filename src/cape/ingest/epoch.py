@@ -23,9 +23,11 @@ from pathlib import Path
 
 from .. import catalog
 from ..errors import DataError
-from .common import EMPTY_CELLS, CellError, Rows, ScoreCells, Table, near_benchmark, norm_key, parse_score, \
-    to_percent
+from .common import EMPTY_CELLS, CellError, near_benchmark, norm_key, parse_score
 from .report import ReportBuilder
+from .rows import Rows
+from .table import Table
+from .units import ScoreCells, to_percent
 
 SCORE_COLUMNS = ("overall accuracy", "accuracy", "em", "score", "average score", "average", "percent correct",
                  "performance", "result", "best score (across scorers)")

@@ -17,71 +17,94 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .common import Rows
 from .report import ReportBuilder
 
 _BARE_SIZE = re.compile(r"^\d+(?:\.\d+)?[mb]$", re.I)
 _DERIVED = ("fine-tuned", "chat", "merge")
 
 
-def merge_case_variants(rows: Rows, report: ReportBuilder) -> None:
-    """Rename models whose names differ only in case to one spelling (in place), with a note."""
-    models = rows.cols["model"]
-    counts: dict[str, int] = {}
-    for m in models:
-        counts[m] = counts.get(m, 0) + 1
+def merge_case_variants(df, report: ReportBuilder) -> None:
+    """Rename models whose names differ only in case to one spelling (in place), with a note. Works on the
+    distinct names, then maps every row."""
+    import numpy as np
+    import pandas as pd
+
+    codes, uniq = pd.factorize(df["model"], use_na_sentinel=False)
+    names_all = [str(m) for m in uniq]
+    counts = np.bincount(codes, minlength=len(names_all)).tolist()
+    count_of = dict(zip(names_all, counts))
     groups: dict[str, list[str]] = {}
-    for m in counts:
+    for m in names_all:
         groups.setdefault(m.lower(), []).append(m)
     rename: dict[str, str] = {}
     for names in groups.values():
         if len(names) < 2:
             continue
-        keep = max(names, key=lambda n: (sum(ch.isupper() for ch in n), counts[n], -names.index(n)))
+        keep = max(names, key=lambda n: (sum(ch.isupper() for ch in n), count_of[n], -names.index(n)))
         for n in names:
             if n != keep:
                 rename[n] = keep
     if not rename:
         return
-    for k, m in enumerate(models):
-        r = rename.get(m)
-        if r is not None:
-            models[k] = r
+    new = np.array([rename.get(m, m) for m in names_all], dtype=object)
+    df["model"] = new[codes]
     ex = ", ".join(f"{a} -> {b}" for a, b in list(rename.items())[:3])
     report.note(f"{len(rename)} model name(s) differ from another only in case and were merged (hub ids are "
                 f"case-insensitive): {ex}{' ...' if len(rename) > 3 else ''}")
 
 
-def resolve_lineage(rows: Rows, report: ReportBuilder, overrides=None) -> None:
+def resolve_lineage(df, report: ReportBuilder, overrides=None) -> None:
     """Give derived models (fine-tuned, chat, merge) with a named base model the base model's family, when no
-    family column or override names one (in place), and spell base models as the table spells them."""
+    family column or override names one (in place), and spell base models as the table spells them. Only rows
+    naming a base model are visited, each distinct combination once."""
+    import numpy as np
+    import pandas as pd
+
     from ..families import infer_family
 
-    c = rows.cols
-    spelled = {m.lower(): m for m in c["model"]}
+    base_all = df["base_model"].to_numpy(dtype=object)
+    with_base = np.flatnonzero([bool(b) for b in base_all])
+    if not len(with_base):
+        return
+    spelled = {str(m).lower(): m for m in pd.unique(df["model"])}
+    models = df["model"].to_numpy(dtype=object)
+    fams = df["family"].to_numpy(dtype=object)
     given_fam: dict[str, str] = {}
-    for m, f in zip(c["model"], c["family"]):
+    for m, f in zip(models.tolist(), fams.tolist()):
         if f and m not in given_fam:
             given_fam[m] = f
+    types = df["model_type"].to_numpy(dtype=object)
+    new_base = base_all.copy()
+    new_fam = fams.copy()
     moved: dict[str, str] = {}
-    for i, (m, b, t) in enumerate(zip(c["model"], c["base_model"], c["model_type"])):
-        if not b:
-            continue
-        b = spelled.get(str(b).lower(), b)
-        c["base_model"][i] = b
-        if t not in _DERIVED or c["family"][i] or b.lower() == m.lower():
-            continue
-        if overrides and _overridden(m, overrides):
-            continue
-        fam = given_fam.get(b) or infer_family(b, overrides)
-        c["family"][i] = fam
-        moved[m] = fam
+    done: dict[tuple, tuple] = {}
+    for i in with_base.tolist():
+        m, b, t, f = models[i], base_all[i], types[i], fams[i]
+        hit = done.get((m, b, t, f))
+        if hit is None:
+            hit = done[(m, b, t, f)] = _lineage_of(m, b, t, f, spelled, given_fam, overrides, infer_family)
+        new_base[i] = hit[0]
+        if hit[1] is not None:
+            new_fam[i] = hit[1]
+            moved[m] = hit[1]
+    df["base_model"] = new_base
+    df["family"] = new_fam
     if moved:
-        fams = sorted(set(moved.values()))
+        fams_moved = sorted(set(moved.values()))
         report.note(f"{len(moved)} fine-tuned, chat or merged model(s) grouped under their base model's family, "
-                    f"as the file names it ({len(fams)} famil{'y' if len(fams) == 1 else 'ies'}: "
-                    f"{', '.join(fams[:5])}{' ...' if len(fams) > 5 else ''}); the base-model analyses (cape diagnose, ode, "
-                    "predict, report, figure) leave them out unless --include-finetunes")
+                    f"as the file names it ({len(fams_moved)} famil{'y' if len(fams_moved) == 1 else 'ies'}: "
+                    f"{', '.join(fams_moved[:5])}{' ...' if len(fams_moved) > 5 else ''}); the base-model analyses "
+                    "(cape diagnose, ode, predict, report, figure) leave them out unless --include-finetunes")
+
+
+def _lineage_of(m, b, t, f, spelled, given_fam, overrides, infer_family) -> tuple:
+    """(base model as the table spells it, the family the row moves to or ``None``) for one row."""
+    b = spelled.get(str(b).lower(), b)
+    if t not in _DERIVED or f or b.lower() == m.lower():
+        return b, None
+    if overrides and _overridden(m, overrides):
+        return b, None
+    return b, given_fam.get(b) or infer_family(b, overrides)
 
 
 def _overridden(model: str, overrides) -> bool:

@@ -27,8 +27,10 @@ import re
 from pathlib import Path
 
 from ..errors import DataError
-from .common import MMLU_SET, Rows, Table, check_params, display, timestamp_from_name
+from .common import MMLU_SET, check_params, display, timestamp_from_name
 from .report import ReportBuilder
+from .rows import Rows
+from .table import Table
 
 V1_TASKS = {"arc:challenge": "ARC-Challenge", "hellaswag": "HellaSwag", "truthfulqa:mc": "TruthfulQA",
             "winogrande": "WinoGrande", "gsm8k": "GSM8K"}

@@ -29,8 +29,9 @@ import math
 from pathlib import Path
 
 from ..errors import DataError
-from .common import MMLU_SET, Rows, check_params, display, timestamp_from_name
+from .common import MMLU_SET, check_params, display, timestamp_from_name
 from .report import ReportBuilder
+from .rows import Rows
 
 #: task name -> (benchmark, variant name replacing ``acc``/None)
 TASKS: dict[str, tuple[str, str | None]] = {
