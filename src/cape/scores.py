@@ -53,23 +53,8 @@ import pandas as pd
 from . import catalog
 from .errors import DataError, NotFoundError, VariantMixError
 
-REQUIRED = ("model", "benchmark", "score")
-COLUMNS = ("model", "family", "params", "benchmark", "score", "metric", "shots", "stderr", "source", "lab",
-           "is_base", "recipe", "date", "base_model", "model_type")
-#: Attributes that belong to a model rather than to one score.
-MODEL_ATTRS = ("family", "params", "lab", "is_base", "recipe", "date", "base_model", "model_type")
-#: Values of ``model_type``; ``is_base`` is True for the first and ``moe``, False for the three derived kinds.
-MODEL_TYPES = ("pretrained", "fine-tuned", "chat", "merge", "moe", "unknown")
-_TYPE_IS_BASE = {"pretrained": True, "moe": True, "fine-tuned": False, "chat": False, "merge": False}
-#: benchmarks with a multiple-choice floor well above 1 %: a score below 1 among percent scores is a fraction
-_FLOORED = ("HellaSwag", "TruthfulQA", "ARC-Challenge", "WinoGrande", "MMLU")
-MAX_PARAMS = 1e14  # 100 trillion: anything above is an input error
-MIN_PARAMS = 1e5  # below this a raw parameter count is implausible (billions or millions given by mistake)
-
-
-def _fmt_row(df: pd.DataFrame, idx) -> str:
-    r = df.loc[idx]
-    return f"row {idx} (model {r['model']!r}, {r['benchmark']})"
+from ._scorecheck import (_FLOORED, _TYPE_IS_BASE, COLUMNS, MAX_PARAMS, MIN_PARAMS, MODEL_ATTRS, MODEL_TYPES,  # noqa: F401
+                          REQUIRED, _fmt_row, _to_bool, normalize_model_type)
 
 
 class ScoreTable:
@@ -149,165 +134,10 @@ class ScoreTable:
 
     # ------------------------------------------------------------------ validation
     def _validate(self, df: pd.DataFrame, *, units: str, infer_family: bool) -> pd.DataFrame:
-        name = self.name
-        if units not in ("auto", "percent", "fraction"):
-            raise DataError(f"{name}: units must be 'auto', 'percent' or 'fraction', not {units!r}")
-        missing = [c for c in REQUIRED if c not in df.columns]
-        if missing:
-            raise DataError(f"{name}: missing required column(s) {', '.join(missing)}")
-        if df.empty:
-            raise DataError(f"{name}: no scores (the table is empty)")
-        df = df.reset_index(drop=True)
-        # model names
-        model = df["model"]
-        bad = model.isna() | (model.astype(str).str.strip() == "")
-        if bad.any():
-            raise DataError(f"{name}: row {int(np.flatnonzero(bad.to_numpy())[0])} has an empty model name")
-        df["model"] = model.astype(str).str.strip()
-        # benchmarks
-        canon = {}
-        for b in df["benchmark"].astype(str).unique():
-            canon[b] = catalog.canonical(b, where=name)
-        df["benchmark"] = df["benchmark"].astype(str).map(canon)
-        # scores
-        raw = df["score"]
-        if raw.dtype == object:
-            conv = pd.to_numeric(raw.astype(str).str.strip().str.rstrip("%"), errors="coerce")
-        else:
-            conv = pd.to_numeric(raw, errors="coerce")
-        nan_rows = conv.isna()
-        if nan_rows.any():
-            i = df.index[nan_rows][0]
-            raise DataError(f"{name}: {_fmt_row(df, i)} has a missing or non-numeric score ({raw.loc[i]!r})")
-        if not np.isfinite(conv.to_numpy(dtype=float)).all():
-            i = df.index[~np.isfinite(conv.to_numpy(dtype=float))][0]
-            raise DataError(f"{name}: {_fmt_row(df, i)} has an infinite score")
-        df["score"] = conv.astype(float)
-        df["score"] = self._to_percent(df, units)
-        out = df["score"].lt(0) | df["score"].gt(100)
-        if out.any():
-            i = df.index[out][0]
-            raise DataError(f"{name}: {_fmt_row(df, i)} has score {df.loc[i, 'score']:g}, "
-                            "outside 0-100 percent")
-        # params
-        if "params" in df.columns:
-            p = pd.to_numeric(df["params"], errors="coerce")
-            badp = df["params"].notna() & p.isna()
-            if badp.any():
-                i = df.index[badp][0]
-                raise DataError(f"{name}: {_fmt_row(df, i)} has a non-numeric parameter count "
-                                f"{df.loc[i, 'params']!r}")
-            neg = p.le(0)
-            if neg.any():
-                i = df.index[neg][0]
-                raise DataError(f"{name}: {_fmt_row(df, i)} has a non-positive parameter count {p.loc[i]:g}")
-            big = p.gt(MAX_PARAMS)
-            if big.any():
-                i = df.index[big][0]
-                raise DataError(f"{name}: {_fmt_row(df, i)} has an absurd parameter count {p.loc[i]:g} "
-                                "(more than 1e14)")
-            small = p.lt(MIN_PARAMS)
-            if small.any():
-                i = df.index[small][0]
-                raise DataError(f"{name}: {_fmt_row(df, i)} has parameter count {p.loc[i]:g}; give the raw "
-                                "count (e.g. 7e9), or declare the unit (millions/billions) when reading the file")
-            df["params"] = p.astype(float)
-        else:
-            df["params"] = np.nan
-        # optional columns
-        for c in COLUMNS:
-            if c not in df.columns:
-                df[c] = pd.NA
-        df["metric"] = [m if isinstance(m, str) and m.strip() else catalog.info(b).default_metric
-                        for m, b in zip(df["metric"], df["benchmark"])]
-        df["shots"] = pd.to_numeric(df["shots"], errors="coerce").astype("Int64")
-        df["stderr"] = pd.to_numeric(df["stderr"], errors="coerce").astype(float)
-        for c in ("source", "lab", "recipe", "date", "family", "base_model"):
-            col = df[c].astype("string").str.strip()
-            df[c] = col.mask(col == "")
-        if df["family"].isna().any() and infer_family:
-            from .families import infer_family as _infer
+        from ._scorecheck import validate
 
-            miss = df["family"].isna()
-            df.loc[miss, "family"] = [_infer(m) for m in df.loc[miss, "model"]]
-        df["is_base"] = df["is_base"].map(_to_bool).astype("boolean")
-        df["model_type"] = self._model_types(df)
-        df = df[list(COLUMNS)]
-        # duplicates: same model x benchmark x metric x shots
-        key = ["model", "benchmark", "metric", "shots"]
-        dup = df.duplicated(key, keep=False)
-        if dup.any():
-            grp = df[dup].groupby(key, dropna=False)["score"]
-            for k, s in grp:
-                if s.nunique() > 1:
-                    raise DataError(f"{name}: duplicate model {k[0]!r} has different {k[1]} scores "
-                                    f"({', '.join(f'{v:g}' for v in s)}); keep one row per model and benchmark")
-            df = df.drop_duplicates(key, keep="first").reset_index(drop=True)
-        # model attributes must agree across a model's rows
-        for attr in ("family", "params"):
-            n = df.dropna(subset=[attr]).groupby("model")[attr].nunique()
-            bad = n[n > 1]
-            if len(bad):
-                m = bad.index[0]
-                vals = sorted(map(str, df.loc[df["model"] == m, attr].dropna().unique()))
-                raise DataError(f"{name}: model {m!r} has conflicting {attr} values ({', '.join(vals)})")
-        return df.reset_index(drop=True)
-
-    def _model_types(self, df: pd.DataFrame) -> pd.Series:
-        """Normalised ``model_type`` (see :data:`MODEL_TYPES`); fills ``is_base`` from it and refuses a row where
-        the two disagree."""
-        raw = df["model_type"]
-        if raw.isna().all():
-            return raw.astype("string")
-        types = raw.astype("string").str.strip().str.lower()
-        types = types.mask(types == "")
-        uniq = {t: normalize_model_type(t) for t in types.dropna().unique()}
-        bad = [t for t, v in uniq.items() if v is None]
-        if bad:
-            i = df.index[types == bad[0]][0]
-            raise DataError(f"{self.name}: {_fmt_row(df, i)} has model_type {raw.loc[i]!r}; expected one of "
-                            f"{', '.join(MODEL_TYPES)}")
-        types = types.map(uniq, na_action="ignore").astype("string")
-        implied = types.map(_TYPE_IS_BASE, na_action="ignore")
-        given = df["is_base"]
-        clash = given.notna() & implied.notna() & (given.astype("object") != implied.astype("object"))
-        if clash.any():
-            i = df.index[clash][0]
-            raise DataError(f"{self.name}: {_fmt_row(df, i)} has is_base {bool(given.loc[i])} but model_type "
-                            f"{types.loc[i]!r}; give one of them or make them agree")
-        fill = given.isna() & implied.notna()
-        if fill.any():
-            df.loc[fill, "is_base"] = implied[fill].astype(bool)
-        return types
-
-    def _to_percent(self, df: pd.DataFrame, units: str) -> pd.Series:
-        s = df["score"]
-        if units == "percent":
-            return s
-        if units == "fraction":
-            if s.gt(1.0).any():
-                i = df.index[s.gt(1.0)][0]
-                raise DataError(f"{self.name}: {_fmt_row(df, i)} has score {s.loc[i]:g} but units were declared "
-                                "as fractions (0-1)")
-            self.converted_from_fraction = True
-            return s * 100.0
-        # auto: the table is in fractions when every score lies in [0, 1]; a benchmark with a multiple-choice
-        # floor (HellaSwag, ...) whose scores all lie in [0, 1] beside percent scores is a unit mix-up, while
-        # benchmarks without a floor (GSM8K, MATH, ...) may honestly score below 1 percent.
-        if s.max() <= 1.0:
-            self.converted_from_fraction = True
-            return s * 100.0
-        for b, grp in s.groupby(df["benchmark"]):
-            if b not in _FLOORED:
-                continue
-            small = grp[(grp > 0) & (grp < 1.0)]
-            if len(small) and (grp.max() > 5.0 or s.max() > 5.0):
-                i = small.index[0]
-                where = (f"other {b} scores are percent (up to {grp.max():g})" if grp.max() > 5.0
-                         else f"other scores are percent (up to {s.max():g})")
-                raise DataError(f"{self.name}: {_fmt_row(df, i)} has score {s.loc[i]:g} while {where}; fractions "
-                                "mixed with percent - give one unit (or declare units)")
-        return s
+        df, self.converted_from_fraction = validate(df, self.name, units, infer_family)
+        return df
 
     # ------------------------------------------------------------------ views
     def memo(self, key: tuple, build):
@@ -554,47 +384,6 @@ class ScoreTable:
     def to_records(self) -> list[dict]:
         df = self._df.astype(object).where(self._df.notna(), None)
         return df.to_dict(orient="records")
-
-
-def normalize_model_type(value) -> str | None:
-    """``model_type`` spelled as a file spells it (``"🔶 fine-tuned on domain-specific datasets"``, ``"chat
-    models (RLHF, DPO, IFT, ...)"``, ``"base merges and moerges"``, ``"base"``) -> one of :data:`MODEL_TYPES`;
-    ``None`` when the text names none of them."""
-    s = str(value).strip().lower()
-    if not s:
-        return None
-    s = s.replace("_", "-")
-    if s in MODEL_TYPES:
-        return s
-    if "merge" in s:
-        return "merge"
-    if "continuously pretrained" in s or "continued pretrain" in s or "fine-tun" in s or "finetun" in s \
-            or s in ("ft", "sft", "adapter"):
-        return "fine-tuned"
-    if "chat" in s or "instruct" in s or "rlhf" in s or "dpo" in s or s in ("it", "ift"):
-        return "chat"
-    if s in ("mixture of experts", "mixture-of-experts"):
-        return "moe"
-    if "pretrained" in s or "pre-trained" in s or s in ("base", "foundation"):
-        return "pretrained"
-    if s in ("other", "multimodal", "?", "unknown", "n/a", "none") or "multimodal" in s or "other" in s:
-        return "unknown"
-    return None
-
-
-def _to_bool(v):
-    if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
-        return pd.NA
-    if isinstance(v, (bool, np.bool_)):
-        return bool(v)
-    s = str(v).strip().lower()
-    if s in ("true", "1", "yes", "y", "base", "pretrained", "t"):
-        return True
-    if s in ("false", "0", "no", "n", "instruct", "chat", "f", "it"):
-        return False
-    if s in ("", "nan", "none", "<na>"):
-        return pd.NA
-    raise DataError(f"is_base value {v!r} is not true/false")
 
 
 def write_atomic(path: Path, text: str | bytes) -> Path:

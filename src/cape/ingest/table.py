@@ -65,6 +65,12 @@ class Table:
         """Where row ``k`` came from (``"line 7"``)."""
         return self._locs[k] if self._locs is not None else f"line {int(self._lines[k])}"
 
+    def locs_at(self, ks: np.ndarray, suffix: str = "") -> list[str]:
+        """Locations of rows ``ks``, each followed by ``suffix``."""
+        if self._locs is not None:
+            return [self._locs[k] + suffix for k in ks.tolist()]
+        return [f"line {n}{suffix}" for n in self._lines[ks].tolist()]
+
     def cell(self, k: int, j: int) -> str:
         """The text of row ``k``, column ``j``."""
         if self._rows is not None:
