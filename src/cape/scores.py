@@ -66,17 +66,20 @@ class ScoreTable:
             of a benchmark lies in [0, 1] and converted to percent; a benchmark mixing both raises.
         name: a label for messages (usually the file the data came from).
         infer_family: fill a missing ``family`` from the model name (:func:`cape.families.infer_family`).
+        copy: validate a copy of ``data`` (default); ``False`` hands ``data`` over, which may then change.
 
     Raises:
         DataError: with one sentence naming the row or column at fault.
     """
 
     def __init__(self, data: pd.DataFrame, *, units: str = "auto", name: str = "scores",
-                 infer_family: bool = True):
+                 infer_family: bool = True, copy: bool = True):
         self.name = name
         #: True when the scores were read as 0-1 fractions and converted to percent
         self.converted_from_fraction = False
-        self._df = self._validate(pd.DataFrame(data).copy(), units=units, infer_family=infer_family)
+        frame = pd.DataFrame(data)
+        # copy=False: the caller hands its frame over (a reader's million rows are not held twice)
+        self._df = self._validate(frame.copy() if copy else frame, units=units, infer_family=infer_family)
 
     # ------------------------------------------------------------------ construction
     @classmethod

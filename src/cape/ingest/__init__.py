@@ -194,10 +194,10 @@ def read_file(path: Path, rows: Rows, report: ReportBuilder, *, mapping=None, un
         fam = mp.defaults.get("family") if mp.defaults else None
         n = lmeval.read(blob, path, rows, report, all_metrics=all_metrics, family=fam)
         return "lm-eval", n
-    text = decode_text(data, name)
     if head in (b"{", b"[") and suffix in (".csv", ".tsv"):
+        decode_text(data, name)  # binary or wrongly encoded data is refused first
         raise DataError(f"{name}: holds JSON, not CSV; rename it to .json")
-    table = read_csv_table(path, text, report)
+    table = read_csv_table(path, None, report, raw=data)  # decodes (or refuses) the text first
     return _read_table(table, path, rows, report, mp, forced, units, params_unit, all_metrics)
 
 

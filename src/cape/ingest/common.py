@@ -292,6 +292,16 @@ def name_size(model: str) -> NameSize | None:
     (``128k``), training steps (``115k-steps``) and versions (``v0.1``) are not sizes.
     """
     name = str(model).split("/")[-1].split("@")[0]
+    hits = _NAME_SIZE.findall(name)
+    if not hits:
+        return None
+    if len(hits) == 1 and not (hits[0][2] and "_" in name):  # the common case: one plain token
+        experts, whole, frac, unit, tail = hits[0]
+        if frac and tail:
+            return None
+        v = float(f"{whole}.{frac or tail}" if (frac or tail) else whole) * (1e9 if unit in "bB" else 1e6)
+        n_exp = int(experts) if experts else None
+        return NameSize(total=v * n_exp, experts=n_exp, expert=v) if n_exp else NameSize(total=v)
     found: set[tuple[float, int | None]] = set()
     for m in _NAME_SIZE.finditer(name):
         whole = m.group("int")

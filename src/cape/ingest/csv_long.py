@@ -143,7 +143,8 @@ def _fast_rows(rows_k: np.ndarray, cols: dict, mp) -> dict:
     if "metric" in cols:
         mcodes, mvals = cols["metric"]
         given = _objects(mvals)[mcodes[rows_k]]
-        out["metric"] = np.where(np.equal(given, None), fallback, given)
+        out["metric"] = np.where(np.fromiter((g is None for g in given), dtype=bool, count=len(given)), fallback,
+                                 given)
     else:
         out["metric"] = fallback
     if "shots" in cols:
@@ -164,53 +165,56 @@ def _objects(values: list) -> np.ndarray:
 
 def _slow_rows(table: Table, ks: list[int], roles, ci, models, group, mp, report: ReportBuilder) -> dict:
     """Rows with a cell that is reported, read one by one in row order (the rules of a row-by-row pass)."""
-    name = table.name
     out: dict = {"k": [], "bench": [], "metric": [], "shots": [], "v": [], "se": [], "pct": []}
-    unknown: dict[str, int] = {}
-    parsed_bench: dict[str, object] = {}
-    shot_cells: dict[str, int | None] = {}
+    state: dict = {"unknown": {}, "parsed": {}, "shots": {}}
     for k in ks:
-        loc = table.loc(k)
-        model = models[group[k]]
-        if "benchmark" in ci:
-            braw = table.cell(k, ci["benchmark"]).strip()
-            if not braw:
-                report.fault(name, loc, "has no benchmark name; not read", f"{name}: {loc} has an empty benchmark name")
-                continue
-            parsed = parsed_bench.get(braw, False)
-            if parsed is False:
-                parsed = parsed_bench[braw] = parse_bench_header(braw)
-            if parsed is None or parsed[3]:
-                _unknown_bench(name, loc, model, braw, unknown, report)
-                continue
-            bench, metric, _, _ = parsed
-        else:
-            bench, metric = mp.defaults["benchmark"], None
-        got = _score_cell(table.cell(k, ci["score"]), name, loc, roles["score"], report)
-        if got is None:
-            report.fault(name, f"{loc} ({model}, {bench})", "has no score; not read",
-                         f"{name}: {loc} (model {model!r}, {bench}) has an empty score")
-            continue
-        v, se, pct = got
-        if "stderr" in ci and not math.isfinite(se):
-            se = _stderr_cell(table.cell(k, ci["stderr"]), name, loc, roles["stderr"], report)
-        m = table.cell(k, ci["metric"]).strip() if "metric" in ci else ""
-        metric = m if m and m.lower() not in EMPTY_CELLS else (metric or mp.metrics.get(bench)
-                                                               or mp.defaults.get("metric"))
-        if "shots" in ci:
-            sc = table.cell(k, ci["shots"])
-            shots = shot_cells[sc] if sc in shot_cells else _shots_cell(sc, name, loc, report)
-            if sc not in shot_cells and (shots is not None or not sc.strip()):
-                shot_cells[sc] = shots
-        else:
-            shots = mp.shots.get(bench, mp.defaults.get("shots"))
-        for key, val in (("k", k), ("bench", bench), ("metric", metric), ("shots", shots), ("v", v), ("se", se),
-                         ("pct", pct)):
-            out[key].append(val)
-    for b, cnt in unknown.items():
+        got = _slow_row(table, k, models[group[k]], roles, ci, mp, report, state)
+        if got is not None:
+            for key, val in zip(("k", "bench", "metric", "shots", "v", "se", "pct"), (k, *got)):
+                out[key].append(val)
+    for b, cnt in state["unknown"].items():
         if cnt > 3:
-            report.drop(name, f"{cnt - 3} more row(s) of {b}", "not a benchmark CAPE knows")
+            report.drop(table.name, f"{cnt - 3} more row(s) of {b}", "not a benchmark CAPE knows")
     return out
+
+
+def _slow_row(table: Table, k: int, model: str, roles, ci, mp, report: ReportBuilder, state: dict):
+    """``(benchmark, metric, shots, score, stderr, marked percent)`` of row ``k``, or ``None`` when it is
+    dropped; every problem reported."""
+    name, loc = table.name, table.loc(k)
+    if "benchmark" in ci:
+        braw = table.cell(k, ci["benchmark"]).strip()
+        if not braw:
+            report.fault(name, loc, "has no benchmark name; not read", f"{name}: {loc} has an empty benchmark name")
+            return None
+        parsed = state["parsed"].get(braw, False)
+        if parsed is False:
+            parsed = state["parsed"][braw] = parse_bench_header(braw)
+        if parsed is None or parsed[3]:
+            _unknown_bench(name, loc, model, braw, state["unknown"], report)
+            return None
+        bench, metric, _, _ = parsed
+    else:
+        bench, metric = mp.defaults["benchmark"], None
+    got = _score_cell(table.cell(k, ci["score"]), name, loc, roles["score"], report)
+    if got is None:
+        report.fault(name, f"{loc} ({model}, {bench})", "has no score; not read",
+                     f"{name}: {loc} (model {model!r}, {bench}) has an empty score")
+        return None
+    v, se, pct = got
+    if "stderr" in ci and not math.isfinite(se):
+        se = _stderr_cell(table.cell(k, ci["stderr"]), name, loc, roles["stderr"], report)
+    m = table.cell(k, ci["metric"]).strip() if "metric" in ci else ""
+    metric = m if m and m.lower() not in EMPTY_CELLS else (metric or mp.metrics.get(bench)
+                                                           or mp.defaults.get("metric"))
+    if "shots" in ci:
+        sc, cache = table.cell(k, ci["shots"]), state["shots"]
+        shots = cache[sc] if sc in cache else _shots_cell(sc, name, loc, report)
+        if sc not in cache and (shots is not None or not sc.strip()):
+            cache[sc] = shots
+    else:
+        shots = mp.shots.get(bench, mp.defaults.get("shots"))
+    return bench, metric, shots, v, se, pct
 
 
 def _unknown_bench(name: str, loc: str, model: str, braw: str, unknown: dict, report: ReportBuilder) -> None:

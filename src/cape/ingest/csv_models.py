@@ -113,7 +113,7 @@ def model_attrs(table: Table, roles: dict[str, str], mp, report: ReportBuilder, 
              else _objects([None] * ng))
     slow = np.zeros(ng, dtype=bool)
     for arr in (fields["is_base"], fields["model_type"], pcell):
-        slow |= np.equal(arr, _SLOW) if ng else slow
+        slow |= np.fromiter((v is _SLOW for v in arr), dtype=bool, count=ng)
     slow &= ~dropped
     visit = np.union1d(first[slow], np.flatnonzero(dropped[group])) if dropped.any() else first[slow]
     for k in visit.tolist():
@@ -129,7 +129,7 @@ def model_attrs(table: Table, roles: dict[str, str], mp, report: ReportBuilder, 
             got = _param_cell(table.cell(k, idx["params"]), table.name, loc, roles["params"], a["model"], report)
         pcell[g] = got
     fields["params"] = np.full(ng, math.nan)
-    has = np.flatnonzero(~dropped & ~np.equal(pcell, None)) if ng else np.empty(0, dtype=np.int64)
+    has = np.flatnonzero(~dropped & np.fromiter((v is not None for v in pcell), dtype=bool, count=ng))
     if len(has):
         vals = [pcell[g] for g in has.tolist()]
         raw = _resolve_params(table, roles["params"], first[has], np.array([v for v, _ in vals], dtype=float),

@@ -22,8 +22,14 @@ SIZE_MISMATCH = 2.0
 
 
 def _lists(df: pd.DataFrame, idx, cols) -> dict[str, list]:
-    """Python lists of ``cols`` at positions ``idx`` (for the few rows visited one by one)."""
-    return {k: df[k].to_numpy()[idx].tolist() for k in cols}
+    """Python lists of ``cols`` at positions ``idx`` (for the few rows visited one by one); ``loc`` as text."""
+    out = {k: df[k].to_numpy()[idx].tolist() for k in cols}
+    if "loc" in out and "loc_fmt" in df.columns:
+        fmts = df["loc_fmt"].to_numpy()[idx].tolist()
+        lines = df["loc_line"].to_numpy()[idx].tolist()
+        out["loc"] = [f.format(n) if loc is None and f is not None else loc
+                      for loc, f, n in zip(out["loc"], fmts, lines)]
+    return out
 
 
 def latest_wins(df: pd.DataFrame, report: ReportBuilder) -> pd.DataFrame:
@@ -161,8 +167,6 @@ def reconcile_models(df: pd.DataFrame, report: ReportBuilder, overrides, params_
     """One parameter count and one family per model (in place): the first given count (sizes from names for
     models without one), and the override, else the first family column value, else the name's family.
     Conflicts are reported; per-model work runs once per distinct model name."""
-    from ..families import infer_family
-
     codes, uniq = pd.factorize(df["model"], use_na_sentinel=False)
     models = [str(m) for m in uniq]
     n_m = len(models)
@@ -182,23 +186,44 @@ def reconcile_models(df: pd.DataFrame, report: ReportBuilder, overrides, params_
     has_p = ~np.isnan(p_first)
     p_flag = has_p & (p_hi != p_lo)
     f_flag = f_n > 1
+    _report_conflicts(df, codes, models, p_flag, f_flag, fam_ok, p_first, overrides, report)
+    p_out, fam_out, named, mismatch, sizes = _per_model(models, has_p, p_first, native, f_first, overrides,
+                                                        params_from_names)
+    df["params"] = p_out[codes]
+    df["family"] = fam_out[codes]
+    _size_notes(named, mismatch, sizes, report)
+    if overrides:
+        used = sum(1 for m in models if override(m, overrides) is not None)
+        report.note(f"family overrides applied to {used} model(s)")
+
+
+def _report_conflicts(df, codes, models, p_flag, f_flag, fam_ok, p_first, overrides, report) -> None:
+    """Report, model by model in reading order, conflicting sizes and families (only flagged models visited)."""
     flagged = np.flatnonzero(p_flag | f_flag)
-    if len(flagged):
-        sel = np.flatnonzero(np.isin(codes, flagged))
-        c = _lists(df, sel, ("params", "family", "file", "loc"))
-        c["family"] = [f if ok else None for f, ok in zip(c["family"], fam_ok[sel].tolist())]
-        by: dict[int, list[int]] = {}
-        for j, k in enumerate(codes[sel].tolist()):
-            by.setdefault(k, []).append(j)
-        for k in flagged.tolist():
-            idx = by[k]
-            if p_flag[k]:
-                _param_conflict(models[k], c, [i for i in idx if c["params"][i] == c["params"][i]],
-                                float(p_first[k]), report)
-            if f_flag[k] and override(models[k], overrides or {}) is None:
-                _family_conflict(models[k], c, [i for i in idx if c["family"][i]], report)
+    if not len(flagged):
+        return
+    sel = np.flatnonzero(np.isin(codes, flagged))
+    c = _lists(df, sel, ("params", "family", "file", "loc"))
+    c["family"] = [f if ok else None for f, ok in zip(c["family"], fam_ok[sel].tolist())]
+    by: dict[int, list[int]] = {}
+    for j, k in enumerate(codes[sel].tolist()):
+        by.setdefault(k, []).append(j)
+    for k in flagged.tolist():
+        idx = by[k]
+        if p_flag[k]:
+            _param_conflict(models[k], c, [i for i in idx if c["params"][i] == c["params"][i]],
+                            float(p_first[k]), report)
+        if f_flag[k] and override(models[k], overrides or {}) is None:
+            _family_conflict(models[k], c, [i for i in idx if c["family"][i]], report)
+
+
+def _per_model(models, has_p, p_first, native, f_first, overrides, params_from_names: bool):
+    """Size and family of each distinct model: ``(sizes, families, models sized from the name, size
+    mismatches, name sizes)``."""
+    from ..families import infer_family
+
     p_out = p_first.copy()
-    fam_out = np.empty(n_m, dtype=object)
+    fam_out = np.empty(len(models), dtype=object)
     named: list[str] = []
     mismatch: list[tuple[str, float, float]] = []
     sizes: dict[str, object] = {}
@@ -218,12 +243,7 @@ def reconcile_models(df: pd.DataFrame, report: ReportBuilder, overrides, params_
         if fam is None:
             fam = f_first[k] if f_first[k] is not None else infer_family(m)
         fam_out[k] = fam
-    df["params"] = p_out[codes]
-    df["family"] = fam_out[codes]
-    _size_notes(named, mismatch, sizes, report)
-    if overrides:
-        used = sum(1 for m in models if override(m, overrides) is not None)
-        report.note(f"family overrides applied to {used} model(s)")
+    return p_out, fam_out, named, mismatch, sizes
 
 
 def _size_notes(named: list[str], mismatch: list, sizes: dict, report: ReportBuilder) -> None:
@@ -244,11 +264,13 @@ def _size_notes(named: list[str], mismatch: list, sizes: dict, report: ReportBui
 
 
 def to_table(df: pd.DataFrame, name: str):
-    """The :class:`~cape.scores.ScoreTable` (scores in percent) of the resolved rows."""
+    """The :class:`~cape.scores.ScoreTable` (scores in percent) of the resolved rows, which it empties."""
     from ..scores import COLUMNS, ScoreTable
 
-    data = {k: df[k] for k in COLUMNS}
-    return ScoreTable(pd.DataFrame(data), units="percent", name=name, infer_family=False)
+    data = {k: df.pop(k) for k in COLUMNS}
+    for k in list(df.columns):  # the rows are handed over: nothing of them is held twice
+        del df[k]
+    return ScoreTable(pd.DataFrame(data), units="percent", name=name, infer_family=False, copy=False)
 
 
 def variants(table) -> list[dict]:

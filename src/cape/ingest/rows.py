@@ -18,6 +18,23 @@ ALL_FIELDS = (*ROW_FIELDS, "file", "loc", "ts", "native")
 _FLOAT_FIELDS = ("params", "score", "stderr", "ts")
 
 
+class LineLocs:
+    """Locations of a block's rows kept as line numbers and one format (``"line {}, column 'score'"``), turned
+    into text only for the rows a message is about (a million rows need no million strings)."""
+
+    def __init__(self, lines, fmt: str):
+        self.lines = lines
+        self.fmt = fmt
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return LineLocs(self.lines[i], self.fmt)
+        return self.fmt.format(int(self.lines[i]))
+
+
 def _empty_cols() -> dict[str, list]:
     return {k: [] for k in ALL_FIELDS}
 
@@ -107,8 +124,10 @@ class Rows:
         import pandas as pd
 
         self._flush()
-        data = {}
+        data = _loc_columns(self.blocks)
         for k in ALL_FIELDS:
+            if k == "loc":
+                continue
             parts = [np.asarray(b[k], dtype=float if k in _FLOAT_FIELDS else object) for b in self.blocks
                      if len(b[k])]
             if k == "native":
@@ -119,3 +138,25 @@ class Rows:
                 data[k] = np.empty(0, dtype=float if k in _FLOAT_FIELDS else bool if k == "native" else object)
         # object columns stay object (pandas would infer its string dtype and turn None into NaN)
         return pd.DataFrame({k: pd.Series(v, dtype=v.dtype, copy=False) for k, v in data.items()}, copy=False)
+
+
+def _loc_columns(blocks: list[dict]) -> dict:
+    """``loc`` (text, or ``None`` where kept as a line number), ``loc_line`` and ``loc_fmt`` of every row."""
+    import numpy as np
+
+    locs, lines, fmts = [], [], []
+    for b in blocks:
+        loc = b["loc"]
+        n = len(loc)
+        if isinstance(loc, LineLocs):
+            locs.append(np.full(n, None, dtype=object))
+            lines.append(np.asarray(loc.lines, dtype=np.int64))
+            fmts.append(np.full(n, loc.fmt, dtype=object))
+        else:
+            locs.append(np.asarray(loc, dtype=object))
+            lines.append(np.full(n, -1, dtype=np.int64))
+            fmts.append(np.full(n, None, dtype=object))
+    if not blocks:
+        return {"loc": np.empty(0, dtype=object), "loc_line": np.empty(0, dtype=np.int64),
+                "loc_fmt": np.empty(0, dtype=object)}
+    return {"loc": np.concatenate(locs), "loc_line": np.concatenate(lines), "loc_fmt": np.concatenate(fmts)}

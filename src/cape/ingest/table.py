@@ -11,17 +11,19 @@ from __future__ import annotations
 
 import csv
 import itertools
-import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from ..errors import DataError
 from .common import check_readable, decode_text, display, read_bytes
 
-#: characters str.splitlines() breaks lines at besides "\n" and "\r\n" (and NUL, which the csv module refuses):
-#: a file holding one is read line by line so that line numbers stay those of the csv module
-_ODD = re.compile("[\x00\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+#: characters str.splitlines() breaks lines at besides "\n" and "\r\n" (and NUL, which the csv module refuses),
+#: and the quote, as UTF-8 bytes: a file holding one is read line by line, so that fields and line numbers stay
+#: those of the csv module
+_ODD_BYTES = (b'"', b"\x00", b"\x0b", b"\x0c", b"\x1c", b"\x1d", b"\x1e", "\x85".encode(), "\u2028".encode(),
+              "\u2029".encode())
 
 
 class Table:
@@ -38,7 +40,7 @@ class Table:
         self.header = header
         self._rows = rows
         self._locs = locs
-        self._columns = columns
+        self._columns: list[Any] = columns if columns is not None else []
         self._lines = lines
         self._codes: dict[int, tuple[np.ndarray, list[str]]] = {}
 
@@ -65,11 +67,14 @@ class Table:
         """Where row ``k`` came from (``"line 7"``)."""
         return self._locs[k] if self._locs is not None else f"line {int(self._lines[k])}"
 
-    def locs_at(self, ks: np.ndarray, suffix: str = "") -> list[str]:
-        """Locations of rows ``ks``, each followed by ``suffix``."""
+    def locs_at(self, ks: np.ndarray, suffix: str = ""):
+        """Locations of rows ``ks``, each followed by ``suffix`` (a list of text, or for a table read by column
+        a :class:`~cape.ingest.rows.LineLocs` that makes the text on demand)."""
         if self._locs is not None:
             return [self._locs[k] + suffix for k in ks.tolist()]
-        return [f"line {n}{suffix}" for n in self._lines[ks].tolist()]
+        from .rows import LineLocs
+
+        return LineLocs(self._lines[ks], "line {}" + suffix.replace("{", "{{").replace("}", "}}"))
 
     def cell(self, k: int, j: int) -> str:
         """The text of row ``k``, column ``j``."""
@@ -83,7 +88,7 @@ class Table:
         order of first appearance (per-value work then runs once per distinct text)."""
         hit = self._codes.get(j)
         if hit is None:
-            if self._columns is not None:
+            if self._rows is None:
                 import pyarrow.compute as pc
 
                 col = self._columns[j]
@@ -93,7 +98,7 @@ class Table:
             else:
                 import pandas as pd
 
-                codes, u = pd.factorize(np.array([r[j] for r in self._rows], dtype=object), use_na_sentinel=False)
+                codes, u = pd.factorize(pd.Series([r[j] for r in self._rows], dtype=object), use_na_sentinel=False)
                 hit = (codes.astype(np.int64), list(u))
             self._codes[j] = hit
         return hit
@@ -107,7 +112,7 @@ class Table:
     def without_columns(self, drop: list[int]) -> Table:
         keep = [j for j in range(len(self.header)) if j not in set(drop)]
         header = [self.header[j] for j in keep]
-        if self._columns is not None and self._rows is None:
+        if self._rows is None:
             return Table(self.name, header, columns=[self._columns[j] for j in keep], lines=self._lines)
         return Table(self.name, header, [[r[j] for j in keep] for r in self.rows], self.locs)
 
@@ -120,18 +125,28 @@ def _delimiter(path: Path, first: str) -> str:
     return delim if counts[delim] else ","
 
 
-def read_csv_table(path: Path, text: str | None = None, report=None) -> Table:
+def read_csv_table(path: Path, text: str | None = None, report=None, raw: bytes | None = None) -> Table:
     """Parse a CSV/TSV file into a :class:`Table`, checking the header and every line's field count.
 
     With a ``report`` (a :class:`~cape.ingest.report.ReportBuilder`), problems confined to one line or column
     are dropped and listed (a pandas index column, a column without a name, a repeated column name, a line with
     the wrong number of fields); under ``report.strict``, or without a report, they refuse the file.
+
+    Args:
+        text: the file's text, if already decoded.
+        raw: the file's bytes, if already read (the fast reader parses them without a decoded copy).
     """
     name = display(path)
-    if text is None:
-        text = decode_text(read_bytes(path), name)
-    table = _read_columns(path, text, name)
+    if raw is None and text is None:
+        raw = read_bytes(path)
+    table = None
+    if raw is not None:
+        decode_text(raw, name)  # the same refusals as the careful reader (binary data, bad UTF-8 ...)
+        table = _read_columns(path, raw, name)
     if table is None:
+        if text is None:
+            assert raw is not None
+            text = decode_text(raw, name)
         table = _read_lines(path, text, name, report)
     if len(table.header) < 2:
         raise DataError(f"{name}: the header has a single column {table.header[0]!r}; expected comma-separated "
@@ -183,43 +198,40 @@ def _read_lines(path: Path, text: str, name: str, report) -> Table:
     return Table(name, header, rows, locs)
 
 
-def _read_columns(path: Path, text: str, name: str) -> Table | None:
-    """The fast reader, for a file without quotes, odd line breaks or irregular lines: pyarrow parses the lines
-    after the header into string columns. ``None`` when the file needs the careful reader."""
-    if '"' in text or _ODD.search(text) or text.count("\r") != text.count("\r\n"):
+def _read_columns(path: Path, raw: bytes, name: str) -> Table | None:
+    """The fast reader, for a UTF-8 file without quotes, odd line breaks or irregular lines: pyarrow parses the
+    lines after the header into string columns. ``None`` when the file needs the careful reader."""
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
         return None
-    pos, line_no = 0, 0
+    start = 3 if raw[:3] == b"\xef\xbb\xbf" else 0
+    if any(ch in raw for ch in _ODD_BYTES) or raw.count(b"\r") != raw.count(b"\r\n"):
+        return None
+    pos, line_no = start, 0
     while True:  # skip leading blank and comment lines, as the careful reader does
-        end = text.find("\n", pos)
-        line = text[pos:] if end < 0 else text[pos:end]
+        end = raw.find(b"\n", pos)
+        line = (raw[pos:] if end < 0 else raw[pos:end]).decode("utf-8")
         line_no += 1
         if line.strip() and not line.lstrip().startswith("#"):
             break
         if end < 0:
             return None
         pos = end + 1
-    if end < 0:
+    stop = len(raw)
+    while stop > end + 1 and raw[stop - 1] in b"\r\n":
+        stop -= 1
+    delim = _delimiter(path, line)
+    header = [h.strip() for h in line.rstrip("\r").split(delim)]
+    if end < 0 or stop <= end + 1 or len(header) < 2:
         return None
-    header = [h.strip() for h in line.rstrip("\r").split(_delimiter(path, line))]
-    body = text[end + 1:].rstrip("\r\n")
-    if not body or len(header) < 2:
+    tab = _parse(memoryview(raw)[end + 1:stop], len(header), delim)
+    if tab is None:
         return None
+    cols = [tab.column(j) for j in range(len(header))]
+    del tab
     import pyarrow as pa
-    from pyarrow import csv as pacsv
 
-    names = [f"c{j}" for j in range(len(header))]
-    try:
-        tab = pacsv.read_csv(
-            pa.py_buffer(body.encode("utf-8")),
-            read_options=pacsv.ReadOptions(column_names=names),
-            parse_options=pacsv.ParseOptions(delimiter=_delimiter(path, line), quote_char=False, double_quote=False,
-                                             escape_char=False, newlines_in_values=False, ignore_empty_lines=False),
-            convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in names}, null_values=[],
-                                                 strings_can_be_null=False, quoted_strings_can_be_null=False))
-    except (pa.ArrowInvalid, pa.ArrowException):
-        return None
-    cols = [tab.column(j) for j in range(len(names))]
-    lines = np.arange(line_no + 1, line_no + 1 + tab.num_rows, dtype=np.int64)
+    pa.default_memory_pool().release_unused()  # the parser's scratch memory, kept by the pool otherwise
+    lines = np.arange(line_no + 1, line_no + 1 + len(cols[0]), dtype=np.int64)
     blank = _blank_rows(cols)
     if blank is not None:
         keep = ~blank
@@ -228,16 +240,45 @@ def _read_columns(path: Path, text: str, name: str) -> Table | None:
     return Table(name, header, columns=cols, lines=lines)
 
 
+def _parse(body, ncols: int, delim: str):
+    """pyarrow's parse of the data lines into ``ncols`` string columns, or ``None`` when it refuses them."""
+    import pyarrow as pa
+    from pyarrow import csv as pacsv
+
+    names = [f"c{j}" for j in range(ncols)]
+    try:
+        return pacsv.read_csv(
+            pa.py_buffer(body),
+            read_options=pacsv.ReadOptions(column_names=names),
+            parse_options=pacsv.ParseOptions(delimiter=delim, quote_char=False, double_quote=False,
+                                             escape_char=False, newlines_in_values=False, ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in names}, null_values=[],
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except pa.ArrowException:
+        return None
+
+
 def _blank_rows(cols) -> np.ndarray | None:
-    """Rows whose every cell is blank (the careful reader skips them), or ``None`` when there are none."""
+    """Rows whose every cell is blank (the careful reader skips them), or ``None`` when there are none; only rows
+    with a blank first cell are looked at further."""
+    import pyarrow as pa
     import pyarrow.compute as pc
 
-    blank = None
-    for c in cols:
-        b = pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(c)), 0)
-        blank = b if blank is None else pc.and_(blank, b)
-    mask = blank.to_numpy(zero_copy_only=False)
-    return mask if mask.any() else None
+    def blank(c):
+        return pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(c)), 0).to_numpy(zero_copy_only=False)
+
+    cand = np.flatnonzero(blank(cols[0]))
+    if not len(cand):
+        return None
+    idx = pa.array(cand)
+    ok = np.ones(len(cand), dtype=bool)
+    for c in cols[1:]:
+        ok &= blank(c.take(idx))
+    if not ok.any():
+        return None
+    mask = np.zeros(len(cols[0]), dtype=bool)
+    mask[cand[ok]] = True
+    return mask
 
 
 def _is_index_column(table: Table, j: int) -> bool:

@@ -66,24 +66,8 @@ def to_percent_arrays(values: np.ndarray, ses: np.ndarray, pct: np.ndarray, benc
     bare = np.flatnonzero(~pct)
     marked = np.flatnonzero(pct)
     bad: dict[int, str] = {}
-    if units == "fraction":
-        factor, how = 100.0, "fraction"
-        over = bare[values[bare] > 1.0]
-        if len(over):  # the declaration contradicts the file: not a one-cell problem
-            i = int(over[0])
-            raise DataError(f"{name}: {loc_at(i)} has score {values[i]:g} but the scores were declared "
-                            "fractions (0-1); declare them percent (cape ingest --units percent) or fix the value")
-    elif units == "percent":
-        factor, how = 1.0, "percent"
-    elif len(bare) and bool(((values[bare] >= 0.0) & (values[bare] <= 1.0)).all()):
-        if len(marked) and values[marked].max() > 1.0:
-            i, j = int(bare[0]), int(marked[0])
-            raise DataError(f"{name}: {loc_at(i)} has score {values[i]:g}, a 0-1 fraction, while "
-                            f"{loc_at(j)} is a percent ({values[j]:g}%); fractions mixed with "
-                            "percent: give every score in one unit")
-        factor, how = 100.0, "fraction"
-    else:
-        factor, how = 1.0, "percent"
+    factor, how = _unit(values, bare, marked, loc_at, units, name)
+    if how == "percent" and units == "auto":
         _fractions_among_percent(values, bare, np.asarray(bench, dtype=object), loc_at, name, report, bad)
     f = np.where(pct, 1.0, factor)
     scores = values * f
@@ -99,6 +83,29 @@ def to_percent_arrays(values: np.ndarray, ses: np.ndarray, pct: np.ndarray, benc
     if len(marked) and how == "fraction":
         how = "mixed-marked"
     return scores, ses * f, how
+
+
+def _unit(values: np.ndarray, bare: np.ndarray, marked: np.ndarray, loc_at, units: str, name: str
+          ) -> tuple[float, str]:
+    """(factor to percent of the unmarked cells, ``fraction`` or ``percent``) for a file's declared or detected
+    units; a declaration the file contradicts, or fractions beside ``%`` cells above 1, refuse the file."""
+    if units == "fraction":
+        over = bare[values[bare] > 1.0]
+        if len(over):  # the declaration contradicts the file: not a one-cell problem
+            i = int(over[0])
+            raise DataError(f"{name}: {loc_at(i)} has score {values[i]:g} but the scores were declared "
+                            "fractions (0-1); declare them percent (cape ingest --units percent) or fix the value")
+        return 100.0, "fraction"
+    if units == "percent":
+        return 1.0, "percent"
+    if len(bare) and bool(((values[bare] >= 0.0) & (values[bare] <= 1.0)).all()):
+        if len(marked) and values[marked].max() > 1.0:
+            i, j = int(bare[0]), int(marked[0])
+            raise DataError(f"{name}: {loc_at(i)} has score {values[i]:g}, a 0-1 fraction, while "
+                            f"{loc_at(j)} is a percent ({values[j]:g}%); fractions mixed with "
+                            "percent: give every score in one unit")
+        return 100.0, "fraction"
+    return 1.0, "percent"
 
 
 def _refuse(report, bad: dict[int, str], i: int, reason: str, message: str) -> None:
