@@ -25,7 +25,6 @@ LONG_MARK = "# long:"
 
 # Files over budget today -> their line count. May only shrink.
 FILE_ALLOWLIST: dict[str, int] = {
-    "commands/internals.py": 544,
     "coupling.py": 704,
     "internals/steering/evaluate.py": 605,
     "report/html.py": 526,
@@ -36,7 +35,6 @@ FUNCTION_ALLOWLIST: dict[str, int] = {
     "commands/coupling.py::_render": 83,
     "commands/coupling.py::diagnose_cmd": 111,
     "commands/dynamics.py::ode": 98,
-    "commands/ingest.py::ingest": 81,
     "commands/internals.py::heads_cmd": 84,
     "dashboard/views/dynamics.py::render": 82,
     "diagnose.py::diagnose": 91,

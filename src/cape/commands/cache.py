@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from ._common import console, emit_json
+from ._table import format_option, set_format
 
 cache_app = typer.Typer(help="Cached models (dequantised GGUF files kept as safetensors): list or clear them.",
                         no_args_is_help=True)
@@ -15,21 +16,29 @@ def register(app: typer.Typer) -> None:
 
 
 @cache_app.command("info")
-def cache_info(json_: bool = typer.Option(False, "--json", help="Print the entries as JSON.")) -> None:
+def cache_info(json_: bool = typer.Option(False, "--json", help="Print the entries as JSON."),
+               fmt_: str = format_option()) -> None:
     """List the cached models with their source file, dtype and size."""
+    from rich.markup import escape
+    from rich.table import Table
+
     from ..internals.cache import cache_entries, cache_root
 
     rows = cache_entries()
     if json_:
         emit_json({"folder": str(cache_root()), "entries": rows, "bytes": sum(r["bytes"] for r in rows)})
         return
-    console.print(f"cache folder: {cache_root()}")
+    o = set_format(fmt_)
+    o.print(f"cache folder: {escape(str(cache_root()))}")
     if not rows:
-        console.print("no cached models")
+        o.print("no cached models")
         return
+    t = Table(title=f"{len(rows)} cached model(s), {sum(r['bytes'] for r in rows) / 2**20:.0f} MiB")
+    for c in ("source", "dtype", "MiB", "file hash"):
+        t.add_column(c, justify="right" if c == "MiB" else "left", overflow="fold")
     for r in rows:
-        console.print(f"  {r['bytes'] / 2**20:8.0f} MiB  {r['dtype']:<8}  {r['source']}  ({r['file_hash'][:19]}...)")
-    console.print(f"total {sum(r['bytes'] for r in rows) / 2**20:.0f} MiB in {len(rows)} model(s)")
+        t.add_row(escape(str(r["source"])), str(r["dtype"]), f"{r['bytes'] / 2**20:.0f}", str(r["file_hash"]))
+    o.table(t)
 
 
 @cache_app.command("clear")

@@ -7,7 +7,8 @@ from typing import List, Optional
 
 import typer
 
-from ._common import console, emit_json, err_console
+from ._common import emit_json, err_console
+from ._table import format_option, set_format
 
 fetch_app = typer.Typer(help="Fetch public score tables from the Hugging Face Hub into its cache (offline-first: "
                              "with no network the cached copy is used, and its date stated).",
@@ -61,15 +62,25 @@ def _summary(snap, table, report) -> dict:
     return d
 
 
-def _say(snap, table, what: str) -> None:
-    where = f"{'dataset ' if snap.repo_type == 'dataset' else ''}{snap.repo_id}"
-    state = "cached copy" if snap.from_cache else "fetched"
-    console.print(f"[bold]{what}[/]: {len(table)} scores, {table.n_models} models, benchmarks "
-                  f"{', '.join(table.benchmarks)}")
-    console.print(f"  {state}: {where} at commit {snap.sha[:7]} ({snap.date}); {len(snap.files)} file"
-                  f"{'s' if len(snap.files) != 1 else ''}")
-    if snap.message:
-        err_console.print(f"[yellow]note:[/] {snap.message}")
+def _say(title: str, items, fmt_: str):
+    """What was fetched, one row per source (its dataset or repository, fetched or cached, commit, date, files,
+    scores, models, benchmarks), through the shared renderer; notes go to stderr. Returns the :class:`Out`."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    o = set_format(fmt_)
+    t = Table(title=escape(title))
+    for c in ("source", "state", "commit", "date", "files", "scores", "models", "benchmarks"):
+        t.add_column(c, justify="right" if c in ("files", "scores", "models") else "left")
+    for snap, table in items:
+        where = f"{'dataset ' if snap.repo_type == 'dataset' else ''}{snap.repo_id}"
+        t.add_row(escape(where), "cached copy" if snap.from_cache else "fetched", snap.sha[:7], str(snap.date),
+                  str(len(snap.files)), str(len(table)), str(table.n_models), escape(", ".join(table.benchmarks)))
+    o.table(t)
+    for snap, _table in items:
+        if snap.message:
+            err_console.print(f"[yellow]note:[/] {snap.message}")
+    return o
 
 
 @fetch_app.command("leaderboard")
@@ -90,6 +101,7 @@ def leaderboard_cmd(
     timeout: Optional[float] = typer.Option(None, "--timeout", help=_TIMEOUT_HELP),
     offline: bool = typer.Option(False, "--offline", help=_OFFLINE_HELP),
     json_: bool = typer.Option(False, "--json", help="Print what was fetched as JSON."),
+    fmt_: str = format_option(),
 ) -> None:
     """Download the Open LLM Leaderboard into the Hub cache and say what it holds (rows, date, commit)."""
     from ..hub import fetch_leaderboard, read_snapshot
@@ -107,9 +119,9 @@ def leaderboard_cmd(
         d["output"] = output.as_posix() if output is not None else None
         emit_json(d)
         return
-    _say(snap, table, f"Open LLM Leaderboard {version}")
+    o = _say(f"Open LLM Leaderboard {version}", [(snap, table)], fmt_)
     if output is not None:
-        console.print(f"  wrote {len(table)} scores to {output.as_posix()}")
+        o.print(f"wrote {len(table)} scores to {output.as_posix()}")
 
 
 @fetch_app.command("results")
@@ -129,6 +141,7 @@ def results_cmd(
     timeout: Optional[float] = typer.Option(None, "--timeout", help=_TIMEOUT_HELP),
     offline: bool = typer.Option(False, "--offline", help=_OFFLINE_HELP),
     json_: bool = typer.Option(False, "--json", help="Print what was fetched as JSON."),
+    fmt_: str = format_option(),
 ) -> None:
     """Get a model's published result files into the Hub cache and read them.
 
@@ -160,9 +173,8 @@ def results_cmd(
         emit_json({"model": model, "rows": len(table), "sources": [_summary(sn, t, r) for sn, t, r in read],
                    "unread": unread, "output": output.as_posix() if output is not None else None})
         return
-    for snap, t, _r in read:
-        _say(snap, t, model)
+    o = _say(model, [(snap, t) for snap, t, _r in read], fmt_)
     for u in unread:
         err_console.print(f"[yellow]note:[/] not read: {u}")
     if output is not None:
-        console.print(f"wrote {len(table)} scores to {output.as_posix()}")
+        o.print(f"wrote {len(table)} scores to {output.as_posix()}")

@@ -7,7 +7,8 @@ from typing import List, Optional
 
 import typer
 
-from ._common import console, emit_json
+from ._common import emit_json
+from ._table import format_option, set_format
 
 
 def register(app: typer.Typer) -> None:
@@ -76,14 +77,13 @@ def ingest(
     strict: bool = typer.Option(False, "--strict", help="Refuse a whole file at the first problem in one row, cell "
                                                         "or column (default: drop that item, list it with its "
                                                         "reason, read the rest)."),
+    fmt_: str = format_option(),
 ) -> None:
     """Read benchmark results into one score table, printing what was read and everything dropped, with reasons.
 
     Formats are detected per file: lm-evaluation-harness results JSON (v0.4), Open LLM Leaderboard v1 results
     JSON and v2 contents (CSV/Parquet), Epoch AI benchmark CSVs, and generic wide or long CSVs.
     """
-    import os
-
     from ..errors import DataError
     from ..ingest import read_any
     from ..ingest.csv_generic import load_toml
@@ -104,16 +104,7 @@ def ingest(
     fams = _family_map(family_map, family or [])
     if map_file is not None and isinstance(raw.get("families"), dict):
         fams = {**{str(k): str(v) for k, v in raw["families"].items()}, **fams}
-    if output is not None:
-        if output.exists() and output.is_dir():
-            raise DataError(f"{output.as_posix()}: -o names a folder; give a file name such as table.csv")
-        if output.suffix.lower() not in (".csv", ".json", ".parquet"):
-            raise DataError(f"{output.as_posix()}: -o must end in .csv, .json or .parquet")
-        out_real = os.path.realpath(output)
-        for p in inputs:
-            if p.exists() and p.is_file() and os.path.realpath(p) == out_real:
-                raise DataError(f"{output.as_posix()}: -o is one of the input files; choose another output so the "
-                                "input is not overwritten")
+    _check_output(output, inputs)
     table, report = read_any(inputs, mapping=mapping, params_unit=params_unit, family_overrides=fams or None,
                              units=units, all_metrics=all_metrics, keep_going=keep_going,
                              params_from_names=not no_name_params, strict=strict)
@@ -127,27 +118,48 @@ def ingest(
                              "benchmarks": table.benchmarks},
                    "report": report.to_dict()})
         return
-    _render(report, table, output)
+    _render(report, table, output, fmt_)
 
 
-def _render(report, table, output) -> None:
+def _check_output(output: Optional[Path], inputs: List[Path]) -> None:
+    """Refuse an ``-o`` that names a folder, has another extension or is one of the inputs (never overwritten)."""
+    import os
+
+    from ..errors import DataError
+
+    if output is None:
+        return
+    if output.exists() and output.is_dir():
+        raise DataError(f"{output.as_posix()}: -o names a folder; give a file name such as table.csv")
+    if output.suffix.lower() not in (".csv", ".json", ".parquet"):
+        raise DataError(f"{output.as_posix()}: -o must end in .csv, .json or .parquet")
+    out_real = os.path.realpath(output)
+    for p in inputs:
+        if p.exists() and p.is_file() and os.path.realpath(p) == out_real:
+            raise DataError(f"{output.as_posix()}: -o is one of the input files; choose another output so the "
+                            "input is not overwritten")
+
+
+def _render(report, table, output, fmt_: str = "table") -> None:
+    """The ingest report through the shared renderer: files read, scores kept, notes, dropped items."""
     from collections import Counter
 
     from rich.markup import escape
     from rich.table import Table
 
+    o = set_format(fmt_)
     files = report.files
     t = Table(title=f"Read {len(files)} file(s)", show_lines=False)
     for c, j in (("file", "left"), ("format", "left"), ("scores", "right"), ("models", "right")):
         t.add_column(c, justify=j, overflow="fold")
-    show = files if len(files) <= 15 else files[:10]
+    show = files if len(files) <= 15 or fmt_ != "table" else files[:10]
     for f in show:
         t.add_row(escape(f.path), f.format, str(f.rows), str(f.models))
     if len(files) > len(show):
         by = Counter(f.format for f in files[len(show):])
         t.add_row(f"... {len(files) - len(show)} more", ", ".join(f"{k} x{v}" for k, v in by.items()),
                   str(sum(f.rows for f in files[len(show):])), "")
-    console.print(t)
+    o.table(t)
 
     v = Table(title=f"Scores kept: {report.n_rows} for {report.n_models} models, {len(table.families)} families")
     for c, j in (("benchmark", "left"), ("metric", "left"), ("shots", "right"), ("models", "right")):
@@ -157,33 +169,44 @@ def _render(report, table, output) -> None:
         b = escape(row["benchmark"]) + (" [yellow](mixed)[/]" if row["benchmark"] in mixed else "")
         shots = "—" if row["shots"] is None else str(row["shots"])
         v.add_row(b, escape(str(row["metric"])), shots, str(row["models"]))
-    console.print(v)
-    if mixed:
-        for b, ms in mixed.items():
-            console.print(f"[yellow]{b} has several metric variants ({', '.join(ms)}): analyses refuse to mix them "
-                          "unless you select one or force the mix[/]")
+    o.table(v)
+    for b, ms in mixed.items():
+        o.print(f"[yellow]{escape(b)} has several metric variants ({escape(', '.join(ms))}): analyses refuse to mix "
+                "them unless you select one or force the mix[/]")
+    _render_notes(report, o)
+    if output is not None:
+        o.print(f"wrote {report.n_rows} scores ({report.n_models} models) to {escape(output.as_posix())}")
+    else:
+        o.print("nothing written (give -o table.csv to save the table)")
+
+
+def _render_notes(report, o) -> None:
+    """Notes as prose; dropped items as a table (every item with ``--format markdown|csv``, the first 40 and a
+    count by reason in the terminal)."""
+    from rich.markup import escape
+    from rich.table import Table
+
     if report.notes:
-        console.print("[bold]Notes[/]")
+        o.print("[bold]Notes[/]")
         for n in report.notes:
             extra = ""
             if n.files:
                 more = f" and {len(n.files) - 1} more file(s)" if len(n.files) > 1 else ""
                 extra = f" [dim]({escape(n.files[0])}{more})[/]"
-            console.print(f"  • {escape(n.message)}{extra}", markup=True, highlight=False)
+            o.print(f"  • {escape(n.message)}{extra}", highlight=False)
     d = report.dropped
-    if d:
-        console.print(f"[bold]Dropped {len(d)} item(s)[/]")
-        limit = 40
-        for x in d[:limit]:
-            console.print(f"  • {x.file}: {x.item} — {x.reason}", markup=False, highlight=False)
-        if len(d) > limit:
-            console.print(f"  ... {len(d) - limit} more; by reason:")
-            for kind, k in report.dropped_by_reason():
-                console.print(f"    {k} x {kind}", markup=False, highlight=False)
-            console.print("  (--json lists every dropped item)")
-    else:
-        console.print("Dropped nothing.")
-    if output is not None:
-        console.print(f"wrote {report.n_rows} scores ({report.n_models} models) to {output.as_posix()}")
-    else:
-        console.print("nothing written (give -o table.csv to save the table)")
+    if not d:
+        o.print("Dropped nothing.")
+        return
+    limit = 40 if o.fmt == "table" else len(d)
+    t = Table(title=f"Dropped {len(d)} item(s)")
+    for c in ("file", "item", "reason"):
+        t.add_column(c, overflow="fold")
+    for x in d[:limit]:
+        t.add_row(escape(str(x.file)), escape(str(x.item)), escape(str(x.reason)))
+    o.table(t)
+    if len(d) > limit:
+        o.print(f"  ... {len(d) - limit} more; by reason:")
+        for kind, k in report.dropped_by_reason():
+            o.print(f"    {k} x {escape(str(kind))}", highlight=False)
+        o.print("  (--json or --format csv lists every dropped item)")

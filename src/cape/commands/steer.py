@@ -20,7 +20,7 @@ steer_app = typer.Typer(
 
 
 def register(app: typer.Typer) -> None:
-    from .internals import steer_summarize_cmd  # it shares its options and printing with heads/layers summarize
+    from .summarize import steer_summarize_cmd  # it shares its options and printing with heads/layers summarize
 
     if not any(c.name == "summarize" for c in steer_app.registered_commands):
         steer_app.command("summarize")(steer_summarize_cmd)

@@ -10,7 +10,9 @@ from typing import Any, List, Optional
 
 import typer
 
-from ._common import console, emit_json, err_console, fmt
+from ._common import emit_json, err_console, fmt
+from ._table import format_option, set_format
+from ._table import out as current
 
 sweep_app = typer.Typer(
     help="Sweep heads, layers or steering evaluation over many models (one task per model; resumable; "
@@ -57,6 +59,7 @@ _THREADS = typer.Option(None, "--threads", help="CPU threads for torch in each t
 _TRUST = typer.Option(False, "--trust-remote-code", help="Allow code shipped with a checkpoint to run (off by default).")
 _REVISION = typer.Option(None, "--revision", help="Hub revision for every model.")
 _JSON = typer.Option(False, "--json", help="Print the sweep report as JSON on stdout (progress goes to stderr).")
+_FORMAT = format_option()
 _MAX_ITEMS = typer.Option(None, "--max-items", help="Use the first N items of each prompt set.")
 _SEED = typer.Option(0, "--seed", help="Seed of all resampling.")
 _NBOOT = typer.Option(1000, "--n-boot", help="Bootstrap resamples over items (0 to skip).")
@@ -106,11 +109,12 @@ def _check_common(out: Path, max_items, n_boot: int, n_perm: int, max_attempts: 
 
 
 def _run(tasks, *, engine: str, workers: int, address, cpus, gpus, memory_gb, max_attempts: int, skip_failed: bool,
-         force: bool, dry_run: bool, json_out: bool) -> None:
+         force: bool, dry_run: bool, json_out: bool, fmt_: str = "table") -> None:
     from cape.sweep.engines import make_engine
     from cape.sweep.retries import RetryPolicy
     from cape.sweep.runner import run_sweep
 
+    out = set_format(fmt_)
     if dry_run:
         _plan(tasks, json_out)
         return
@@ -130,7 +134,7 @@ def _run(tasks, *, engine: str, workers: int, address, cpus, gpus, memory_gb, ma
         emit_json(report.to_dict())
     else:
         _report_table(report)
-        console.print(f"Results in {tasks[0].out_dir}")
+        out.print(f"Results in {tasks[0].out_dir}")
     if report.failed:
         err_console.print(f"{len(report.failed)} of {len(tasks)} model(s) failed; their reasons are in "
                           f"{tasks[0].out_dir}/*.failed.json. Run the same command again to retry them.")
@@ -182,7 +186,7 @@ def _plan(tasks, json_out: bool) -> None:
         table.add_column(col, overflow="fold")
     for r in rows:
         table.add_row(r["model"], r["status"], r["reason"] or "")
-    console.print(table)
+    current().table(table)
 
 
 def _report_table(report) -> None:
@@ -197,7 +201,7 @@ def _report_table(report) -> None:
         n_att = len(o.attempts) + (1 if o.status == "computed" else 0)
         table.add_row(o.model, o.status, str(n_att) if o.status != "skipped" else "—", fmt(secs, 1),
                       o.reason or "")
-    console.print(table)
+    current().table(table)
 
 
 # ----------------------------------------------------------------------------------------------- commands
@@ -238,6 +242,7 @@ def heads_cmd(
     trust_remote_code: bool = _TRUST,
     revision: Optional[str] = _REVISION,
     json_out: bool = _JSON,
+    fmt_: str = _FORMAT,
 ) -> None:
     """Per-head coupling of every model (the files of `cape heads -o DIR`); then `cape heads summarize DIR`."""
     from cape.internals.results import Thresholds
@@ -257,7 +262,7 @@ def heads_cmd(
                         options=opts)
     _run(tasks, engine=engine, workers=workers, address=address, cpus=cpus_per_task, gpus=gpus_per_task,
          memory_gb=memory_gb, max_attempts=max_attempts, skip_failed=skip_failed, force=force, dry_run=dry_run,
-         json_out=json_out)
+         json_out=json_out, fmt_=fmt_)
 
 
 @sweep_app.command("layers")
@@ -293,6 +298,7 @@ def layers_cmd(
     trust_remote_code: bool = _TRUST,
     revision: Optional[str] = _REVISION,
     json_out: bool = _JSON,
+    fmt_: str = _FORMAT,
 ) -> None:
     """Per-layer coupling, bottleneck and d_rep of every model (the files of `cape layers -o DIR`)."""
     from cape.sweep.engines import SweepUsageError
@@ -307,7 +313,7 @@ def layers_cmd(
                          drep_boot=drep_boot, seed=seed, max_length=max_length, options=opts)
     _run(tasks, engine=engine, workers=workers, address=address, cpus=cpus_per_task, gpus=gpus_per_task,
          memory_gb=memory_gb, max_attempts=max_attempts, skip_failed=skip_failed, force=force, dry_run=dry_run,
-         json_out=json_out)
+         json_out=json_out, fmt_=fmt_)
 
 
 @sweep_app.command("steer")
@@ -344,6 +350,7 @@ def steer_cmd(
     trust_remote_code: bool = _TRUST,
     revision: Optional[str] = _REVISION,
     json_out: bool = _JSON,
+    fmt_: str = _FORMAT,
 ) -> None:
     """Train a steering vector on every model and evaluate it (the files of `cape steer eval -o DIR`)."""
     from cape.sweep.engines import SweepUsageError
@@ -365,4 +372,4 @@ def steer_cmd(
                         sweep_strengths=strengths, n_boot=n_boot, seed=seed, options=opts)
     _run(tasks, engine=engine, workers=workers, address=address, cpus=cpus_per_task, gpus=gpus_per_task,
          memory_gb=memory_gb, max_attempts=max_attempts, skip_failed=skip_failed, force=force, dry_run=dry_run,
-         json_out=json_out)
+         json_out=json_out, fmt_=fmt_)
