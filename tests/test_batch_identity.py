@@ -102,3 +102,23 @@ def test_diagnose_equals_the_one_family_implementation(capsys):
     for g, w in zip(got["families"], want["families"]):
         assert g == w, g["family"]
     assert got == want
+
+
+def test_threaded_families_equal_serial(monkeypatch):
+    """The per-family loop spread over threads gives the serial results, in the same order."""
+    from cape.diagnose import diagnose
+    from cape.ingest import read_any
+
+    table = read_any(DATA / "cohort_messy16.csv")[0]
+    monkeypatch.setenv("CAPE_THREADS", "1")
+    serial = diagnose(table, n_boot=300, seed=5).to_dict()
+    monkeypatch.setenv("CAPE_THREADS", "3")
+    threaded = diagnose(table, n_boot=300, seed=5).to_dict()
+    assert threaded == serial
+
+
+def test_tune_allocator_is_idempotent():
+    from cape._memory import tune_allocator
+
+    first = tune_allocator()
+    assert tune_allocator() is first

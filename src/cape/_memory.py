@@ -94,3 +94,37 @@ def check_memory(need: int, what: str, lower: str) -> None:
     if avail is not None and need > avail:
         raise MemoryBudgetError(f"{what} needs about {fmt_bytes(need)} of memory but only {fmt_bytes(avail)} "
                                 f"is available; lower {lower} (or raise {LIMIT_ENV})")
+
+
+_TUNED: list[bool] = []
+
+
+def tune_allocator(mmap_threshold: int = 16 * 2 ** 20, trim_threshold: int = 64 * 2 ** 20) -> bool:
+    """Let the C allocator reuse freed bootstrap-sized blocks instead of returning them to the system.
+
+    A bootstrap allocates and frees many arrays of a few hundred KiB. glibc serves blocks above its mmap
+    threshold (128 KiB by default, adjusted upward as blocks are freed) with fresh pages each time, and trims
+    the heap top, so every array pays page faults (kernel time, about a sixth of a large diagnosis). Raising
+    both thresholds keeps those blocks in the heap. Idempotent; a no-op (False) where ``mallopt`` is not
+    available (not glibc).
+
+    Args:
+        mmap_threshold: blocks at least this large (bytes) are still mapped separately.
+        trim_threshold: free heap top (bytes) kept before it is returned to the system.
+
+    Returns:
+        True when the allocator was tuned (now or before).
+    """
+    if _TUNED:
+        return _TUNED[0]
+    ok = False
+    try:
+        import ctypes
+
+        mallopt = getattr(ctypes.CDLL(None), "mallopt", None)  # the C library the interpreter runs on
+        if mallopt is not None:  # M_MMAP_THRESHOLD = -3, M_TRIM_THRESHOLD = -1; 1 on success
+            ok = bool(mallopt(-3, int(mmap_threshold))) and bool(mallopt(-1, int(trim_threshold)))
+    except (OSError, AttributeError):
+        ok = False
+    _TUNED.append(ok)
+    return ok

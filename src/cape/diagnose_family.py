@@ -153,14 +153,15 @@ def _known_widths() -> tuple[set, set]:
     return amap, hf
 
 
-def _check_memory(positions: dict, fams: Sequence[str], n_boot: int) -> None:
-    """Refuse before starting when the largest family's bootstrap arrays would not fit in memory."""
+def _check_memory(positions: dict, fams: Sequence[str], n_boot: int, workers: int = 1) -> None:
+    """Refuse before starting when the largest family's bootstrap arrays (one set per worker thread) would
+    not fit in memory."""
     if not fams or n_boot <= 0:
         return
     big = max(fams, key=lambda f: len(positions.get(f, ())))
     k = len(positions.get(big, ()))
-    check_memory(n_boot * k * 8 * _FAMILY_ARRAYS, f"the bootstraps of family {big!r} ({n_boot} resamples x {k} "
-                 "models)", "the number of resamples (--n-boot)")
+    check_memory(n_boot * k * 8 * _FAMILY_ARRAYS * max(1, workers), f"the bootstraps of family {big!r} "
+                 f"({n_boot} resamples x {k} models)", "the number of resamples (--n-boot)")
 
 
 def _left_out(cols: _FamilyColumns, pos: np.ndarray, keep: np.ndarray, kept: set, b1: str, b2: str) -> list[str]:
