@@ -40,14 +40,17 @@ _RULES: tuple[tuple[str, str], ...] = (
     (r"^stablelm", "StableLM"),
     (r"^redpajama|^rp-incite", "RedPajama"),
 )
+#: the rules compiled once (a 10,000-model table is matched against them 10,000 times)
+_COMPILED = tuple((re.compile(pat), fam) for pat, fam in _RULES)
+_STEM = re.compile(r"[-_](\d+(\.\d+)?[mbk]|v\d)")
 
 
 def known_family(model: str) -> str | None:
     """The family a name's rules give (``"LLaMA" -> "Llama-1"``), or ``None`` when no rule matches (then
     :func:`infer_family` falls back to the name's stem)."""
     name = str(model).strip().split("/")[-1].lower()
-    for pat, fam in _RULES:
-        if re.search(pat, name):
+    for pat, fam in _COMPILED:
+        if pat.search(name):
             return fam
     return None
 
@@ -65,8 +68,8 @@ def infer_family(model: str, overrides: Mapping[str, str] | None = None) -> str:
             if low == k.lower() or low.startswith(k.lower()):
                 return fam
     name = full.split("/")[-1].lower()
-    for pat, fam in _RULES:
-        if re.search(pat, name):
+    for pat, fam in _COMPILED:
+        if pat.search(name):
             return fam
-    stem = re.split(r"[-_](\d+(\.\d+)?[mbk]|v\d)", name)[0]
+    stem = _STEM.split(name)[0]
     return stem or name
