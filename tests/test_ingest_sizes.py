@@ -1,4 +1,4 @@
-"""Sizes: from names (size tokens only) and from size columns under every common spelling, with the 2x check."""
+"""Sizes: from names (size tokens only) and from size columns under every common spelling, with the 1.5x check."""
 
 from __future__ import annotations
 
@@ -39,16 +39,37 @@ def test_size_columns_under_common_spellings(tmp_path, header, cell, raw):
     assert t.model_frame().loc["some-model", "params"] == pytest.approx(raw)
 
 
-def test_sentinel_sizes_fall_back_to_the_name_and_a_2x_mismatch_is_noted(tmp_path):
+def test_sentinel_sizes_fall_back_to_the_name_and_a_size_mismatch_is_noted(tmp_path):
     p = tmp_path / "t.csv"
     p.write_text("model,#Params (B),HellaSwag\norg/a-7B,-1,50\norg/b-1.3b,0,40\norg/c-70B,30,70\nd,-1B,30\n")
     t, r = read_any(p)
     mf = t.model_frame()
     assert mf.loc["org/a-7B", "params"] == 7e9 and mf.loc["org/b-1.3b", "params"] == 1.3e9
     assert mf.loc["org/c-70B", "params"] == pytest.approx(3e10)  # the given size is kept ...
-    assert any("2x away" in n.message and "org/c-70B" in n.message for n in r.notes)  # ... and noted
+    assert any("1.5x away" in n.message and "org/c-70B" in n.message for n in r.notes)  # ... and noted
     assert str(mf.loc["d", "params"]) == "nan"
     assert sum("placeholder for unknown" in d.reason for d in r.dropped) == 3
+
+
+@pytest.mark.parametrize("model,given,noted", [
+    ("meta-llama/Llama-2-70B", "38.9", True),       # the issue's example: 1.80x below the name
+    ("org/m-70B", "46.6", True),                    # 1.502x below
+    ("org/m-70B", "46.7", False),                   # 1.499x below
+    ("huggyllama/llama-13B", "9.1", False),         # 1.43x below
+    ("org/m-7B", "10.6", True),                     # 1.51x above
+    ("org/m-7B", "10.4", False),                    # 1.49x above
+    ("mistralai/Mixtral-8x7B-v0.1", "46.7", False),  # 1.2x below the nominal total 8 x 7B = 56B
+    ("mistralai/Mixtral-8x7B-v0.1", "12.9", True),  # the active size: 4.3x below the total
+])
+def test_size_mismatch_beyond_one_and_a_half_times_is_noted(tmp_path, model, given, noted):
+    p = tmp_path / "t.csv"
+    p.write_text(f"model,params_b,HellaSwag\n{model},{given},50\n")
+    t, r = read_any(p)
+    assert t.model_frame().loc[model, "params"] == pytest.approx(float(given) * 1e9)  # the given size is kept
+    hit = [n.message for n in r.notes if "away from the size in their name" in n.message]
+    assert bool(hit) == noted
+    if noted:
+        assert f"{model}: {float(given) * 1e9:.3g} given" in hit[0] and "1.5x" in hit[0]
 
 
 def test_moe_sized_from_name_is_noted(tmp_path):

@@ -17,8 +17,10 @@ from .common import fmt_ts, name_size
 from .report import ReportBuilder
 
 _KEY = ["model", "benchmark", "metric", "shots"]
-#: a size column value further than this factor from the size in the model's name is noted (both ways)
-SIZE_MISMATCH = 2.0
+#: a given size further than this factor from the size in the model's name is noted, both ways (a mixture of
+#: experts is compared with its nominal total, experts x expert size): 38.9B for a "-70B" model (1.8x) is noted,
+#: 9.1B for a "-13B" model (1.43x) is not
+SIZE_MISMATCH = 1.5
 
 
 def _lists(df: pd.DataFrame, idx, cols) -> dict[str, list]:
@@ -259,7 +261,8 @@ def _size_notes(named: list[str], mismatch: list, sizes: dict, report: ReportBui
                         "parameters are active per token")
     if mismatch:
         ex = ", ".join(f"{m}: {p:.3g} given, name says {g:.3g}" for m, p, g in mismatch[:3])
-        report.note(f"{len(mismatch)} model(s) have a given size more than 2x away from the size in their name "
+        report.note(f"{len(mismatch)} model(s) have a given size more than {SIZE_MISMATCH:g}x away from the size in "
+                    "their name "
                     f"({ex}{' ...' if len(mismatch) > 3 else ''}); the given size was kept, check it")
 
 
