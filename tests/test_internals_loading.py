@@ -138,3 +138,32 @@ def test_cli_names_the_pickle_option(tmp_path, capsys):
     assert main(["heads", str(pkl), "--json"]) != 0
     err = capsys.readouterr().err
     assert "--allow-pickle-weights" in err and "weights_only" not in err and "Traceback" not in err
+
+
+def test_plain_fast_tokenizer_is_read_directly_and_equals_the_auto_class(tiny_dir, tmp_path):
+    """A folder whose tokenizer_config names the plain fast tokenizer class is read by that class directly
+    (skipping AutoTokenizer's imports); the tokenizer is the one AutoTokenizer gives: same class, ids, special
+    tokens. A folder naming another class goes through AutoTokenizer."""
+    import json
+    import shutil
+
+    from transformers import AutoTokenizer
+
+    from cape.internals.loading import _plain_fast_tokenizer
+
+    assert _plain_fast_tokenizer(str(tiny_dir))
+    got = load_model(tiny_dir).tokenizer
+    ref = AutoTokenizer.from_pretrained(tiny_dir)
+    assert type(got) is type(ref)
+    texts = ["Is the earth flat?", "The capital of France is Paris.", ""]
+    assert got(texts)["input_ids"] == ref(texts)["input_ids"]
+    assert (got.eos_token, got.pad_token, got.bos_token) == (ref.eos_token, ref.pad_token, ref.bos_token)
+    other = tmp_path / "other"
+    shutil.copytree(tiny_dir, other)
+    cfg = json.loads((other / "tokenizer_config.json").read_text())
+    cfg["tokenizer_class"] = "GPT2Tokenizer"
+    (other / "tokenizer_config.json").write_text(json.dumps(cfg))
+    assert not _plain_fast_tokenizer(str(other))
+    (other / "tokenizer_config.json").write_text("[1, 2]")
+    assert not _plain_fast_tokenizer(str(other))
+    assert not _plain_fast_tokenizer(str(tmp_path / "missing"))

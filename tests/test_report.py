@@ -127,3 +127,20 @@ def test_cli_report_only_some_sections(tmp_path, capsys):
     assert info["sections"] == ["Overview", "Data"]
     assert main(["report", "-o", str(out), "--only", "nonsense"]) == 2
     assert "nonsense" in capsys.readouterr().err
+
+
+def test_figures_get_the_white_template_unvalidated_but_equal():
+    """apply_layout gives a figure Plotly's registered plotly_white template without validating it again; the
+    figure's template is the one update_layout(template='plotly_white') gives, and the template is a copy (a
+    figure's edit does not reach the registered one)."""
+    import plotly.graph_objects as go
+    import plotly.io as pio
+
+    from cape.plots.base import apply_layout
+
+    fig = apply_layout(go.Figure(go.Scatter(x=[1, 2], y=[3, 4])), title="t", x="x", y="y", log_x=True)
+    ref = go.Figure(go.Scatter(x=[1, 2], y=[3, 4])).update_layout(template="plotly_white")
+    assert fig.layout.template.to_plotly_json() == ref.layout.template.to_plotly_json()
+    assert fig.layout.template.layout.paper_bgcolor == "white" and fig.layout.xaxis.type == "log"
+    fig.layout.template.layout.paper_bgcolor = "red"
+    assert pio.templates["plotly_white"].layout.paper_bgcolor == "white"

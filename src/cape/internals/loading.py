@@ -190,6 +190,48 @@ def _torch_dtype(dtype: str) -> Any:
     return "auto" if dtype == "auto" else getattr(torch, dtype)
 
 
+#: Tokenizer classes that ``AutoTokenizer`` would instantiate from a ``tokenizer.json`` alone; a local folder
+#: naming one of them is read by that class directly, skipping the auto classes' imports (several hundred
+#: modules, about 70 MiB and 3 s on a 2-core machine for SmolLM2-135M).
+_PLAIN_FAST_TOKENIZERS = {"TokenizersBackend", "PreTrainedTokenizerFast"}
+
+
+def _plain_fast_tokenizer(source: str) -> bool:
+    """Whether ``source`` is a local folder whose tokenizer is a plain ``tokenizer.json`` fast tokenizer."""
+    import json
+
+    folder = Path(source)
+    try:
+        config = json.loads((folder / "tokenizer_config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return (isinstance(config, dict) and config.get("tokenizer_class") in _PLAIN_FAST_TOKENIZERS
+            and (folder / "tokenizer.json").is_file())
+
+
+def _from_pretrained(source: str, common: dict, model_kwargs: dict, *, local_only: bool) -> tuple[Any, Any]:
+    """``(tokenizer, model)`` of ``source`` through ``transformers``' ``from_pretrained``."""
+    import transformers
+
+    kw = dict(common, local_files_only=local_only)
+    plain = "gguf_file" not in kw and _plain_fast_tokenizer(source)
+    tok_class = transformers.PreTrainedTokenizerFast if plain else transformers.AutoTokenizer
+    tok = tok_class.from_pretrained(source, **kw)
+    mdl = transformers.AutoModelForCausalLM.from_pretrained(source, **kw, **model_kwargs)
+    return tok, mdl
+
+
+def _local_hash(location: str, gguf_name: str | None) -> str:
+    """The fingerprint of a local model's weight files (the GGUF file, or the weights and ``config.json``)."""
+    base = Path(location)
+    if gguf_name is not None:
+        files = [base / gguf_name]
+    else:
+        files = [p for p in base.iterdir() if p.suffix in {".safetensors", ".bin", ".pt", ".pth"}]
+        files += [base / "config.json"]
+    return file_fingerprint([f for f in files if f.is_file()])
+
+
 def load_model(
     spec: str | Path,
     *,
@@ -230,7 +272,7 @@ def load_model(
     """
     try:
         import torch  # noqa: F401
-        import transformers
+        import transformers  # noqa: F401
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise DependencyError(
             "cape.internals needs torch and transformers: pip install 'cape[internals]'."
@@ -277,21 +319,15 @@ def load_model(
             source, common = str(entry), {"trust_remote_code": False}
             model_kwargs["use_safetensors"] = True
 
-    def _load(local_only: bool) -> tuple[Any, Any]:
-        kw = dict(common, local_files_only=local_only)
-        tok = transformers.AutoTokenizer.from_pretrained(source, **kw)
-        mdl = transformers.AutoModelForCausalLM.from_pretrained(source, **kw, **model_kwargs)
-        return tok, mdl
-
     offline = os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
     try:
         if is_local or offline:
-            tokenizer, model = _load(local_only=True)
+            tokenizer, model = _from_pretrained(source, common, model_kwargs, local_only=True)
         else:
             try:
-                tokenizer, model = _load(local_only=True)
+                tokenizer, model = _from_pretrained(source, common, model_kwargs, local_only=True)
             except (OSError, ValueError):
-                tokenizer, model = _load(local_only=False)
+                tokenizer, model = _from_pretrained(source, common, model_kwargs, local_only=False)
     except (OSError, ValueError, KeyError) as exc:
         where = "local directory" if is_local else "hub id (not in the local cache and not reachable)"
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -315,17 +351,7 @@ def load_model(
     if getattr(tokenizer, "pad_token", None) is None and getattr(tokenizer, "eos_token", None) is not None:
         tokenizer.pad_token = tokenizer.eos_token
 
-    file_hash = None
-    if gguf_hash is not None:
-        file_hash = gguf_hash
-    elif is_local:
-        base = Path(location)
-        if gguf_name is not None:
-            files = [base / gguf_name]
-        else:
-            files = [p for p in base.iterdir() if p.suffix in {".safetensors", ".bin", ".pt", ".pth"}]
-            files += [base / "config.json"]
-        file_hash = file_fingerprint([f for f in files if f.is_file()])
+    file_hash = gguf_hash if gguf_hash is not None else _local_hash(location, gguf_name) if is_local else None
     resolved_revision = getattr(model.config, "_commit_hash", None) if not is_local else None
     model_id = str(spec) if gguf_name is None or Path(str(spec)).is_file() else f"{spec}::{gguf_name}"
     first_param = next(model.parameters(), None)

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+import plotly.io as pio
 
 from .. import catalog, data
 from .._format import fmt_params
@@ -67,8 +68,22 @@ def plotly_config(name: str) -> dict:
             "modeBarButtonsToRemove": ["sendDataToCloud"]}
 
 
+def _white_template(fig: go.Figure) -> None:
+    """Give ``fig`` Plotly's registered ``plotly_white`` template as Plotly gives a new figure its default one:
+    without validating the template again (it was validated when registered). ``update_layout(template=...)``
+    validates and copies the whole template, about 10 ms a figure, two thirds of a small figure's cost."""
+    layout = fig.layout
+    validate = layout._validate
+    layout._validate = False
+    try:
+        layout.template = pio.templates["plotly_white"]
+    finally:
+        layout._validate = validate
+
+
 def apply_layout(fig: go.Figure, *, title: str, x: str, y: str, log_x: bool = False, height: int = HEIGHT) -> go.Figure:
-    fig.update_layout(template="plotly_white", title={"text": title, "x": 0.01, "xanchor": "left"},
+    _white_template(fig)
+    fig.update_layout(title={"text": title, "x": 0.01, "xanchor": "left"},
                       height=height, margin={"l": 60, "r": 20, "t": 60, "b": 50},
                       legend={"title": {"text": ""}, "itemsizing": "constant"}, hovermode="closest")
     fig.update_xaxes(title_text=x, type="log" if log_x else "-", showline=True, linecolor="#999",
