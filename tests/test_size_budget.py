@@ -26,7 +26,6 @@ LONG_MARK = "# long:"
 # Files over budget today -> their line count. May only shrink.
 FILE_ALLOWLIST: dict[str, int] = {
     "coupling.py": 704,
-    "internals/steering/evaluate.py": 605,
     "report/html.py": 526,
 }
 
@@ -34,7 +33,6 @@ FILE_ALLOWLIST: dict[str, int] = {
 FUNCTION_ALLOWLIST: dict[str, int] = {
     "commands/coupling.py::_render": 83,
     "commands/coupling.py::diagnose_cmd": 111,
-    "commands/dynamics.py::ode": 98,
     "commands/internals.py::heads_cmd": 84,
     "dashboard/views/dynamics.py::render": 82,
     "diagnose.py::diagnose": 84,
@@ -44,15 +42,8 @@ FUNCTION_ALLOWLIST: dict[str, int] = {
     "internals/hooks.py::capture": 136,
     "internals/loading.py::load_model": 132,
     "internals/measures.py::unit_coupling": 129,
-    "internals/steering/evaluate.py::evaluate_steering": 140,
     "internals/steering/forward.py::record_activations": 84,
-    "internals/steering/train.py::train_steering_vector": 157,
-    "paper/coupling.py::paper_claims": 114,
-    "paper/frontier.py::paper_claims": 90,
-    "paper/ledger.py::ledger_claims": 103,
-    "plots/coupling.py::gamma_figure": 84,
     "report/static.py::build_figure": 89,
-    "width.py::width_normalized_r": 84,
 }
 
 

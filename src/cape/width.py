@@ -182,19 +182,8 @@ def width_normalized_r(table, pair: Sequence[str] | str = DEFAULT_PAIR, *, famil
         return WidthResult(**base, **empty, status="constant",
                            message="; ".join(msg + ["a benchmark is constant across the family; r undefined"]))
     r_raw = float(pearson_rows(sc[:, 0], sc[:, 1]))
-    norm = width_normalize(sc.T, d, d_ref)
-    r_norm = float(pearson_rows(norm[0], norm[1]))
-    rng = np.random.default_rng(seed)
-    if null == "permute":
-        p1 = np.argsort(rng.random((n_null, n)), axis=1)
-        p2 = np.argsort(rng.random((n_null, n)), axis=1)
-        x1, x2 = sc[:, 0][p1], sc[:, 1][p2]
-    else:
-        x1 = rng.normal(sc[:, 0].mean(), sc[:, 0].std(ddof=1), size=(n_null, n))
-        x2 = rng.normal(sc[:, 1].mean(), sc[:, 1].std(ddof=1), size=(n_null, n))
-    w = d / float(d_ref)
-    rn = pearson_rows(x1 / w, x2 / w)
-    rn = rn[np.isfinite(rn)]
+    r_norm = float(pearson_rows(*width_normalize(sc.T, d, d_ref)))
+    rn = _null_r(sc, d / float(d_ref), null, n_null, seed)
     lo, hi = percentile_ci(rn, 0.95)
     p_null = float((1 + np.sum(rn >= r_norm - 1e-12)) / (1 + rn.size))
     frac_pos = float(np.mean(rn > 0))
@@ -212,6 +201,22 @@ def width_normalized_r(table, pair: Sequence[str] | str = DEFAULT_PAIR, *, famil
     return WidthResult(**base, r_raw=_f(r_raw), r_norm=_f(r_norm), flip=bool(flip), null_median=_f(np.median(rn)),
                        null_ci=(_f(lo), _f(hi)), null_frac_positive=frac_pos, p_null=p_null,
                        exceeds_null=bool(exceeds), status="ok", message="; ".join(msg + [verdict]))
+
+
+def _null_r(sc: np.ndarray, w: np.ndarray, null: str, n_null: int, seed: int | None) -> np.ndarray:
+    """Finite width-normalised r of ``n_null`` independent score pairs: the family's scores permuted
+    independently (``permute``) or drawn from normals with their mean and SD (``normal``), divided by ``w``."""
+    n = len(sc)
+    rng = np.random.default_rng(seed)
+    if null == "permute":
+        p1 = np.argsort(rng.random((n_null, n)), axis=1)
+        p2 = np.argsort(rng.random((n_null, n)), axis=1)
+        x1, x2 = sc[:, 0][p1], sc[:, 1][p2]
+    else:
+        x1 = rng.normal(sc[:, 0].mean(), sc[:, 0].std(ddof=1), size=(n_null, n))
+        x2 = rng.normal(sc[:, 1].mean(), sc[:, 1].std(ddof=1), size=(n_null, n))
+    rn = pearson_rows(x1 / w, x2 / w)
+    return rn[np.isfinite(rn)]
 
 
 def width_table(table, pair: Sequence[str] | str = DEFAULT_PAIR, *, families: Sequence[str] | None = None,

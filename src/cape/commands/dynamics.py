@@ -180,7 +180,6 @@ def ode(
     Example: cape ode --train Pythia --holdout Llama-2 --degree 2 --n-models 100
     """
     set_format(fmt_)
-    from ..dynamics import cross_predict, discover, per_phase
     from ..dynamics.trajectories import resolve_benchmarks
     from ..errors import AnalysisError
     from ._options import about
@@ -190,35 +189,45 @@ def ode(
     table = _load_scores(scores, score_units, variant, shots, strict, include_finetunes)
     fams = _families(train)
     if method == "paper":
-        from ..dynamics import paper_holdout, paper_ode_fit, paper_per_phase
-
-        fit = paper_ode_fit(table) if table is not None else paper_ode_fit()
-        ho = paper_holdout(table, **({"train": tuple(fams)} if fams else {}),
-                           **({"holdout": holdout} if holdout.lower() != "none" else {}))
-        pp = paper_per_phase(table)
-        if json_:
-            emit_json({"method": "paper", "ode_fit": fit, "holdout": ho, "per_phase": pp})
-            return
-        _print_paper(fit, ho, pp)
+        _ode_paper(table, fams, holdout, json_)
         return
     if method != "sound":
         raise AnalysisError(f"--method must be 'sound' or 'paper', not {method!r}")
     kw = dict(benchmarks=benchmarks, degree=degree, threshold=threshold, n_models=n_models, seed=seed,
               units=units, cv_rule=cv_rule, per_equation=not shared_threshold, intercept=not sparse_constant)
+    _ode_sound(table, fams, holdout, kw, phases, json_)
+
+
+def _ode_paper(table, fams: Optional[list[str]], holdout: str, json_: bool) -> None:
+    """``cape ode --method paper``: the paper's own ODE fit, held-out polynomial and per-phase slopes."""
+    from ..dynamics import paper_holdout, paper_ode_fit, paper_per_phase
+
+    fit = paper_ode_fit(table) if table is not None else paper_ode_fit()
+    ho = paper_holdout(table, **({"train": tuple(fams)} if fams else {}),
+                       **({"holdout": holdout} if holdout.lower() != "none" else {}))
+    pp = paper_per_phase(table)
+    if json_:
+        emit_json({"method": "paper", "ode_fit": fit, "holdout": ho, "per_phase": pp})
+        return
+    _print_paper(fit, ho, pp)
+
+
+def _ode_sound(table, fams: Optional[list[str]], holdout: str, kw: dict, phases: bool, json_: bool) -> None:
+    """``cape ode``: the ODE discovered with pysindy, its held-out test (one family, every family or none) and,
+    with ``phases``, the per-phase fits."""
+    from ..dynamics import cross_predict, discover, per_phase
+
     result: dict = {"method": "sound"}
-    sweep = None
+    sweep = ho = None
     if holdout.lower() == "all":
         from ..dynamics import cross_predict_all
 
         disc, notes = _run_quiet(discover, table, families=fams, **kw)
-        kw2 = {k: v for k, v in kw.items() if k not in ("threshold",)}
-        sweep, n2 = _run_quiet(cross_predict_all, table, **kw2)
+        sweep, n2 = _run_quiet(cross_predict_all, table, **{k: v for k, v in kw.items() if k != "threshold"})
         notes += n2
-        ho = None
         result["sweep"] = sweep
     elif holdout.lower() == "none":
         disc, notes = _run_quiet(discover, table, families=fams or ["Pythia"], **kw)
-        ho = None
     else:
         ho, notes = _run_quiet(cross_predict, table, train=fams, holdout=holdout, **kw)
         disc = ho.discovery
@@ -228,9 +237,7 @@ def ode(
         result["holdout"].pop("discovery", None)
     ph = None
     if phases:
-        ph, n2 = _run_quiet(per_phase, table, benchmarks=benchmarks, degree=degree, n_models=n_models, seed=seed,
-                            units=units, cv_rule=cv_rule, per_equation=not shared_threshold,
-                            intercept=not sparse_constant)
+        ph, n2 = _run_quiet(per_phase, table, **{k: v for k, v in kw.items() if k != "threshold"})
         notes += n2
         result["phases"] = ph
     if json_:

@@ -141,7 +141,7 @@ def train_cmd(
     trust_remote_code: bool = _trc, allow_pickle_weights: bool = _pkl, json_: bool = _json,
 ) -> None:
     """Train a steering vector from contrast pairs and save it with its provenance."""
-    from ..internals.steering import train_steering_vector
+    from ..internals.steering import TrainOptions, train_steering_vector
     from ..internals.steering._common import require_torch
 
     require_torch()
@@ -149,11 +149,11 @@ def train_cmd(
         from ..errors import DataError
 
         raise DataError(f"{output}: the output file must end in .safetensors")
+    opts = TrainOptions(layers=layers, method=method, read=read, select=select, batch_size=batch_size, chat=chat,
+                        val_fraction=val_fraction, sweep_strength=sweep_strength, seed=seed)
     lm = _load(model, dtype, device, gguf_file, revision, trust_remote_code, json_, allow_pickle_weights)
     with _progress(json_) as cb:
-        vec = train_steering_vector(lm, pairs=pairs, layers=layers, method=method, read=read, select=select,
-                                    batch_size=batch_size, chat=chat, val_fraction=val_fraction,
-                                    sweep_strength=sweep_strength, seed=seed, progress=cb)
+        vec = train_steering_vector(lm, pairs=pairs, options=opts, progress=cb)
     vec.save(output)
     if json_:
         emit_json(dict(vec.to_dict(), output=str(output)))
@@ -269,22 +269,21 @@ def eval_cmd(
     trust_remote_code: bool = _trc, allow_pickle_weights: bool = _pkl, json_: bool = _json,
 ) -> None:
     """Measure a vector: held-out truthfulness (with bootstrap CI), intervention rate, layer x strength sweep."""
-    from ..internals.steering import SteeringVector, evaluate_steering
+    from ..internals.steering import EvalOptions, SteeringVector, evaluate_steering
     from ..internals.steering._common import require_torch
 
     require_torch()
+    sl = sweep_layers.strip().lower()
+    opts = EvalOptions(items=str(items) if items else None, prompts=str(prompts) if prompts else None,
+                       strength=strength, layers=_layer_arg(layer), positions=positions, n_items=n_items,
+                       n_prompts=n_prompts, max_new_tokens=max_new_tokens,
+                       sweep_layers="default" if sl == "default" else None if sl in ("none", "") else sweep_layers,
+                       sweep_strengths=_floats(sweep_strengths, "--sweep-strengths"), chat=_chat(chat),
+                       batch_size=batch_size, n_boot=n_boot, seed=seed, force=force, score=score)
     vec = SteeringVector.load(vector)
     lm = _load(model, dtype, device, gguf_file, revision, trust_remote_code, json_, allow_pickle_weights)
-    sl = sweep_layers.strip().lower()
-    sweep_arg = "default" if sl == "default" else None if sl in ("none", "") else sweep_layers
     with _progress(json_) as cb:
-        ev = evaluate_steering(lm, vector=vec, items=str(items) if items else None,
-                               prompts=str(prompts) if prompts else None, strength=strength,
-                               layers=_layer_arg(layer), positions=positions, n_items=n_items, n_prompts=n_prompts,
-                               max_new_tokens=max_new_tokens, sweep_layers=sweep_arg,
-                               sweep_strengths=_floats(sweep_strengths, "--sweep-strengths"), chat=_chat(chat),
-                               batch_size=batch_size, n_boot=n_boot, seed=seed, force=force, score=score,
-                               progress=cb)
+        ev = evaluate_steering(lm, vector=vec, options=opts, progress=cb)
     if markdown is not None:
         from ..scores import write_atomic
 

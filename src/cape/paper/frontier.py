@@ -30,15 +30,14 @@ def paper_claims():
     panel = mark_fit(fixture_panel(with_post_cutoff=True), cfg)
     fit = population_coupling(panel, cfg)
     hf = h_field(panel, fit, cfg)
-    labs = lab_statistics(panel, hf, cfg)
-    lolo = leave_one_lab_out(panel, cfg)
     subs = {s.name: s for s in subset_couplings(panel, cfg)}
-    refit = subs["all shown"]
-    paper_hf = h_field(panel, fit, replace(cfg, h_method="paper"))
-    sat = saturation(panel, config=cfg)
-    ta = three_axis_panel(data.fixture("nc3"), source="fixture nc3")
-    L = labs.table
-    h = hf.table["h"]
+    return [*_population(panel, fit, cfg), *_subsets_and_labs(panel, hf, subs, cfg), _b6(subs["all shown"]),
+            _b7(), *_saturation_and_example(panel, fit, cfg)]
+
+
+def _population(panel, fit, cfg: FrontierConfig) -> list[Claim]:
+    """A11, M30-M32: the population coupling, its line and the leave-one-lab-out error."""
+    lolo = leave_one_lab_out(panel, cfg)
     c = []
     n_labs = panel.loc[panel["in_fit"], "lab"].nunique()
     c.append(Claim("A11", "frontier population coupling r(SWE, GPQA), 34 models, 10 labs", "+0.72, 34 models, 10 labs",
@@ -60,6 +59,14 @@ def paper_claims():
                    "reproduces" if (matches_published(lolo.mean_mae, "9.2") and matches_published(lolo.sd_mae, "2.4")
                                     and lolo.n_labs == 4) else "differs",
                    "mean and population SD of per-lab MAE; the unit is GPQA points, not percent"))
+    return c
+
+
+def _subsets_and_labs(panel, hf, subs: dict, cfg: FrontierConfig) -> list[Claim]:
+    """B1-B5: subset couplings, per-lab slopes and mean h, DeepSeek's swing, the GPT-5.4 compute tier."""
+    L = lab_statistics(panel, hf, cfg).table
+    h = hf.table["h"]
+    c = []
     core, x40, notier = subs["core"], subs["x>=40"], subs["no compute tier"]
     ok_b1 = (matches_published(core.r, "0.65") and core.n == 23 and matches_published(x40.r, "0.69") and x40.n == 32
              and matches_published(notier.r, "0.72") and notier.n == 32)
@@ -87,21 +94,38 @@ def paper_claims():
     dh = float(h["GPT-5.4 xhigh"] - h["GPT-5.4 std"])
     c.append(Claim("B5", "GPT-5.4 compute tier as an external field", "Delta h = +7.8", f"{dh:+.2f}",
                    verdict_published(dh, "7.8"), "h(xhigh) - h(std) at equal SWE"))
-    c.append(Claim("B6", "39-model refit with post-cutoff models", "r = +0.75",
+    return c
+
+
+def _b6(refit) -> Claim:
+    """B6: the 39-model refit with the post-cutoff models."""
+    return (Claim("B6", "39-model refit with post-cutoff models", "r = +0.75",
                    f"r = {refit.r:+.4f} (n={refit.n}), {refit.slope:.4f} * SWE + {refit.intercept:.2f}",
                    "reproduces" if matches_published(refit.r, "0.75") and refit.n == 39 else "differs",
                    "Pearson over frontier34 + post5"))
+
+
+def _b7() -> Claim:
+    """B7: the three-benchmark sub-panel (SWE, GPQA, IFEval)."""
+    ta = three_axis_panel(data.fixture("nc3"), source="fixture nc3")
     R = ta.corr
     tos = ta.third_on_second
     ok_b7 = (matches_published(R[0, 1], "0.13") and matches_published(R[1, 2], "0.81") and matches_published(R[0, 2], "-0.37")
              and matches_published(ta.d_eff_cov, "1.75") and matches_published(ta.det, "0.11")
              and matches_published(tos["slope"], "0.97") and matches_published(tos["intercept"], "6.8"))
-    c.append(Claim("B7", "Nc3 sub-panel (SWE, GPQA, IFEval)",
+    return (Claim("B7", "Nc3 sub-panel (SWE, GPQA, IFEval)",
                    "r +0.13 / +0.81 / -0.37; d_eff 1.75; det 0.11; IFEval = 0.97 GPQA + 6.8",
                    f"r {R[0, 1]:+.3f} / {R[1, 2]:+.3f} / {R[0, 2]:+.3f}; d_eff {ta.d_eff_cov:.3f} "
                    f"(correlation {ta.d_eff_corr:.3f}); det {ta.det:.3f}; "
                    f"IFEval = {tos['slope']:.4f} GPQA + {tos['intercept']:.2f}",
                    "reproduces" if ok_b7 else "differs", "4 models of fixture nc3; d_eff from covariance eigenvalues"))
+
+
+def _saturation_and_example(panel, fit, cfg: FrontierConfig) -> list[Claim]:
+    """B9 (the saturation ratio) and B11 (the Opus 4.7 worked example on the frozen line)."""
+    sat = saturation(panel, config=cfg)
+    paper_hf = h_field(panel, fit, replace(cfg, h_method="paper"))
+    c = []
     c.append(Claim("B9", "saturation ratio sigma(SWE/GPQA), top 5", "0.14 (1.3 / 9.1)",
                    f"{sat.ratio:.3f} ({sat.spread_old:.1f} / {sat.spread_new:.1f}; top 5 by SWE)",
                    verdict_published(sat.ratio, "0.14"),

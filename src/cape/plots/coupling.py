@@ -82,6 +82,28 @@ def gamma_figure(res, *, families: Sequence[str] | None = None, pooled: bool = T
                           "<br>phase: %{customdata[1]}<extra></extra>"))
     xs = g["N_mid"].to_numpy(float)
     x_range = (float(np.nanmin(xs)) / 3, float(np.nanmax(xs)) * 3) if len(xs) else (1e7, 1e12)
+    _nc_bands(fig, res, families, colors, x_range, pooled)
+    _phase_bands(fig)
+    fig.add_hline(y=0, line={"color": "#666", "width": 1})
+    if len(g):  # the axis follows the points, not the longest error bar
+        lo_y, hi_y = float(g["gamma"].clip(-GAMMA_CLIP, GAMMA_CLIP).min()), float(g["gamma"].clip(-GAMMA_CLIP,
+                                                                                                   GAMMA_CLIP).max())
+        fig.update_yaxes(range=[min(-1.0, lo_y - 0.5), max(1.0, hi_y + 0.5)])
+    n_out = int((g["gamma"].abs() > GAMMA_CLIP).sum())
+    if n_out:
+        fig.update_yaxes(range=[-GAMMA_CLIP * 1.1, GAMMA_CLIP * 1.1])
+        fig.add_annotation(x=0.99, y=0.02, xref="paper", yref="paper", xanchor="right", showarrow=False,
+                           text=f"{n_out} step(s) with |γ| > {GAMMA_CLIP:g} drawn at the edge (hover: value)",
+                           font={"size": 10, "color": "#777"})
+    fig.update_xaxes(range=[math.log10(x_range[0]), math.log10(x_range[1])])
+    return apply_layout(fig, title=title or f"Local coupling γ = Δ{res.b2}/Δ{res.b1} against N, N_c with 95% CI "
+                                       "(band: transition |γ| ≤ 0.1)", x="parameters N (log)", y="γ", log_x=True)
+
+
+def _nc_bands(fig: go.Figure, res, families: Sequence[str] | None, colors: dict, x_range: tuple[float, float],
+              pooled: bool) -> None:
+    """Each family's N_c with its CI band (or, for one family without a flip, where a flip could still lie) and
+    the pooled N_c."""
     for f in res.families:
         if families is not None and f.family not in families:
             continue
@@ -108,6 +130,10 @@ def gamma_figure(res, *, families: Sequence[str] | None = None, pooled: bool = T
     if pooled and pn is not None and pn.estimate is not None:
         lo, hi = _nc_ends(pn, x_range)
         add_nc_band(fig, pn.estimate, lo, hi, label="pooled N_c", color="#333", x_range=x_range, status=pn.status)
+
+
+def _phase_bands(fig: go.Figure) -> None:
+    """The tax / transition / bonus bands of gamma with their labels."""
     fig.add_hrect(y0=-0.1, y1=0.1, fillcolor=PHASE_COLORS["transition"], opacity=0.12, line_width=0, layer="below")
     fig.add_hrect(y0=0.1, y1=GAMMA_CLIP * 1.1, fillcolor=PHASE_COLORS["bonus"], opacity=0.05, line_width=0,
                   layer="below")
@@ -118,20 +144,6 @@ def gamma_figure(res, *, families: Sequence[str] | None = None, pooled: bool = T
                            text=f"<b>{name}</b>", font={"size": 11, "color": PHASE_COLORS[name.split(':')[0]]})
     fig.add_annotation(x=0.005, xref="paper", y=0.1, yref="y", xanchor="left", yanchor="bottom", showarrow=False,
                        text="transition", font={"size": 10, "color": PHASE_COLORS["transition"]})
-    fig.add_hline(y=0, line={"color": "#666", "width": 1})
-    if len(g):  # the axis follows the points, not the longest error bar
-        lo_y, hi_y = float(g["gamma"].clip(-GAMMA_CLIP, GAMMA_CLIP).min()), float(g["gamma"].clip(-GAMMA_CLIP,
-                                                                                                   GAMMA_CLIP).max())
-        fig.update_yaxes(range=[min(-1.0, lo_y - 0.5), max(1.0, hi_y + 0.5)])
-    n_out = int((g["gamma"].abs() > GAMMA_CLIP).sum())
-    if n_out:
-        fig.update_yaxes(range=[-GAMMA_CLIP * 1.1, GAMMA_CLIP * 1.1])
-        fig.add_annotation(x=0.99, y=0.02, xref="paper", yref="paper", xanchor="right", showarrow=False,
-                           text=f"{n_out} step(s) with |γ| > {GAMMA_CLIP:g} drawn at the edge (hover: value)",
-                           font={"size": 10, "color": "#777"})
-    fig.update_xaxes(range=[math.log10(x_range[0]), math.log10(x_range[1])])
-    return apply_layout(fig, title=title or f"Local coupling γ = Δ{res.b2}/Δ{res.b1} against N, N_c with 95% CI "
-                                       "(band: transition |γ| ≤ 0.1)", x="parameters N (log)", y="γ", log_x=True)
 
 
 def nc_forest_figure(res, *, families: Sequence[str] | None = None, title: str | None = None) -> go.Figure:

@@ -9,17 +9,19 @@ The pieces, one file each:
   residual-stream norm; positions ``all``, ``prompt`` or ``generated``;
 - :mod:`.apply`: the hooks themselves (:func:`steer` for raw deltas);
 - :mod:`.generate`: batched, left-padded, chat-formatted generation, steered and unsteered side by side;
-- :mod:`.evaluate`: held-out two-choice truthfulness with bootstrap CIs, the intervention rate (greedy steered
-  vs greedy unsteered output of the same prompt) and a layer x strength sweep;
+- :mod:`.evaluate`: :func:`evaluate_steering`: held-out two-choice truthfulness with bootstrap CIs, the
+  intervention rate (greedy steered vs greedy unsteered output of the same prompt) and a layer x strength sweep
+  (the measurements in :mod:`.measure`, the result types in :mod:`.evaluation`);
+- :mod:`.options`: :class:`TrainOptions` and :class:`EvalOptions`, the settings of training and evaluation;
 - :mod:`.io`: safetensors files with provenance; a vector refuses a model with another hidden size or identity.
 
 Example:
     >>> from cape.internals.loading import load_model                          # doctest: +SKIP
-    >>> from cape.internals.steering import train_steering_vector, evaluate_steering
+    >>> from cape.internals.steering import EvalOptions, evaluate_steering, train_steering_vector
     >>> lm = load_model("HuggingFaceTB/SmolLM2-135M-Instruct")                  # doctest: +SKIP
     >>> vec = train_steering_vector(lm)                                          # doctest: +SKIP
     >>> vec.save("truth.safetensors")                                            # doctest: +SKIP
-    >>> print(evaluate_steering(lm, vector=vec, strength=0.5).markdown())        # doctest: +SKIP
+    >>> print(evaluate_steering(lm, vector=vec, options=EvalOptions(strength=0.5)).markdown())  # doctest: +SKIP
 """
 
 from ._common import POSITIONS, SteeringCompatibilityError, SteeringError, quarter_layer
@@ -37,6 +39,7 @@ from .evaluate import (
     paired_bootstrap_ci,
 )
 from .generate import GenerationPair, compare_generations, generate
+from .options import EvalOptions, TrainOptions
 from .io import read_metadata, save_steering_vector
 from .train import METHODS, train_steering_vector
 from .vector import SteeringVector, load_steering_vector
@@ -51,6 +54,8 @@ __all__ = [
     "add_steering_hooks",
     "steer",
     "train_steering_vector",
+    "TrainOptions",
+    "EvalOptions",
     "generate",
     "compare_generations",
     "GenerationPair",

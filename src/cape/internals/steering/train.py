@@ -36,11 +36,10 @@ from ._common import (
 )
 from .datasets import load_pairs, split_items
 from .forward import encode_pairs, pad_token, record_activations, score_completions
+from .options import METHODS, TrainOptions, with_overrides
 from .vector import SteeringVector
 
-__all__ = ["METHODS", "train_steering_vector", "directions_from_activations", "validation_sweep"]
-
-METHODS = ("mean_diff", "pca")
+__all__ = ["METHODS", "TrainOptions", "train_steering_vector", "directions_from_activations", "validation_sweep"]
 
 
 def directions_from_activations(pos: Any, neg: Any, method: str = "mean_diff") -> tuple[Any, float]:
@@ -127,23 +126,9 @@ def validation_sweep(
     return rows
 
 
-def train_steering_vector(
-    model: Any,
-    tokenizer: Any = None,
-    pairs: Any = "truthfulness",
-    *,
-    layers: Any = "auto",
-    method: str = "mean_diff",
-    read: str = "mean",
-    select: str = "sweep",
-    batch_size: int = 16,
-    chat: Any = False,
-    val_fraction: float = 0.2,
-    sweep_layers: Any = None,
-    sweep_strength: float = 0.1,
-    seed: int = 0,
-    progress: Callable[[str, int, int], None] | None = None,
-) -> SteeringVector:
+def train_steering_vector(model: Any, tokenizer: Any = None, pairs: Any = "truthfulness", *,
+                          options: TrainOptions | None = None, progress: Callable[[str, int, int], None] | None = None,
+                          **kwargs: Any) -> SteeringVector:
     """Train a steering vector from contrast pairs.
 
     Args:
@@ -151,23 +136,16 @@ def train_steering_vector(
         tokenizer: Its tokenizer (taken from a ``LoadedModel`` when omitted).
         pairs: ``"truthfulness"`` (built-in, default), another built-in set name, a JSONL path with
             ``context``/``positive``/``negative`` fields, or a list of pairs.
-        layers: ``"auto"`` (read every layer; default layer by ``select``), ``"quarter"``, ``"all"``, an int or
-            a list of ints; with explicit layers all of them are the default layers and no sweep is run.
-        method: ``"mean_diff"`` (CAA) or ``"pca"``.
-        read: ``"mean"`` over continuation tokens, or ``"last"`` token.
-        select: For ``layers="auto"``: ``"sweep"`` (best validated layer) or ``"quarter"`` (the paper's choice);
-            the sweep runs in both cases so that both layers are reported.
-        batch_size: Sequences per forward pass (padding on the right).
-        chat: Format contexts as a chat user turn (``True``/``"auto"``); off by default because the built-in
-            pairs are statement continuations, not questions.
-        val_fraction: Share of pairs held out for the layer sweep.
-        sweep_layers: Layers to sweep (default: all read layers).
-        sweep_strength: Relative strength used in the sweep.
-        seed: Seed of the validation split.
+        options: :class:`~cape.internals.steering.options.TrainOptions` (layers, method, read, select, batch
+            size, chat, validation split and sweep; defaults when omitted).
         progress: ``progress(stage, done, total)`` callback.
+        **kwargs: any field of :class:`TrainOptions` (e.g. ``layers="quarter"``), applied on top of ``options``.
 
     Returns:
         A :class:`SteeringVector` with directions for every read layer.
+
+    Raises:
+        SteeringError: no tokenizer, too few pairs, an unknown option or a bad value (one sentence naming it).
 
     Example:
         >>> vec = train_steering_vector(model, tok, "truthfulness", layers="auto")  # doctest: +SKIP
@@ -176,114 +154,126 @@ def train_steering_vector(
     """
     from ._common import require_torch
 
+    o = with_overrides(TrainOptions, options, kwargs, where="train_steering_vector")
     require_torch()
-    import torch
-
     hf, tokenizer, identity = unwrap_model(model, tokenizer)
     if tokenizer is None:
         raise SteeringError("a tokenizer is needed to train a steering vector")
-    if method not in METHODS:
-        raise SteeringError(f"method {method!r} is not one of {', '.join(METHODS)}")
-    if select not in ("sweep", "quarter"):
-        raise SteeringError(f"select {select!r} is not 'sweep' or 'quarter'")
     plist, label = load_pairs(pairs)
     if len(plist) < 1:
         raise SteeringError("no contrast pairs to train on")
     L = identity["num_layers"]
-    auto = isinstance(layers, str) and layers.strip().lower() == "auto"
-    read_layers = list(range(L)) if auto else resolve_layers(layers, L)
-    chat_on = use_chat(tokenizer, chat)
-    pad = pad_token(tokenizer)
+    auto = isinstance(o.layers, str) and o.layers.strip().lower() == "auto"
+    read_layers = list(range(L)) if auto else resolve_layers(o.layers, L)
+    chat_on = use_chat(tokenizer, o.chat)
     t0 = time.perf_counter()
 
     def report(stage: str, done: int, total: int) -> None:
         if progress is not None:
             progress(stage, done, total)
 
-    sweep_rows: list[dict] = []
-    best = None
-    n_val = 0
     was_training = hf.training
     hf.eval()
     try:
-        if auto:
-            if len(plist) < 4:
-                raise SteeringError(f"layers='auto' needs at least 4 pairs for a validation split (got {len(plist)})")
-            train_pairs, val_pairs = split_items(plist, val_fraction, seed)
-            n_val = len(val_pairs)
-        else:
-            train_pairs, val_pairs = plist, []
+        if auto and len(plist) < 4:
+            raise SteeringError(f"layers='auto' needs at least 4 pairs for a validation split (got {len(plist)})")
         pos_enc, neg_enc = encode_pairs(tokenizer, plist, chat_on)
-        total = 2 * len(plist)
-        done = [0]
-
-        def tick(k: int) -> None:
-            done[0] += k
-            report("reading activations", done[0], total)
-
-        rec = record_activations(hf, pos_enc + neg_enc, read_layers, pad=pad, read=read,
-                                 batch_size=batch_size, progress=tick)
-        n = len(plist)
-        norm_stats = {layer: _norm_stats(rec.norms[layer]) for layer in read_layers}
-        directions = {}
-        for layer in read_layers:
-            v, diff_norm = directions_from_activations(rec.acts[layer][:n], rec.acts[layer][n:], method)
-            directions[layer] = torch.from_numpy(v)
-            norm_stats[layer]["diff_norm"] = diff_norm
+        rec = record_activations(hf, pos_enc + neg_enc, read_layers, pad=pad_token(tokenizer), read=o.read,
+                                 batch_size=o.batch_size,
+                                 progress=_counter(report, "reading activations", 2 * len(plist)))
+        directions, norm_stats = _directions(rec, read_layers, len(plist), o.method)
+        sweep_rows, best, n_val = [], None, 0
         if auto:
-            import numpy as np
-
-            index = {p.id: i for i, p in enumerate(plist)}
-            tr = np.array([index[p.id] for p in train_pairs])
-            va = np.array([index[p.id] for p in val_pairs])
-
-            class _Sub:
-                acts = {layer: np.concatenate([rec.acts[layer][:n][tr], rec.acts[layer][n:][tr]]) for layer in read_layers}
-
-            cand = read_layers if sweep_layers is None else resolve_layers(sweep_layers, L)
-            steps = [0]
-
-            def tick2(k: int) -> None:
-                steps[0] += k
-                report("layer sweep", steps[0], len(cand) + 1)
-
-            val_enc = ([pos_enc[i] for i in va], [neg_enc[i] for i in va])
-            sweep_rows = validation_sweep(hf, tokenizer, _Sub, val_enc, cand, norm_stats, method=method,
-                                          strength=sweep_strength, batch_size=batch_size, progress=tick2)
+            sweep_rows, n_val = _validated_sweep(hf, tokenizer, plist, rec, (pos_enc, neg_enc), read_layers,
+                                                 norm_stats, o, L, report)
             best = max(sweep_rows, key=lambda r: r["margin_gain"])["layer"]
     finally:
         if was_training:
             hf.train()
     q = quarter_layer(L)
-    if auto:
-        default = [best] if select == "sweep" else [q]
-    else:
-        default = read_layers
+    default = ([best] if o.select == "sweep" else [q]) if auto else read_layers
     if auto and q not in directions:  # pragma: no cover - quarter is always read in auto mode
         raise SteeringError("internal: the quarter-depth layer was not read")
+    provenance = _provenance(identity, plist, label, o, auto=auto, chat_on=chat_on, quarter=q, best=best,
+                             sweep_rows=sweep_rows, n_val=n_val, seconds=time.perf_counter() - t0)
+    return SteeringVector(directions=directions, norm_stats=norm_stats, layers=tuple(default),
+                          method=o.method, provenance=provenance)
+
+
+def _counter(report: Callable[[str, int, int], None], stage: str, total: int) -> Callable[[int], None]:
+    """A progress callback adding up its ticks and reporting ``(stage, done, total)``."""
+    done = [0]
+
+    def tick(k: int) -> None:
+        done[0] += k
+        report(stage, done[0], total)
+    return tick
+
+
+def _directions(rec: Any, read_layers: Sequence[int], n: int, method: str) -> tuple[dict, dict]:
+    """Each read layer's unit direction (all pairs) and its residual-norm statistics with the raw difference."""
+    import torch
+
+    norm_stats = {layer: _norm_stats(rec.norms[layer]) for layer in read_layers}
+    directions = {}
+    for layer in read_layers:
+        v, diff_norm = directions_from_activations(rec.acts[layer][:n], rec.acts[layer][n:], method)
+        directions[layer] = torch.from_numpy(v)
+        norm_stats[layer]["diff_norm"] = diff_norm
+    return directions, norm_stats
+
+
+def _validated_sweep(hf: Any, tokenizer: Any, plist: list, rec: Any, encoded: tuple[list, list],
+                     read_layers: Sequence[int], norm_stats: dict, o: TrainOptions, n_layers: int,
+                     report: Callable[[str, int, int], None]) -> tuple[list[dict], int]:
+    """The layer sweep on a held-out validation split (directions from the rest): its rows and the split's size."""
+    import numpy as np
+
+    train_pairs, val_pairs = split_items(plist, o.val_fraction, o.seed)
+    n = len(plist)
+    index = {p.id: i for i, p in enumerate(plist)}
+    tr = np.array([index[p.id] for p in train_pairs])
+    va = np.array([index[p.id] for p in val_pairs])
+
+    class _Sub:
+        acts = {layer: np.concatenate([rec.acts[layer][:n][tr], rec.acts[layer][n:][tr]]) for layer in read_layers}
+
+    cand = read_layers if o.sweep_layers is None else resolve_layers(o.sweep_layers, n_layers)
+    pos_enc, neg_enc = encoded
+    val_enc = ([pos_enc[i] for i in va], [neg_enc[i] for i in va])
+    rows = validation_sweep(hf, tokenizer, _Sub, val_enc, cand, norm_stats, method=o.method,
+                            strength=o.sweep_strength, batch_size=o.batch_size,
+                            progress=_counter(report, "layer sweep", len(cand) + 1))
+    return rows, len(val_pairs)
+
+
+def _provenance(identity: dict, plist: list, label: str, o: TrainOptions, *, auto: bool, chat_on: bool,
+                quarter: int, best: int | None, sweep_rows: list[dict], n_val: int, seconds: float) -> dict:
+    """The model's identity, the training set and every setting, saved with the vector."""
     provenance = dict(identity)
     provenance.update({
         "train_set": label,
         "train_set_hash": "sha256:" + sha256_json([p.to_dict() for p in plist]),
         "n_pairs": len(plist),
         "n_validation_pairs": n_val,
-        "negation_only_positive": sum(bool(NEGATION.search(p.positive)) and not NEGATION.search(p.negative) for p in plist),
-        "negation_only_negative": sum(bool(NEGATION.search(p.negative)) and not NEGATION.search(p.positive) for p in plist),
-        "read": read,
+        "negation_only_positive": sum(bool(NEGATION.search(p.positive)) and not NEGATION.search(p.negative)
+                                      for p in plist),
+        "negation_only_negative": sum(bool(NEGATION.search(p.negative)) and not NEGATION.search(p.positive)
+                                      for p in plist),
+        "read": o.read,
         "chat_template": bool(chat_on),
-        "quarter_layer": q,
+        "quarter_layer": quarter,
         "best_layer": best,
-        "layer_rule": ("auto:" + select) if auto else "explicit",
-        "sweep_strength": float(sweep_strength) if auto else None,
+        "layer_rule": ("auto:" + o.select) if auto else "explicit",
+        "sweep_strength": float(o.sweep_strength) if auto else None,
         "sweep": sweep_rows,
-        "seed": int(seed),
-        "train_seconds": round(time.perf_counter() - t0, 3),
+        "seed": int(o.seed),
+        "train_seconds": round(seconds, 3),
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "cape_version": _cape_version(),
         "strength_unit": "multiple of the layer's mean residual-stream norm",
     })
-    return SteeringVector(directions=directions, norm_stats=norm_stats, layers=tuple(default),
-                          method=method, provenance=provenance)
+    return provenance
 
 
 def _cape_version() -> str:
