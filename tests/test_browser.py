@@ -160,6 +160,36 @@ def shot(page, name: str) -> None:
     page.set_viewport_size(vp)
 
 
+LEGENDS_JS = """() => [...document.querySelectorAll('.js-plotly-plot')].map(g => {
+  const names = [...new Set((g.data || []).filter(t => t.showlegend !== false && t.name).map(t => String(t.name)))];
+  const lg = g.querySelector('.legend');
+  const on = !!(g._fullLayout && g._fullLayout.showlegend);
+  if (!on || !lg) return {names, on, shown: [], scroll: false, below: true, inside: true};
+  const shown = [...lg.querySelectorAll('.legendtext')].map(e => e.textContent);
+  const bg = lg.querySelector('rect.bg').getBoundingClientRect();
+  const box = lg.querySelector('.scrollbox').getBoundingClientRect();
+  const sb = lg.querySelector('.scrollbar');
+  const plot = g.querySelector('.draglayer .nsewdrag');
+  const pb = plot ? plot.getBoundingClientRect().bottom : -1e9;
+  return {names, on, shown, scroll: (sb ? sb.getBoundingClientRect().height : 0) > 0 || box.height > bg.height + 2,
+          below: bg.top >= pb - 2, inside: bg.bottom <= g.getBoundingClientRect().bottom + 2};
+})"""
+
+
+def check_legends(page, where: str) -> list[dict]:
+    """What a person checks on every chart with a legend: it sits below the plot, inside the figure, does not
+    scroll, and shows every named trace (every family)."""
+    legends = page.evaluate(LEGENDS_JS)
+    for i, lg in enumerate(legends):
+        if not lg["on"]:
+            continue
+        assert not lg["scroll"], f"{where}, chart {i + 1}: the legend scrolls"
+        assert lg["below"] and lg["inside"], f"{where}, chart {i + 1}: the legend is not below the plot"
+        missing = set(lg["names"]) - set(lg["shown"])
+        assert not missing, f"{where}, chart {i + 1}: not in the legend: {sorted(missing)}"
+    return legends
+
+
 def _available(key: str) -> bool:
     return key in [v.key for v in views.available()]
 
@@ -192,6 +222,7 @@ def test_each_view_renders_a_chart(server, browser, spec):
     # what a person checks: no chart without data
     n_traces = page.evaluate("() => [...document.querySelectorAll('.js-plotly-plot')].map(g => (g.data || []).length)")
     assert all(n > 0 for n in n_traces), f"{spec.key}: an empty chart ({n_traces})"
+    check_legends(page, spec.key)
     shot(page, spec.key)
 
 
@@ -202,9 +233,8 @@ def test_overview_names_every_family_in_a_legend_and_tells_the_story(server, bro
     goto_view(page, server["url"], "overview", "Overview")
     page.wait_for_selector(".main-svg")
     page.wait_for_selector("text=Pooled over families")  # the headline sentence
-    legend = set(page.evaluate("() => { const g = document.querySelector('.js-plotly-plot');"
-                               " return (g.data || []).filter(t => t.showlegend !== false).map(t => String(t.name)); }"))
-    assert set(load_base().families) <= legend
+    legends = check_legends(page, "overview")
+    assert set(load_base().families) <= set(legends[0]["shown"])  # drawn in the legend, not only in the data
     labels = page.evaluate("() => [...document.querySelectorAll('.js-plotly-plot .annotation-text')]"
                            ".map(e => e.textContent)")
     assert {"bonus: cooperate", "tax: compete"} <= set(labels)
@@ -221,7 +251,10 @@ def test_uploaded_lmeval_file_shows_in_plots(server, browser, tmp_path):
     f = lmeval_file(tmp_path / "results_2024-05-01T12-00-00.json")
     page.locator("[data-testid='stSidebar'] input[type='file']").set_input_files(str(f))
     page.wait_for_function("() => [...document.querySelectorAll('.js-plotly-plot')]"
-                           ".some(g => (g.data || []).some(t => String(t.name) === 'mytest'))")
+                           ".some(g => (g.data || []).some(t => String(t.name) === 'mytest (uploaded)'))")
+    page.wait_for_selector("text=Pool the uploaded families")  # pooling them is a visible choice, off
+    legends = check_legends(page, "overview with an upload")
+    assert "mytest (uploaded)" in legends[0]["shown"]
     shot(page, "overview_uploaded")
 
 

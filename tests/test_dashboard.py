@@ -145,13 +145,16 @@ def test_session_upload_shows_in_plots_and_leaves_embedded_data_alone():
     at = _app(cape_uploads={"upload.json": (_upload_table(), {})})
     _no_errors(at)
     spec = _charts(at)[0]
-    assert "MyTest" in _trace_names(spec)
-    tr = next(t for t in spec["data"] if t["name"] == "MyTest")
+    assert "MyTest (uploaded)" in _trace_names(spec)  # named as uploaded in the legend
+    tr = next(t for t in spec["data"] if t["name"] == "MyTest (uploaded)")
     assert tr["marker"]["symbol"] == ["star", "star"]
+    # its own colour: from the uploads' palette, never one an embedded family uses
+    assert tr["line"]["color"] in figures.EXTRA_PALETTE
+    assert tr["line"]["color"] not in {t["line"]["color"] for t in spec["data"] if t["name"] != tr["name"]}
     pd.testing.assert_frame_equal(data.load_base().long, before)
     # another session does not see it
     at2 = _app()
-    assert "MyTest" not in _trace_names(_charts(at2)[0])
+    assert not any("MyTest" in n for n in _trace_names(_charts(at2)[0]))
 
 
 def test_upload_with_a_colliding_name_is_renamed_not_merged():
@@ -161,8 +164,42 @@ def test_upload_with_a_colliding_name_is_renamed_not_merged():
     _no_errors(at)
     spec = _charts(at)[0]
     py = next(tr for tr in spec["data"] if tr["name"] == "Pythia")
-    models = [c[0] for c in py["customdata"]]
-    assert "Pythia-1B (uploaded)" in models and "Pythia-1B" in models
+    up = next(tr for tr in spec["data"] if tr["name"] == "Pythia (uploaded)")
+    assert "Pythia-1B" in [c[0] for c in py["customdata"]]
+    assert [c[0] for c in up["customdata"]] == ["Pythia-1B (uploaded)"]
+    assert up["marker"]["color"] != py["marker"]["color"]
+
+
+def test_every_chart_legend_sits_below_the_plot_in_rows():
+    at = _app()
+    _no_errors(at)
+    for spec in _charts(at):
+        shown = [t for t in spec["data"] if t.get("showlegend") is not False]
+        names = [t["name"] for t in shown if t.get("name")]
+        if not names or len(shown) < 2:
+            continue
+        lg = spec["layout"]["legend"]
+        assert (lg["orientation"], lg["yref"], lg["y"], lg["yanchor"]) == ("h", "container", 0, "bottom")
+        rows = spec["layout"]["meta"]["cape_legend_rows"]
+        assert rows == figures.legend_rows(list(dict.fromkeys(names)), 1000 * 0.95) and rows >= 1
+        assert spec["layout"]["margin"]["b"] >= 24 * rows
+
+
+def test_legend_rows_and_height():
+    # 17 names of 6 characters: 82 px each, 11 per 950 px row -> 2 rows; 1 row when they fit
+    assert figures.legend_rows(["Family"] * 17, 950) == 2
+    assert figures.legend_rows(["Family"] * 11, 950) == 1
+    assert figures.legend_rows([], 950) == 0
+    fig = figures.phase_diagram(data.load_base())
+    h0 = fig.layout.height
+    n = len(data.load_base().families)
+    rows = figures.legend_rows(data.load_base().families, 480 * 0.95)
+    figures.legend_below(fig, width_px=480)
+    assert fig.layout.height == h0 + 24 * rows + 8 and rows >= 3 and n > 10
+    figures.legend_below(fig, width_px=480)  # once only
+    assert fig.layout.height == h0 + 24 * rows + 8
+    one = figures.phase_diagram(data.load_base(), families=["Pythia"])  # one trace: Plotly draws no legend
+    assert figures.legend_below(one).layout.height == h0 and one.layout.legend.orientation is None
 
 
 @pytest.mark.skipif(not _available("claims"), reason="claims view not available")

@@ -53,6 +53,7 @@ def warm(wait_s: float = WAIT_S) -> bool:
     try:
         import pandas  # noqa: F401
         import plotly.graph_objects  # noqa: F401
+        from PIL import Image  # noqa: F401 - Streamlit reads the page icon with it
 
         from .. import data, plots
         from . import SCORES_ENV

@@ -3,7 +3,8 @@ into the library.
 
 Uploaded files are parsed with :func:`cape.ingest.read_any` and kept in ``st.session_state`` of the user's
 session; they are combined with a *copy* of the embedded table for display and never change the embedded data
-(a model whose name collides with an embedded one is shown as ``"<name> (uploaded)"``).
+(a model whose name collides with an embedded one is shown as ``"<name> (uploaded)"``). Uploaded models form
+families of their own, ``"<family> (uploaded)"``, drawn in colours no embedded family uses.
 
 Heavy library calls go through ``st.cache_data``; a :class:`~cape.scores.ScoreTable` argument is hashed by the
 content of its long table (:func:`table_digest`), so the cache is keyed on the data itself.
@@ -118,13 +119,30 @@ def combined_table() -> ScoreTable:
     return _combine(base, tuple(t for t, _ in ups.values()))
 
 
+#: Appended to the family of every uploaded model (and to a model name that collides with an embedded one).
+UPLOADED = " (uploaded)"
+
+
+def uploaded_family(family) -> str:
+    """The display family of an uploaded model: ``"OPT (uploaded)"``. It is a family of its own, drawn in a
+    colour no embedded family uses, and it joins the cohort's pooled N_c only when the user ticks the box."""
+    name = str(family) if family is not None and not pd.isna(family) else "unknown"
+    return name if name.endswith(UPLOADED) else name + UPLOADED
+
+
 @st.cache_data(show_spinner=False, hash_funcs=HASH_FUNCS, max_entries=16)
 def _combine(base: ScoreTable, extra: tuple) -> ScoreTable:
+    from ..families import infer_family
+
     taken = set(base.models)
     frames = [base.long]
     for t in extra:
         df = t.long
-        ren = {m: f"{m} (uploaded)" for m in df["model"].unique() if m in taken}
+        ren = {m: f"{m}{UPLOADED}" for m in df["model"].unique() if m in taken}
+        fam = df["family"].astype(object)
+        miss = fam.isna()
+        fam[miss] = [infer_family(m) for m in df.loc[miss, "model"]]
+        df["family"] = [uploaded_family(f) for f in fam]
         df["model"] = df["model"].replace(ren)
         taken |= set(df["model"].unique())
         frames.append(df)

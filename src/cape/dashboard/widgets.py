@@ -15,12 +15,19 @@ def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_") or "figure"
 
 
-def show_figure(fig, name: str, *, key: str | None = None, data: pd.DataFrame | None = None) -> None:
-    """Draw ``fig`` full width; below it, download buttons: HTML (Plotly inlined, opens offline), PNG (rendered
-    on demand by kaleido; the chart toolbar's camera icon saves a PNG in the browser too) and, when ``data`` is
-    given, the numbers behind the figure as CSV."""
+#: Width in pixels a chart is drawn at: the main column of the wide layout, and half of it in two columns.
+FULL_WIDTH_PX, HALF_WIDTH_PX = 1000, 480
+
+
+def show_figure(fig, name: str, *, key: str | None = None, data: pd.DataFrame | None = None,
+                half: bool = False) -> None:
+    """Draw ``fig`` full width, its legend in rows under the plot (never scrolled, every entry visible; ``half``:
+    the chart sits in one of two columns); below it, download buttons: HTML (Plotly inlined, opens offline), PNG
+    (rendered on demand by kaleido; the chart toolbar's camera icon saves a PNG in the browser too) and, when
+    ``data`` is given, the numbers behind the figure as CSV."""
     slug = _slug(name)
     key = key or slug
+    figures.legend_below(fig, width_px=HALF_WIDTH_PX if half else FULL_WIDTH_PX)
     st.plotly_chart(fig, config=figures.plotly_config(slug), key=f"chart-{key}", width="stretch",
                     theme=None)
     row = st.container(horizontal=True, gap="small")

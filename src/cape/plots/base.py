@@ -92,6 +92,51 @@ def apply_layout(fig: go.Figure, *, title: str, x: str, y: str, log_x: bool = Fa
     return fig
 
 
+LEGEND_ROW_PX = 24  # one row of a horizontal legend (12 px font)
+
+
+def legend_rows(names: Sequence[str], width_px: float) -> int:
+    """How many rows a horizontal Plotly legend of ``names`` takes in ``width_px`` pixels (an item is about
+    40 px of symbol and gap plus 7 px per character; rows are filled greedily, as Plotly does)."""
+    rows, used = 0, 0.0
+    for n in names:
+        w = 40 + 7 * len(str(n))
+        if rows == 0 or used + w > width_px:
+            rows, used = rows + 1, w
+        else:
+            used += w
+    return rows
+
+
+def legend_below(fig: go.Figure, *, width_px: float = 900) -> go.Figure:
+    """Put the legend in rows under the plot and make the figure taller by those rows, so it never scrolls and
+    every entry is visible (Plotly scrolls a vertical legend that outgrows the plot).
+
+    Args:
+        fig: the figure (changed in place and returned).
+        width_px: the width the chart is drawn at, in pixels (about 900 full width, 450 in half a page).
+
+    Returns:
+        ``fig``. A figure without a legend (no named trace, or a single trace) is left as it is.
+    """
+    shown = [t for t in fig.data if t.showlegend is not False]
+    names = list(dict.fromkeys(t.name for t in shown if t.name))
+    drawn = fig.layout.showlegend is True or len(shown) > 1 or any(t.showlegend is True for t in shown)
+    if not names or fig.layout.showlegend is False or not drawn:  # Plotly draws no legend for a single trace
+        return fig
+    meta = fig.layout.meta if isinstance(fig.layout.meta, dict) else {}
+    if meta.get("cape_legend_rows"):
+        return fig  # already laid out (the height was grown once)
+    rows = legend_rows(names, width_px * 0.95)
+    extra = LEGEND_ROW_PX * rows + 8
+    bottom = (fig.layout.margin.b if fig.layout.margin.b is not None else 50) + extra
+    fig.update_layout(height=(fig.layout.height or HEIGHT) + extra, margin={"b": bottom},
+                      legend={"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom",
+                              "xanchor": "left", "x": 0, "maxheight": 1.0, "font": {"size": 12}},
+                      meta={**meta, "cape_legend_rows": rows})
+    return fig
+
+
 def shorten(s, n: int = 70) -> str:
     if s is None or (isinstance(s, float) and math.isnan(s)) or s is pd.NA:
         return "—"

@@ -118,12 +118,6 @@ def residuals_figure(res, *, title: str | None = None) -> go.Figure:
                    x=f"residual ({unit})", y="", height=120 + 45 * max(len(rs), 1))
 
 
-def legend_below(fig: go.Figure) -> go.Figure:
-    """Move the legend under the plot (for half-width charts)."""
-    fig.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.22, "xanchor": "left", "x": 0})
-    return fig
-
-
 def highlight_point(fig: go.Figure, x: float, y: float, label: str, *, b1: str = "x", b2: str = "y") -> go.Figure:
     """Add the diagnosed model as a large black ring with its label."""
     fig.add_trace(go.Scatter(x=[x], y=[y], mode="markers+text", name=label, text=[label],

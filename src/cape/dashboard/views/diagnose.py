@@ -246,17 +246,18 @@ def show_result(res, table) -> None:
         left, right = st.columns(2)
         with left:
             b1, b2 = res.axes
-            fams = [res.family] if res.family in table.families else None
+            # an uploaded model's family is shown as "<family> (uploaded)" beside the embedded one
+            fams = [f for f in (res.family, state.uploaded_family(res.family)) if f in table.families] or None
             fig = figures.phase_diagram(table, b1=b1, b2=b2, families=fams,
                                         uploaded=state.uploaded_models(),
                                         title=f"{res.family}: {b2} vs {b1}")
             if b1 in res.scores and b2 in res.scores:
                 figures.highlight_point(fig, res.scores[b1], res.scores[b2], res.model, b1=b1, b2=b2)
-            show_figure(figures.legend_below(fig), "doctor_phase_diagram")
+            show_figure(fig, "doctor_phase_diagram", half=True)
         with right:
             fc = _library.family_coupling(table, res.family, res.axes) if res.family else None
-            show_figure(figures.legend_below(figures.doctor_gamma_figure(res, fc)), "doctor_gamma",
-                        data=pd.DataFrame([c.to_dict() for c in res.coupling]))
+            show_figure(figures.doctor_gamma_figure(res, fc), "doctor_gamma",
+                        data=pd.DataFrame([c.to_dict() for c in res.coupling]), half=True)
     show_figure(figures.phase_probability_figure(res), "doctor_phase_probabilities")
     if res.residuals:
         st.markdown("#### Residuals")

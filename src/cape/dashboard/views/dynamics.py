@@ -71,12 +71,12 @@ def render() -> None:
             st.write(h.verdict)
             left, right = st.columns(2)
             with left:
-                show_figure(figures.holdout_errors_figure(h), "holdout_errors", data=h.to_frame())
+                show_figure(figures.holdout_errors_figure(h), "holdout_errors", data=h.to_frame(), half=True)
             with right:
                 b = st.selectbox("benchmark", list(h.benchmarks), key="dy_ho_bench",
                                  format_func=lambda x: catalog.info(x).short)
                 show_figure(figures.holdout_prediction_figure(h, b), "holdout_predictions",
-                            data=h.predictions_frame())
+                            data=h.predictions_frame(), half=True)
             show_table(h.to_frame(), "held-out errors")
 
     st.subheader("Predict a family at a chosen scale")

@@ -27,11 +27,11 @@ def render() -> None:
              "benchmarks": ", ".join(e.benchmarks)} for k, e in spectra.items()]
     left, right = st.columns(2)
     with left:
-        show_figure(figures.deff_figure(spectra), "d_eff_per_phase", data=pd.DataFrame(rows))
+        show_figure(figures.deff_figure(spectra), "d_eff_per_phase", data=pd.DataFrame(rows), half=True)
     with right:
         ev = pd.DataFrame({k: pd.Series(e.eigenvalues, index=[f"PC{i + 1}" for i in range(len(e.eigenvalues))])
                            for k, e in spectra.items()})
-        show_figure(figures.spectrum_figure(spectra), "spectra", data=ev)
+        show_figure(figures.spectrum_figure(spectra), "spectra", data=ev, half=True)
     show_table(pd.DataFrame(rows), "d_eff per phase")
     st.subheader("Loadings")
     groups = list(spectra)

@@ -54,12 +54,11 @@ def render() -> None:
         st.caption("note: " + m)
     left, right = st.columns(2)
     with left:
-        show_figure(figures.legend_below(figures.phase_diagram(table, families=[fam], uploaded=state.uploaded_models(),
-                                                               title=f"{fam}: TruthfulQA vs HellaSwag")),
-                    "family_phase_diagram")
+        show_figure(figures.phase_diagram(table, families=[fam], uploaded=state.uploaded_models(),
+                                          title=f"{fam}: TruthfulQA vs HellaSwag"), "family_phase_diagram", half=True)
     with right:
-        show_figure(figures.legend_below(figures.gamma_figure(res, families=[fam], pooled=False,
-                                                              title=f"{fam}: γ against N and N_c")), "family_gamma")
+        show_figure(figures.gamma_figure(res, families=[fam], pooled=False, title=f"{fam}: γ against N and N_c"),
+                    "family_gamma", half=True)
     if fd.coupling is not None:
         show_table(fd.coupling.to_frame(), f"{fam} intervals")
     w = _library.width(table, fam, res.pair)

@@ -49,9 +49,9 @@ def render() -> None:
     show_figure(figures.h_field_figure(rep), "h_field_models", data=rep.h_field.to_frame())
     left, right = st.columns(2)
     with left:
-        show_figure(figures.lab_h_figure(rep), "h_field_labs", data=rep.labs.to_frame())
+        show_figure(figures.lab_h_figure(rep), "h_field_labs", data=rep.labs.to_frame(), half=True)
     with right:
-        show_figure(figures.lab_trajectory_figure(rep), "h_trajectory", data=rep.labs.trajectory)
+        show_figure(figures.lab_trajectory_figure(rep), "h_trajectory", data=rep.labs.trajectory, half=True)
     st.subheader("Per-lab statistics")
     show_table(rep.labs.to_frame(), "lab statistics")
     st.subheader("Leave-one-lab-out")

@@ -74,9 +74,9 @@ def render() -> None:
     if layers:
         left, right = st.columns(2)
         with left:
-            show_figure(figures.drep_figure(layers), "d_rep")
+            show_figure(figures.drep_figure(layers), "d_rep", half=True)
         with right:
-            show_figure(figures.bottleneck_figure(layers, measure=m), "bottleneck")
+            show_figure(figures.bottleneck_figure(layers, measure=m), "bottleneck", half=True)
     if steer:
         st.subheader("Steering")
         show_figure(figures.steering_mc_figure(steer), "steering_margin")
