@@ -39,10 +39,7 @@ FUNCTION_ALLOWLIST: dict[str, int] = {
     "dynamics/discovery.py::fit_system": 85,
     "dynamics/trajectories.py::prepare": 97,
     "ingest/leaderboard.py::read_v1": 82,
-    "internals/hooks.py::capture": 136,
     "internals/loading.py::load_model": 132,
-    "internals/measures.py::unit_coupling": 129,
-    "internals/steering/forward.py::record_activations": 84,
     "report/static.py::build_figure": 89,
 }
 

@@ -139,108 +139,122 @@ def capture(
     if not texts:
         raise AnalysisError("no texts to run through the model.")
     adapter = adapter or get_adapter(model)
-    config = model.config
     layers = adapter.layers(model)
-    n_layers = len(layers)
-    n_heads = adapter.n_heads(config)
+    n_heads = adapter.n_heads(model.config)
     token_ids = tokenize_texts(tokenizer, texts, max_length)
     lengths = np.array([len(t) for t in token_ids], dtype=np.int64)
-    order = np.argsort(-lengths, kind="stable")
     n = len(texts)
-    device = model_device(model)
-    pad = _pad_id(tokenizer)
-    decoder = model.get_decoder() if hasattr(model, "get_decoder") else model.base_model
-
-    store: dict[str, np.ndarray | None] = {"heads": None, "residual": None}
-    current: dict[str, Any] = {}
-
-    def gather(t: Any) -> np.ndarray:
-        rows = torch.arange(t.shape[0], device=t.device)
-        last = current["last"].to(t.device)
-        return t[rows, last].detach().to(torch.float32).cpu().numpy()
-
-    def pre_hook(layer_index: int) -> Callable[..., None]:
-        def hook(module: Any, args: tuple, kwargs: dict) -> None:
-            x = args[0] if args else next(iter(kwargs.values()))
-            vals = gather(x)
-            if store["heads"] is None:
-                store["heads"] = np.zeros((n, n_layers, vals.shape[-1]), dtype=np.float32)
-            store["heads"][current["index"], layer_index] = vals
-
-        return hook
-
-    def block_hook(layer_index: int) -> Callable[..., None]:
-        def hook(module: Any, args: tuple, output: Any) -> None:
-            vals = gather(block_output_hidden(output))
-            if store["residual"] is None:
-                store["residual"] = np.zeros((n, n_layers, vals.shape[-1]), dtype=np.float32)
-            store["residual"][current["index"], layer_index] = vals
-
-        return hook
-
-    registrations: list[Callable[[], Any]] = []
-    for i, layer in enumerate(layers):
-        if heads:
-            proj = adapter.o_proj(layer)
-            registrations.append(
-                lambda proj=proj, i=i: proj.register_forward_pre_hook(pre_hook(i), with_kwargs=True)
-            )
-        if residual:
-            registrations.append(lambda layer=layer, i=i: layer.register_forward_hook(block_hook(i)))
-
+    rec = _Recorder(n, len(layers))
     want_final = final or logits
-    finals: list[tuple[np.ndarray, np.ndarray]] = []
-    done = 0
-    with attached_hooks(registrations), torch.inference_mode():
-        for start in range(0, n, batch_size):
-            index = order[start : start + batch_size]
-            batch_len = int(lengths[index].max())
-            ids = torch.full((len(index), batch_len), pad, dtype=torch.long)
-            mask = torch.zeros((len(index), batch_len), dtype=torch.long)
-            for row, j in enumerate(index):
-                ids[row, : lengths[j]] = torch.tensor(token_ids[j], dtype=torch.long)
-                mask[row, : lengths[j]] = 1
-            current["index"] = index
-            current["last"] = torch.as_tensor(lengths[index] - 1, dtype=torch.long)
-            out = decoder(input_ids=ids.to(device), attention_mask=mask.to(device), use_cache=False)
-            if want_final:
-                hidden = out[0] if isinstance(out, tuple) else out.last_hidden_state
-                finals.append((index, gather(hidden)))
-            done += len(index)
-            if progress is not None:
-                progress(done, n)
-
-    final_arr = None
-    logit_arr = None
-    if want_final:
-        width = finals[0][1].shape[-1]
-        final_arr = np.zeros((n, width), dtype=np.float32)
-        for index, vals in finals:
-            final_arr[index] = vals
-    if logits and final_arr is not None:
-        unembed_dtype = adapter.unembed(model).weight.dtype
-        unembed_device = adapter.unembed(model).weight.device
-        parts = []
-        with torch.inference_mode():
-            for start in range(0, n, 64):
-                h = torch.from_numpy(final_arr[start : start + 64]).to(unembed_device, unembed_dtype)
-                parts.append(adapter.logits(model, h).to(torch.float32).cpu().numpy())
-        logit_arr = np.concatenate(parts, axis=0)
-    head_arr = store["heads"]
+    with attached_hooks(rec.registrations(adapter, layers, heads=heads, residual=residual)), torch.inference_mode():
+        final_arr = _forward_batches(model, rec, token_ids, lengths, pad=_pad_id(tokenizer), batch_size=batch_size,
+                                     want_final=want_final, progress=progress)
+    logit_arr = _logits(model, adapter, final_arr) if logits and final_arr is not None else None
+    head_arr = rec.store["heads"]
     if heads:
         if head_arr is None:
             raise AnalysisError("the attention output projections were never called; cannot capture heads.")
-        head_dim = head_arr.shape[-1] // n_heads
-        head_arr = head_arr.reshape(n, n_layers, n_heads, head_dim)
-    if residual and store["residual"] is None:
+        head_arr = head_arr.reshape(n, len(layers), n_heads, head_arr.shape[-1] // n_heads)
+    if residual and rec.store["residual"] is None:
         raise AnalysisError("the decoder blocks were never called; cannot capture the residual stream.")
     return Activations(
         heads=head_arr if heads else None,
-        residual=store["residual"] if residual else None,
+        residual=rec.store["residual"] if residual else None,
         final=final_arr if final else None,
         logits=logit_arr,
         n_tokens=lengths,
     )
+
+
+class _Recorder:
+    """The hooks of :func:`capture`: each writes the last-token activation of the running batch into its store
+    (``heads``: the input of each layer's output projection; ``residual``: each block's output)."""
+
+    def __init__(self, n: int, n_layers: int) -> None:
+        self.n, self.n_layers = n, n_layers
+        self.store: dict[str, np.ndarray | None] = {"heads": None, "residual": None}
+        self.index: Any = None          # rows of the running batch in the caller's order
+        self.last: Any = None           # each row's last-token position
+
+    def gather(self, t: Any) -> np.ndarray:
+        import torch
+
+        rows = torch.arange(t.shape[0], device=t.device)
+        return t[rows, self.last.to(t.device)].detach().to(torch.float32).cpu().numpy()
+
+    def _put(self, key: str, layer_index: int, vals: np.ndarray) -> None:
+        if self.store[key] is None:
+            self.store[key] = np.zeros((self.n, self.n_layers, vals.shape[-1]), dtype=np.float32)
+        self.store[key][self.index, layer_index] = vals
+
+    def pre_hook(self, layer_index: int) -> Callable[..., None]:
+        def hook(module: Any, args: tuple, kwargs: dict) -> None:
+            self._put("heads", layer_index, self.gather(args[0] if args else next(iter(kwargs.values()))))
+        return hook
+
+    def block_hook(self, layer_index: int) -> Callable[..., None]:
+        def hook(module: Any, args: tuple, output: Any) -> None:
+            self._put("residual", layer_index, self.gather(block_output_hidden(output)))
+        return hook
+
+    def registrations(self, adapter: ArchAdapter, layers: Sequence[Any], *, heads: bool, residual: bool
+                      ) -> list[Callable[[], Any]]:
+        """Callables that register the hooks (for :func:`attached_hooks`)."""
+        out: list[Callable[[], Any]] = []
+        for i, layer in enumerate(layers):
+            if heads:
+                proj = adapter.o_proj(layer)
+                out.append(lambda proj=proj, i=i: proj.register_forward_pre_hook(self.pre_hook(i), with_kwargs=True))
+            if residual:
+                out.append(lambda layer=layer, i=i: layer.register_forward_hook(self.block_hook(i)))
+        return out
+
+
+def _forward_batches(model: Any, rec: _Recorder, token_ids: Sequence[Sequence[int]], lengths: np.ndarray, *,
+                     pad: int, batch_size: int, want_final: bool, progress: ProgressFn | None) -> np.ndarray | None:
+    """Run the texts through the decoder longest first, ``batch_size`` at a time (right-padded); the hooks
+    record as they go. Returns the final hidden state's last-token rows in the texts' order (when wanted)."""
+    import torch
+
+    n = len(lengths)
+    order = np.argsort(-lengths, kind="stable")
+    device = model_device(model)
+    decoder = model.get_decoder() if hasattr(model, "get_decoder") else model.base_model
+    final_arr = None
+    done = 0
+    for start in range(0, n, batch_size):
+        index = order[start : start + batch_size]
+        batch_len = int(lengths[index].max())
+        ids = torch.full((len(index), batch_len), pad, dtype=torch.long)
+        mask = torch.zeros((len(index), batch_len), dtype=torch.long)
+        for row, j in enumerate(index):
+            ids[row, : lengths[j]] = torch.tensor(token_ids[j], dtype=torch.long)
+            mask[row, : lengths[j]] = 1
+        rec.index = index
+        rec.last = torch.as_tensor(lengths[index] - 1, dtype=torch.long)
+        out = decoder(input_ids=ids.to(device), attention_mask=mask.to(device), use_cache=False)
+        if want_final:
+            vals = rec.gather(out[0] if isinstance(out, tuple) else out.last_hidden_state)
+            if final_arr is None:
+                final_arr = np.zeros((n, vals.shape[-1]), dtype=np.float32)
+            final_arr[index] = vals
+        done += len(index)
+        if progress is not None:
+            progress(done, n)
+    return final_arr
+
+
+def _logits(model: Any, adapter: ArchAdapter, final_arr: np.ndarray) -> np.ndarray:
+    """Next-token logits from the final hidden states (through the model's unembedding, 64 rows at a time)."""
+    import torch
+
+    weight = adapter.unembed(model).weight
+    parts = []
+    with torch.inference_mode():
+        for start in range(0, len(final_arr), 64):
+            h = torch.from_numpy(final_arr[start : start + 64]).to(weight.device, weight.dtype)
+            parts.append(adapter.logits(model, h).to(torch.float32).cpu().numpy())
+    return np.concatenate(parts, axis=0)
 
 
 def head_output_maps(model: Any, adapter: ArchAdapter | None = None) -> np.ndarray:

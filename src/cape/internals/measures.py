@@ -233,74 +233,19 @@ def unit_coupling(
     n_t = t_pos.shape[0]
     if n_r < 2 or n_t < 2:
         raise AnalysisError(f"need at least 2 items per prompt set (got {n_r} reasoning, {n_t} truthfulness).")
-    v_r = m.item_vectors(r_pos, r_neg).reshape(n_r, units * dim)
-    v_t = m.item_vectors(t_pos, t_neg).reshape(n_t, units * dim)
     out_dim = dim if maps is None else maps.shape[1]
-
-    def vectors(w_r: np.ndarray, w_t: np.ndarray, pooled: bool) -> tuple[np.ndarray, np.ndarray]:
-        if pooled:
-            both = np.concatenate([v_r, v_t], axis=0)
-            r = w_r @ both
-            t = w_t @ both
-        else:
-            r = w_r @ v_r
-            t = w_t @ v_t
-        r = _map(r.reshape(-1, units, dim), maps)
-        t = _map(t.reshape(-1, units, dim), maps)
-        return r, t
-
-    ones_r = np.full((1, n_r), 1.0 / n_r, dtype=np.float32)
-    ones_t = np.full((1, n_t), 1.0 / n_t, dtype=np.float32)
-    r_obs, t_obs = vectors(ones_r, ones_t, False)
+    vectors = _UnitVectors(m.item_vectors(r_pos, r_neg).reshape(n_r, units * dim),
+                           m.item_vectors(t_pos, t_neg).reshape(n_t, units * dim), units, dim, maps)
+    r_obs, t_obs = vectors(np.full((1, n_r), 1.0 / n_r, dtype=np.float32),
+                           np.full((1, n_t), 1.0 / n_t, dtype=np.float32), False)
     cos = cosine_rows(r_obs, t_obs)[0]
-    stat_obs = m.statistic(r_obs, t_obs)[0]
-    norm_r = np.linalg.norm(r_obs[0].astype(np.float64), axis=-1)
-    norm_t = np.linalg.norm(t_obs[0].astype(np.float64), axis=-1)
-
     rng = np.random.default_rng(seed)
     chunk = _chunk_size(units * dim, units * out_dim)
-    ci_low = np.full(units, np.nan)
-    ci_high = np.full(units, np.nan)
-    if n_boot > 0:
-        boots = np.empty((n_boot, units), dtype=np.float64)
-        for start in range(0, n_boot, chunk):
-            size = min(chunk, n_boot - start)
-            w_r = _resample_weights(rng, n_r, size)
-            w_t = _resample_weights(rng, n_t, size)
-            r_b, t_b = vectors(w_r, w_t, False)
-            boots[start : start + size] = cosine_rows(r_b, t_b)
-        alpha = (1.0 - ci_level) / 2.0
-        with np.errstate(invalid="ignore"):
-            ci_low = np.nanquantile(boots, alpha, axis=0) if np.isfinite(boots).any() else ci_low
-            ci_high = np.nanquantile(boots, 1 - alpha, axis=0) if np.isfinite(boots).any() else ci_high
-    p_lower = np.full(units, np.nan)
-    p_upper = np.full(units, np.nan)
-    null_mean = np.full(units, np.nan)
-    if n_perm > 0:
-        below: list[np.ndarray] = []
-        above: list[np.ndarray] = []
-        total: list[np.ndarray] = []
-        # ties count towards the p-value (conservative); a small relative tolerance absorbs rounding
-        tol = 1e-9 * np.maximum(np.abs(stat_obs), 1e-30)
-        for start in range(0, n_perm, chunk):
-            size = min(chunk, n_perm - start)
-            for k, (w_r, w_t, pooled) in enumerate(m.null_weights(rng, n_r, n_t, size)):
-                r_b, t_b = vectors(w_r, w_t, pooled)
-                stat = m.statistic(r_b, t_b)
-                stat = np.where(np.isfinite(stat), stat, 0.0)
-                if k == len(below):
-                    below.append(np.zeros(units))
-                    above.append(np.zeros(units))
-                    total.append(np.zeros(units))
-                below[k] += (stat <= stat_obs + tol).sum(axis=0)
-                above[k] += (stat >= stat_obs - tol).sum(axis=0)
-                total[k] += stat.sum(axis=0)
-        p_lower = np.max([(1.0 + b) / (n_perm + 1.0) for b in below], axis=0)
-        p_upper = np.max([(1.0 + a) / (n_perm + 1.0) for a in above], axis=0)
-        null_mean = np.mean([t / n_perm for t in total], axis=0)
-        undefined = ~np.isfinite(cos)
-        p_lower[undefined] = np.nan
-        p_upper[undefined] = np.nan
+    ci_low, ci_high = _bootstrap_ci(vectors, rng, n_boot, chunk, ci_level)
+    p_lower, p_upper, null_mean = _permutation_p(vectors, m, rng, n_perm, chunk, m.statistic(r_obs, t_obs)[0])
+    undefined = ~np.isfinite(cos)
+    p_lower[undefined] = np.nan
+    p_upper[undefined] = np.nan
     return UnitStats(
         measure=m.name,
         cosine=cos,
@@ -309,12 +254,81 @@ def unit_coupling(
         p_lower=p_lower,
         p_upper=p_upper,
         null_mean=null_mean,
-        norm_r=norm_r,
-        norm_t=norm_t,
+        norm_r=np.linalg.norm(r_obs[0].astype(np.float64), axis=-1),
+        norm_t=np.linalg.norm(t_obs[0].astype(np.float64), axis=-1),
         n_boot=int(n_boot),
         n_perm=int(n_perm),
         ci_level=float(ci_level),
     )
+
+
+class _UnitVectors:
+    """Per-unit mean vectors of both sets for a batch of item weightings (``[draws, items]`` each): the
+    observed means, bootstrap resamples or a null's reshuffles (``pooled``: both sets' items in one pool)."""
+
+    def __init__(self, v_r: np.ndarray, v_t: np.ndarray, units: int, dim: int, maps: np.ndarray | None) -> None:
+        self.v_r, self.v_t, self.units, self.dim, self.maps = v_r, v_t, units, dim, maps
+        self.n_r, self.n_t = len(v_r), len(v_t)
+
+    def __call__(self, w_r: np.ndarray, w_t: np.ndarray, pooled: bool) -> tuple[np.ndarray, np.ndarray]:
+        if pooled:
+            both = np.concatenate([self.v_r, self.v_t], axis=0)
+            r, t = w_r @ both, w_t @ both
+        else:
+            r, t = w_r @ self.v_r, w_t @ self.v_t
+        return (_map(r.reshape(-1, self.units, self.dim), self.maps),
+                _map(t.reshape(-1, self.units, self.dim), self.maps))
+
+
+def _bootstrap_ci(vectors: _UnitVectors, rng: np.random.Generator, n_boot: int, chunk: int, ci_level: float
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Percentile interval of each unit's cosine over items resampled in both sets (NaN when ``n_boot`` is 0)."""
+    units = vectors.units
+    ci_low = np.full(units, np.nan)
+    ci_high = np.full(units, np.nan)
+    if n_boot <= 0:
+        return ci_low, ci_high
+    boots = np.empty((n_boot, units), dtype=np.float64)
+    for start in range(0, n_boot, chunk):
+        size = min(chunk, n_boot - start)
+        r_b, t_b = vectors(_resample_weights(rng, vectors.n_r, size), _resample_weights(rng, vectors.n_t, size),
+                           False)
+        boots[start : start + size] = cosine_rows(r_b, t_b)
+    alpha = (1.0 - ci_level) / 2.0
+    with np.errstate(invalid="ignore"):
+        ci_low = np.nanquantile(boots, alpha, axis=0) if np.isfinite(boots).any() else ci_low
+        ci_high = np.nanquantile(boots, 1 - alpha, axis=0) if np.isfinite(boots).any() else ci_high
+    return ci_low, ci_high
+
+
+def _permutation_p(vectors: _UnitVectors, m: CouplingMeasure, rng: np.random.Generator, n_perm: int, chunk: int,
+                   stat_obs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per unit: p that the statistic is this low and this high under the measure's null schemes (the largest
+    over the schemes), and the null's mean; NaN when ``n_perm`` is 0."""
+    units = vectors.units
+    if n_perm <= 0:
+        return np.full(units, np.nan), np.full(units, np.nan), np.full(units, np.nan)
+    below: list[np.ndarray] = []
+    above: list[np.ndarray] = []
+    total: list[np.ndarray] = []
+    # ties count towards the p-value (conservative); a small relative tolerance absorbs rounding
+    tol = 1e-9 * np.maximum(np.abs(stat_obs), 1e-30)
+    for start in range(0, n_perm, chunk):
+        size = min(chunk, n_perm - start)
+        for k, (w_r, w_t, pooled) in enumerate(m.null_weights(rng, vectors.n_r, vectors.n_t, size)):
+            r_b, t_b = vectors(w_r, w_t, pooled)
+            stat = m.statistic(r_b, t_b)
+            stat = np.where(np.isfinite(stat), stat, 0.0)
+            if k == len(below):
+                below.append(np.zeros(units))
+                above.append(np.zeros(units))
+                total.append(np.zeros(units))
+            below[k] += (stat <= stat_obs + tol).sum(axis=0)
+            above[k] += (stat >= stat_obs - tol).sum(axis=0)
+            total[k] += stat.sum(axis=0)
+    p_lower = np.max([(1.0 + b) / (n_perm + 1.0) for b in below], axis=0)
+    p_upper = np.max([(1.0 + a) / (n_perm + 1.0) for a in above], axis=0)
+    return p_lower, p_upper, np.mean([t / n_perm for t in total], axis=0)
 
 
 def _resample_weights(rng: np.random.Generator, n: int, size: int) -> np.ndarray:

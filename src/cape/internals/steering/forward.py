@@ -159,15 +159,8 @@ def record_activations(
                     model(input_ids=ids.to(dev), attention_mask=mask.to(dev), use_cache=False)
                 except _Stop:
                     pass
-                lens = [len(encoded[i].ids) for i in batch]
                 real = mask.bool()
-                weights = torch.zeros(mask.shape, dtype=torch.float32)
-                for row, i in enumerate(batch):
-                    L, start = lens[row], encoded[i].prompt_len
-                    if read == "last":
-                        weights[row, L - 1] = 1.0
-                    else:
-                        weights[row, start:L] = 1.0 / (L - start)
+                weights = _read_weights([encoded[i] for i in batch], mask.shape, read)
                 counted = real.clone()
                 counted[:, 0] = False  # the first token's norm is often an outlier (attention sink)
                 rows = torch.tensor(batch)
@@ -186,6 +179,21 @@ def record_activations(
         acts={k: v.numpy() for k, v in acts.items()},
         norms={k: (torch.cat(v).numpy() if v else np.zeros(0, dtype=np.float32)) for k, v in norms.items()},
     )
+
+
+def _read_weights(batch: Sequence[Encoded], shape: Any, read: str) -> Any:
+    """Per-token weights ``[batch, tokens]`` of the read: 1 on the last token, or 1/k on each of the k
+    completion tokens (``mean``)."""
+    import torch
+
+    weights = torch.zeros(shape, dtype=torch.float32)
+    for row, e in enumerate(batch):
+        L, start = len(e.ids), e.prompt_len
+        if read == "last":
+            weights[row, L - 1] = 1.0
+        else:
+            weights[row, start:L] = 1.0 / (L - start)
+    return weights
 
 
 def _device(model: Any):
