@@ -35,7 +35,6 @@ FUNCTION_ALLOWLIST: dict[str, int] = {
     "commands/coupling.py::diagnose_cmd": 111,
     "commands/internals.py::heads_cmd": 84,
     "dashboard/views/dynamics.py::render": 82,
-    "diagnose.py::diagnose": 84,
     "dynamics/discovery.py::fit_system": 85,
     "dynamics/trajectories.py::prepare": 97,
     "ingest/leaderboard.py::read_v1": 82,

@@ -191,6 +191,16 @@ def _pooled_families(table, frame, fams: Sequence[str], min_models: int) -> tupl
     return use, excl
 
 
+def _check_choices(method: str, noise: str) -> None:
+    """Refuse an unknown within-family method or noise mode with one sentence."""
+    from .errors import DataError
+
+    if method not in ("fit", "crossing"):
+        raise DataError(f"method must be 'fit' or 'crossing', not {method!r}")
+    if noise not in ("data", "stated"):
+        raise DataError(f"noise must be 'data' or 'stated', not {noise!r}")
+
+
 def _selected_families(table, frame, families: Sequence[str] | None) -> list[str]:
     """The families to diagnose: the ones asked for (by any case; an unknown name is refused with the closest
     matches), else every family of the frame sorted case-insensitively."""
@@ -263,24 +273,19 @@ def diagnose(table=None, pair: Sequence[str] | str = DEFAULT_PAIR, *, families: 
     if dropped_instruct:
         frame = frame[~frame.index.astype(str).isin(dropped_instruct)]
     fams = _selected_families(table, frame, families)
-    if method not in ("fit", "crossing"):
-        from .errors import DataError
-
-        raise DataError(f"method must be 'fit' or 'crossing', not {method!r}")
-    if noise not in ("data", "stated"):
-        from .errors import DataError
-
-        raise DataError(f"noise must be 'data' or 'stated', not {noise!r}")
+    _check_choices(method, noise)
     noise_est = tuple(estimate_noise(frame, b, families=fams) for b in (B1, B2))
     if noise == "data":
         frame = apply_noise(frame, noise_est)
     crossing = ESTIMATORS[method](min_delta=min_delta)
     cols = _FamilyColumns(frame, B1, B2, with_width=width)
-    out, fits = _all_families(cols, fams, B1, B2, crossing, n_boot=n_boot, seed=seed, level=level,
-                              min_delta=min_delta, scheme=sch, bootstrap=bootstrap, with_width=width)
-    pooled = _pooled(table, frame, fams if pooled_families is None else list(pooled_families), B1, B2,
-                     n_boot=n_boot, seed=seed, level=level, headline=headline,
-                     explicit=pooled_families is not None, fits=fits)
+    pool_args = (table, frame, fams if pooled_families is None else list(pooled_families), B1, B2)
+    explicit = pooled_families is not None
+    out, fits, fitted = _all_families(cols, fams, B1, B2, crossing, n_boot=n_boot, seed=seed, level=level,
+                                      min_delta=min_delta, scheme=sch, bootstrap=bootstrap, with_width=width,
+                                      side=lambda: _pooled_fits(*pool_args, n_boot=n_boot, seed=seed, level=level,
+                                                                headline=headline, explicit=explicit))
+    pooled = _pooled(*pool_args, fitted, level=level, explicit=explicit, fits=fits)
     msgs = []
     skipped = [f.family for f in out if f.status != "ok"]
     if skipped:
@@ -298,11 +303,13 @@ def diagnose(table=None, pair: Sequence[str] | str = DEFAULT_PAIR, *, families: 
 
 
 def _all_families(cols: _FamilyColumns, fams: Sequence[str], b1: str, b2: str, crossing, *, n_boot: int,
-                  seed: int | None, **kw) -> tuple[list, dict]:
-    """Every family's diagnosis (in ``fams`` order) and the smooth fits behind them (for the population N_c).
+                  seed: int | None, side, **kw) -> tuple[list, dict, object]:
+    """Every family's diagnosis (in ``fams`` order), the smooth fits behind them (for the population N_c) and
+    the result of ``side()`` (the pooled fits, which need no family result).
 
     Families are independent (each draws from its own seeded stream), so a large cohort is spread over a few
-    threads (numpy releases the GIL in its loops): the same results, in the same order, sooner.
+    threads (numpy releases the GIL in its loops), with ``side`` running beside them: the same results, in
+    the same order, sooner.
     """
     workers = _workers(len(fams), n_boot)
     _check_memory(cols.positions, fams, n_boot, workers)
@@ -319,12 +326,15 @@ def _all_families(cols: _FamilyColumns, fams: Sequence[str], b1: str, b2: str, c
     if workers > 1:
         from concurrent.futures import ThreadPoolExecutor
 
-        with ThreadPoolExecutor(max_workers=workers) as pool:
+        with ThreadPoolExecutor(max_workers=workers + 1) as pool:
+            side_res = pool.submit(side)
             done = list(pool.map(one, fams, chunksize=1))
+            fitted = side_res.result()
     else:
         done = [one(f) for f in fams]
+        fitted = side()
     fits = {f: tuple(fit) for f, (_, fit) in zip(fams, done) if fit and isinstance(crossing, SmoothFitVertex)}
-    return [res for res, _ in done], fits
+    return [res for res, _ in done], fits, fitted
 
 
 #: threads at most for the per-family bootstraps; families below this many resamples x families stay serial
@@ -346,7 +356,9 @@ def _workers(n_fams: int, n_boot: int) -> int:
     return max(1, min(MAX_WORKERS, cores, n_fams))
 
 
-def _pooled(table, frame, fams, b1, b2, *, n_boot, seed, level, headline, explicit, fits=None) -> PooledSummary:
+def _pooled_fits(table, frame, fams, b1, b2, *, n_boot, seed, level, headline, explicit) -> tuple:
+    """The pooled estimates that need no per-family result: ``(families used, excluded, pooled data, offsets
+    fit, paper fit, paper headline)``."""
     if explicit:
         use, excl = list(fams), []
     else:
@@ -362,8 +374,14 @@ def _pooled(table, frame, fams, b1, b2, *, n_boot, seed, level, headline, explic
         b14 = fixture_table("boot14")
         head = PaperQuadraticVertex().estimate(pooled_data(b14, (b1, b2), min_models=1, order="input"),
                                                n_boot=10_000, level=level)
+    return use, excl, pdata, offsets, paper, head
+
+
+def _pooled(table, frame, fams, b1, b2, fitted, *, level, explicit, fits=None) -> PooledSummary:
+    """The pooled summary from :func:`_pooled_fits` and the population N_c (reusing the families' fits)."""
     from .population import population_nc
 
+    use, excl, pdata, offsets, paper, head = fitted
     population = population_nc(table, (b1, b2), families=use if explicit else list(fams), level=level, known=fits)
     msg = (f"pooled over {len(pdata.families)} families with >= 3 models"
            + (f"; excluded for their data recipe: {', '.join(excl)}" if excl else ""))
