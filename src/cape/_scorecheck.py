@@ -63,14 +63,24 @@ def validate(df: pd.DataFrame, name: str, units: str, infer_family: bool) -> tup
     _params(df, name)
     _optional(df, name, infer_family)
     df = _dedupe(df[list(COLUMNS)], name)
-    for attr in ("family", "params"):
-        n = df.dropna(subset=[attr]).groupby("model")[attr].nunique()
-        bad = n[n > 1]
-        if len(bad):
-            m = bad.index[0]
-            vals = sorted(map(str, df.loc[df["model"] == m, attr].dropna().unique()))
-            raise DataError(f"{name}: model {m!r} has conflicting {attr} values ({', '.join(vals)})")
+    _attributes_agree(df, name)
     return df.reset_index(drop=True), converted
+
+
+def _attributes_agree(df: pd.DataFrame, name: str) -> None:
+    """Refuse a model whose rows give different families or parameter counts (the first such model by name)."""
+    mcodes, models = pd.factorize(df["model"])
+    for attr in ("family", "params"):
+        acodes, vals = pd.factorize(df[attr], use_na_sentinel=True)
+        ok = acodes >= 0
+        if len(vals) < 2 or not ok.any():
+            continue
+        pairs = np.unique(mcodes[ok].astype(np.int64) * len(vals) + acodes[ok])
+        n = np.bincount(pairs // len(vals), minlength=len(models))
+        if (n > 1).any():
+            m = min(str(models[i]) for i in np.flatnonzero(n > 1))
+            vals_m = sorted(map(str, df.loc[df["model"] == m, attr].dropna().unique()))
+            raise DataError(f"{name}: model {m!r} has conflicting {attr} values ({', '.join(vals_m)})")
 
 
 def _models(model: pd.Series, name: str) -> pd.Series:

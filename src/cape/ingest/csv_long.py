@@ -142,9 +142,10 @@ def _fast_rows(rows_k: np.ndarray, cols: dict, mp) -> dict:
         out["se"] = np.where(np.isfinite(out["se"]), out["se"], ev[ecodes[rows_k]])
     if "metric" in cols:
         mcodes, mvals = cols["metric"]
-        given = _objects(mvals)[mcodes[rows_k]]
-        out["metric"] = np.where(np.fromiter((g is None for g in given), dtype=bool, count=len(given)), fallback,
-                                 given)
+        mc = mcodes[rows_k]
+        none = np.array([v is None for v in mvals], dtype=bool)
+        out["metric"] = np.where(none[mc] if len(mvals) else np.zeros(len(mc), dtype=bool), fallback,
+                                 _objects(mvals)[mc])
     else:
         out["metric"] = fallback
     if "shots" in cols:

@@ -178,7 +178,7 @@ def reconcile_models(df: pd.DataFrame, report: ReportBuilder, overrides, params_
     p_lo = gpar.min().reindex(range(n_m)).to_numpy()
     p_hi = gpar.max().reindex(range(n_m)).to_numpy()
     fam_raw = df["family"].to_numpy(dtype=object)
-    fam_ok = np.fromiter((bool(f) for f in fam_raw), dtype=bool, count=len(fam_raw))
+    fam_ok = fam_raw.astype(bool)  # truthiness, element by element
     fam_s = pd.Series(fam_raw, dtype=object).where(fam_ok, None)
     gfam = fam_s.groupby(codes, sort=True)
     f_first = gfam.first().reindex(range(n_m)).to_numpy(dtype=object)
