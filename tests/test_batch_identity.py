@@ -122,3 +122,21 @@ def test_tune_allocator_is_idempotent():
 
     first = tune_allocator()
     assert tune_allocator() is first
+
+
+@pytest.mark.parametrize("null", ["permute", "normal"])
+def test_width_null_equals_row_computation(null):
+    from cape.width import _null_r
+
+    rng = np.random.default_rng(4)
+    sc = np.column_stack([rng.normal(50, 5, 7), rng.normal(40, 3, 7)])
+    w = np.sort(rng.uniform(1, 10, 7))
+    stream = np.random.default_rng(12)  # the replaced computation: draws in rows
+    if null == "permute":
+        x1 = sc[:, 0][np.argsort(stream.random((900, 7)), axis=1)]
+        x2 = sc[:, 1][np.argsort(stream.random((900, 7)), axis=1)]
+    else:
+        x1 = stream.normal(sc[:, 0].mean(), sc[:, 0].std(ddof=1), size=(900, 7))
+        x2 = stream.normal(sc[:, 1].mean(), sc[:, 1].std(ddof=1), size=(900, 7))
+    ref = pearson_rows(x1 / w, x2 / w)
+    assert _same(_null_r(sc, w, null, 900, 12), ref[np.isfinite(ref)])

@@ -32,6 +32,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from ._format import finite_or_none as _f
+from ._columns import pearson_columns
 from ._stats import pearson_rows, percentile_ci
 from ._validate import check_pair as resolve_pair
 from ._validate import check_n_boot, check_positive, check_seed
@@ -208,14 +209,14 @@ def _null_r(sc: np.ndarray, w: np.ndarray, null: str, n_null: int, seed: int | N
     independently (``permute``) or drawn from normals with their mean and SD (``normal``), divided by ``w``."""
     n = len(sc)
     rng = np.random.default_rng(seed)
-    if null == "permute":
+    if null == "permute":  # draws in columns (models x draws): pearson_rows' numbers, faster
         p1 = np.argsort(rng.random((n_null, n)), axis=1)
         p2 = np.argsort(rng.random((n_null, n)), axis=1)
-        x1, x2 = sc[:, 0][p1], sc[:, 1][p2]
+        x1, x2 = sc[:, 0][p1.T], sc[:, 1][p2.T]
     else:
-        x1 = rng.normal(sc[:, 0].mean(), sc[:, 0].std(ddof=1), size=(n_null, n))
-        x2 = rng.normal(sc[:, 1].mean(), sc[:, 1].std(ddof=1), size=(n_null, n))
-    rn = pearson_rows(x1 / w, x2 / w)
+        x1 = np.ascontiguousarray(rng.normal(sc[:, 0].mean(), sc[:, 0].std(ddof=1), size=(n_null, n)).T)
+        x2 = np.ascontiguousarray(rng.normal(sc[:, 1].mean(), sc[:, 1].std(ddof=1), size=(n_null, n)).T)
+    rn = pearson_columns(x1 / w[:, None], x2 / w[:, None])
     return rn[np.isfinite(rn)]
 
 
