@@ -174,9 +174,8 @@ def test_every_chart_legend_sits_below_the_plot_in_rows():
     at = _app()
     _no_errors(at)
     for spec in _charts(at):
-        shown = [t for t in spec["data"] if t.get("showlegend") is not False]
-        names = [t["name"] for t in shown if t.get("name")]
-        if not names or len(shown) < 2:
+        names = [t["name"] for t in spec["data"] if t.get("showlegend") is not False and t.get("name")]
+        if not names or len(spec["data"]) < 2:  # Plotly draws no legend for a single trace
             continue
         lg = spec["layout"]["legend"]
         assert (lg["orientation"], lg["yref"], lg["y"], lg["yanchor"]) == ("h", "container", 0, "bottom")
@@ -200,6 +199,10 @@ def test_legend_rows_and_height():
     assert fig.layout.height == h0 + 24 * rows + 8
     one = figures.phase_diagram(data.load_base(), families=["Pythia"])  # one trace: Plotly draws no legend
     assert figures.legend_below(one).layout.height == h0 and one.layout.legend.orientation is None
+    import plotly.graph_objects as go
+
+    two = go.Figure([go.Scatter(y=[1, 2], name="band", showlegend=False), go.Scatter(y=[2, 3], name="Pythia")])
+    assert figures.legend_below(two).layout.legend.orientation == "h"  # two traces: a legend with one entry
 
 
 @pytest.mark.skipif(not _available("claims"), reason="claims view not available")

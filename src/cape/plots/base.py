@@ -119,10 +119,11 @@ def legend_below(fig: go.Figure, *, width_px: float = 900) -> go.Figure:
     Returns:
         ``fig``. A figure without a legend (no named trace, or a single trace) is left as it is.
     """
-    shown = [t for t in fig.data if t.showlegend is not False]
-    names = list(dict.fromkeys(t.name for t in shown if t.name))
-    drawn = fig.layout.showlegend is True or len(shown) > 1 or any(t.showlegend is True for t in shown)
-    if not names or fig.layout.showlegend is False or not drawn:  # Plotly draws no legend for a single trace
+    names = list(dict.fromkeys(t.name for t in fig.data if t.showlegend is not False and t.name))
+    # Plotly draws a legend by default once a figure has two visible traces, even if one of them is kept out
+    # of the legend; a single trace gets none
+    drawn = fig.layout.showlegend is True or sum(t.visible is not False for t in fig.data) > 1
+    if not names or fig.layout.showlegend is False or not drawn:
         return fig
     meta = fig.layout.meta if isinstance(fig.layout.meta, dict) else {}
     if meta.get("cape_legend_rows"):
