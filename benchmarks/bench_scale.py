@@ -10,7 +10,10 @@ prints each step's marginal CPU per added family, (CPU(n) - CPU(previous)) / (n 
 the first step's: a flat curve (ratio ~1) means cost linear in the number of families.
 Targets: 5,000 families in < 60 s and < 1 GiB peak; per-family time flat within 2x from 10 to 10,000.
 
-Usage: python benchmarks/bench_scale.py [--sizes 10 100 1000] [--n-boot 10000] [--models 8]
+A second baseline (``--serial``): the largest cohort again with the per-family loop on one thread
+(``CAPE_THREADS=1``), against the default threads.
+
+Usage: python benchmarks/bench_scale.py [--sizes 10 100 1000] [--n-boot 10000] [--models 8] [--serial]
 """
 
 from __future__ import annotations
@@ -50,10 +53,15 @@ def write_cohort(path: Path, n_families: int, n_models: int, seed: int = 0) -> N
     path.write_text("\n".join(lines) + "\n")
 
 
-def run(path: Path, n_boot: int) -> tuple[int, float, float, float]:
-    """``(exit code, wall s, CPU s, peak MiB)`` of ``cape diagnose --scores path --json`` in a fresh process."""
+def run(path: Path, n_boot: int, threads: int | None = None) -> tuple[int, float, float, float]:
+    """``(exit code, wall s, CPU s, peak MiB)`` of ``cape diagnose --scores path --json`` in a fresh process
+    (``threads``: ``CAPE_THREADS`` for the child; None leaves CAPE's default)."""
+    env = dict(os.environ)
+    if threads is not None:
+        env["CAPE_THREADS"] = str(threads)
     out = subprocess.run([sys.executable, "-c", _CHILD, "diagnose", "--scores", str(path), "--json",
-                          "--n-boot", str(n_boot)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                          "--n-boot", str(n_boot)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                         env=env)
     line = [ln for ln in out.stderr.splitlines() if ln.startswith("CHILD ")]
     if not line:
         return out.returncode, float("nan"), float("nan"), float("nan")
@@ -66,6 +74,8 @@ def main() -> int:
     ap.add_argument("--sizes", type=int, nargs="+", default=[10, 100, 1000])
     ap.add_argument("--n-boot", type=int, default=10_000)
     ap.add_argument("--models", type=int, default=8)
+    ap.add_argument("--serial", action="store_true", help="also run the largest cohort on one thread "
+                                                            "(CAPE_THREADS=1): the baseline of the threaded loop")
     args = ap.parse_args()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"machine: {os.cpu_count()} CPUs, load average {load:.2f}; {args.models} models per family, "
@@ -92,6 +102,14 @@ def main() -> int:
                 print(f"{n:9d} {n * args.models:7d} {wall:8.1f} {cpu:8.1f} {marg:19.1f} {rss:9.0f} "
                       f"{marg / first:6.2f} {rc:5d}", flush=True)
             prev = n
+        if args.serial:
+            n = max(results)
+            path = Path(tmp) / f"cohort{n}.csv"
+            write_cohort(path, n, args.models)
+            rc, wall, cpu, rss = run(path, args.n_boot, threads=1)
+            print(f"baseline, {n} families on one thread (CAPE_THREADS=1): wall {wall:.1f} s, CPU {cpu:.1f} s, peak "
+                  f"{rss:.0f} MiB, exit {rc}; threaded above: wall {results[n][0]:.1f} s "
+                  f"({wall / results[n][0]:.2f}x faster)")
     if ratios:
         print(f"marginal CPU per family from {min(results)} to {max(results)} families: x{max(ratios):.2f} of the "
               f"first step at most -> target flat within 2x: {'PASS' if max(ratios) <= 2 else 'FAIL'}")

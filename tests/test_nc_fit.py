@@ -201,3 +201,21 @@ def test_population_random_effects_survive_identical_estimates():
     assert r.typical == pytest.approx(10 ** 9.5)
     lo, hi = r.typical_ci
     assert lo <= r.typical <= hi and r.spread == 0.0
+
+
+def test_random_effects_truncates_a_negative_tau2():
+    """Q below its degrees of freedom: DerSimonian-Laird's tau^2 is 0 (statsmodels reports it negative), so
+    the typical N_c is the inverse-variance mean and its interval is finite (it used to crash or land outside
+    the estimates)."""
+    from cape.population import _random_effects
+
+    y = np.array([9.875929790720544, 9.304794551865662, 9.161148416763066])
+    se = np.array([0.6664656439923121, 0.2648446835713267, 0.5685992148370179])
+    res = _random_effects(y, se, {"members": (), "excluded": {}, "membership": "", "flipping": ("a", "b", "c"),
+                                  "log10_nc": tuple(y), "se": tuple(se), "no_flip": (), "insufficient": (),
+                                  "level": 0.95, "family_results": {}}, 0.95, "", "")
+    w = 1 / se ** 2
+    assert res.spread == 0.0
+    assert np.log10(res.typical) == pytest.approx(np.sum(w * y) / np.sum(w), rel=1e-12)
+    lo, hi = res.typical_ci
+    assert 10 ** y.min() < res.typical < 10 ** y.max() and lo < res.typical < hi and np.isfinite(hi)

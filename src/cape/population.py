@@ -222,10 +222,14 @@ def _random_effects(y: np.ndarray, se: np.ndarray, base: dict, level: float, not
     k = y.size
     v = se ** 2
     res = combine_effects(y, v, method_re="dl")
-    mu = float(res.mean_effect_re)
-    var_mu = float(res.var_hksj_re)
-    if not (math.isfinite(var_mu) and var_mu >= 0):  # rounding below 0 when the estimates agree exactly
-        var_mu = max(float(res.var_re), 0.0) if math.isfinite(float(res.var_re)) else 0.0
+    # DerSimonian-Laird truncates tau^2 at 0; statsmodels returns the raw moment estimate, which is negative
+    # when Q < k - 1, and weights by it. Truncated, the random-effects weights are the fixed-effect ones.
+    re = float(res.tau2) > 0
+    mu = float(res.mean_effect_re if re else res.mean_effect_fe)
+    var_mu = float(res.var_hksj_re if re else res.var_hksj_fe)
+    if not (math.isfinite(var_mu) and var_mu >= 0):  # rounding below 0 when the estimates agree exactly:
+        var_w = float(res.var_eff_w_re if re else res.var_eff_w_fe)  # the plain variance of the mean instead
+        var_mu = max(var_w, 0.0) if math.isfinite(var_w) else 0.0
     hw = float(stdtrit(k - 1, 0.5 + level / 2)) * math.sqrt(var_mu)
     q, df = float(res.q), k - 1
     p = float(chdtrc(df, q))
