@@ -37,7 +37,6 @@ FUNCTION_ALLOWLIST: dict[str, int] = {
     "dashboard/views/dynamics.py::render": 82,
     "dynamics/discovery.py::fit_system": 85,
     "dynamics/trajectories.py::prepare": 97,
-    "ingest/leaderboard.py::read_v1": 82,
     "internals/loading.py::load_model": 132,
     "report/static.py::build_figure": 89,
 }

@@ -79,11 +79,7 @@ def read_v1(blob: dict, path: Path, rows: Rows, report: ReportBuilder, *, all_me
     name = display(path)
     results = blob["results"]
     model = _v1_model(blob, path)
-    ts = timestamp_from_name(path.name)
-    if not math.isfinite(ts):
-        cg = blob.get("config_general") if isinstance(blob.get("config_general"), dict) else {}
-        et = cg.get("end_time") or cg.get("start_time")
-        ts = float(et) if isinstance(et, (int, float)) and not isinstance(et, bool) else path.stat().st_mtime
+    ts = _v1_time(blob, path)
     versions = blob.get("versions") if isinstance(blob.get("versions"), dict) else {}
     n0 = len(rows)
     mmlu: dict[str, tuple[float | None, float, int]] = {}
@@ -131,24 +127,7 @@ def read_v1(blob: dict, path: Path, rows: Rows, report: ReportBuilder, *, all_me
             rows.add(model=model, benchmark=bench, score=v * 100.0, metric=m, shots=shots,
                      stderr=_se(entry.get(f"{m}_stderr")), source=name, file=name, loc=f"results[{key!r}]", ts=ts)
     if mmlu:
-        wrong = [k for k in mmlu_keys if versions.get(k) == 0]
-        if wrong:
-            report.drop(name, "MMLU", "the file carries MMLU version 0 (the leaderboard's wrong MMLU version, which it "
-                                      "skipped)")
-        elif len(mmlu) < 57:
-            report.drop(name, "MMLU", f"only {len(mmlu)} of the 57 hendrycksTest subjects; MMLU needs all 57")
-        elif any(v is None for v, _, _ in mmlu.values()):
-            bad = sorted(s for s, (v, _, _) in mmlu.items() if v is None)
-            report.drop(name, "MMLU", f"subject {bad[0]} is NaN; MMLU needs all 57")
-        else:
-            vals = [v for v, _, _ in mmlu.values()]
-            ses = [s for _, s, _ in mmlu.values()]
-            shots_set = {k for _, _, k in mmlu.values()}
-            se = math.sqrt(sum(s * s for s in ses)) / 57 if all(math.isfinite(s) for s in ses) else math.nan
-            rows.add(model=model, benchmark="MMLU", score=100.0 * sum(vals) / 57, metric="acc",
-                     shots=shots_set.pop() if len(shots_set) == 1 else None, stderr=se, source=name, file=name,
-                     loc="results['harness|hendrycksTest-*']", ts=ts)
-            report.note("MMLU = unweighted mean of the 57 hendrycksTest subjects (the leaderboard v1 definition)", name)
+        _v1_mmlu(mmlu, [k for k in mmlu_keys if versions.get(k) == 0], model, name, ts, rows, report)
     added = len(rows) - n0
     if added == 0:
         from . import NothingUsable
@@ -156,6 +135,39 @@ def read_v1(blob: dict, path: Path, rows: Rows, report: ReportBuilder, *, all_me
         raise NothingUsable(f"{name}: has no score for a benchmark CAPE knows (entries: "
                         f"{', '.join(sorted(results)[:6])})")
     return added
+
+
+def _v1_time(blob: dict, path: Path) -> float:
+    """The run's time: from the file name, else the config's end or start time, else the file's mtime."""
+    ts = timestamp_from_name(path.name)
+    if not math.isfinite(ts):
+        cg = blob.get("config_general") if isinstance(blob.get("config_general"), dict) else {}
+        et = cg.get("end_time") or cg.get("start_time")
+        ts = float(et) if isinstance(et, (int, float)) and not isinstance(et, bool) else path.stat().st_mtime
+    return ts
+
+
+def _v1_mmlu(mmlu: dict, wrong: list[str], model: str, name: str, ts: float, rows: Rows,
+             report: ReportBuilder) -> None:
+    """MMLU from the 57 hendrycksTest subjects (the leaderboard's unweighted mean), or the reason it is dropped
+    (``wrong``: subject keys carrying the wrong MMLU version)."""
+    if wrong:
+        report.drop(name, "MMLU", "the file carries MMLU version 0 (the leaderboard's wrong MMLU version, which it "
+                                  "skipped)")
+    elif len(mmlu) < 57:
+        report.drop(name, "MMLU", f"only {len(mmlu)} of the 57 hendrycksTest subjects; MMLU needs all 57")
+    elif any(v is None for v, _, _ in mmlu.values()):
+        bad = sorted(s for s, (v, _, _) in mmlu.items() if v is None)
+        report.drop(name, "MMLU", f"subject {bad[0]} is NaN; MMLU needs all 57")
+    else:
+        vals = [v for v, _, _ in mmlu.values()]
+        ses = [s for _, s, _ in mmlu.values()]
+        shots_set = {k for _, _, k in mmlu.values()}
+        se = math.sqrt(sum(s * s for s in ses)) / 57 if all(math.isfinite(s) for s in ses) else math.nan
+        rows.add(model=model, benchmark="MMLU", score=100.0 * sum(vals) / 57, metric="acc",
+                 shots=shots_set.pop() if len(shots_set) == 1 else None, stderr=se, source=name, file=name,
+                 loc="results['harness|hendrycksTest-*']", ts=ts)
+        report.note("MMLU = unweighted mean of the 57 hendrycksTest subjects (the leaderboard v1 definition)", name)
 
 
 # ----------------------------------------------------------------------------------------------- v2 contents
