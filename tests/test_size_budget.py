@@ -35,8 +35,6 @@ FUNCTION_ALLOWLIST: dict[str, int] = {
     "commands/coupling.py::diagnose_cmd": 111,
     "commands/internals.py::heads_cmd": 84,
     "dashboard/views/dynamics.py::render": 82,
-    "dynamics/discovery.py::fit_system": 85,
-    "dynamics/trajectories.py::prepare": 97,
     "internals/loading.py::load_model": 132,
     "report/static.py::build_figure": 89,
 }

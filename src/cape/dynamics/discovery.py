@@ -254,33 +254,44 @@ def fit_system(trajectories: Sequence[Trajectory], *, degree: int = 2, threshold
     st, dv, xs = samples.split_by_group()
     model, coef = fit_pysindy(st, dv, xs, degree, thr, alpha, names, intercept=intercept)
     eqs = tuple(f"({nm})' = {e}" for nm, e in zip(names, model.equations(precision=4)))
-    rng = np.random.default_rng(seed)
-    d, F = coef.shape
-    if n_models > 0:
-        W = bootstrap_weights(samples.n, n_models, rng)
-        ens = stlsq_batch(theta, y, W, thr[None, :], alpha=alpha, intercept=intercept)
-        q = (1.0 - level) / 2.0
-        inc = (ens != 0).mean(axis=0)
-        med = np.median(ens, axis=0)
-        lo, hi = np.quantile(ens, [q, 1.0 - q], axis=0)
-    else:
-        ens = np.zeros((0, d, F))
-        inc = med = lo = hi = np.full((d, F), np.nan)
-    fit, by_fam = None, {}
-    if trajectory_fit and sample_mask is None:
-        P, O = [], []
-        for t in trajectories:
-            if t.n_points < 2:
-                continue
-            pred = simulate(coef, powers, u, t.scores[0], t.x[0], t.x[1:])
-            by_fam[t.family] = errors(pred, t.scores[1:], bs)
-            if not np.isnan(pred).any():  # diverged families are reported per family, not averaged in
-                P.append(pred)
-                O.append(t.scores[1:])
-        fit = errors(np.vstack(P), np.vstack(O), bs) if P else None
+    ens, inc, med, lo, hi = _ensemble(theta, y, thr, coef.shape, n_models=n_models, seed=seed, alpha=alpha,
+                                      intercept=intercept, level=level)
+    fit, by_fam = (_trajectory_fit(trajectories, coef, powers, u, bs) if trajectory_fit and sample_mask is None
+                   else (None, {}))
     return Discovery(bs, tuple(names), tuple(fnames), powers, degree, u, derivative, float(alpha), bool(intercept),
                      tuple(trajectories), tuple(dropped), tuple(warnings_), samples.n, thr, cv, coef, eqs,
                      int(n_models), int(seed), ens, inc, med, lo, hi, float(level), fit, by_fam)
+
+
+def _ensemble(theta: np.ndarray, y: np.ndarray, thr: np.ndarray, shape: tuple[int, int], *, n_models: int,
+              seed: int, alpha: float, intercept: bool, level: float) -> tuple[np.ndarray, ...]:
+    """The bootstrap ensemble of STLSQ refits: the coefficients ``[models, d, F]``, each term's inclusion
+    share, median and ``level`` interval (NaN without an ensemble)."""
+    d, F = shape
+    if n_models <= 0:
+        nan = np.full((d, F), np.nan)
+        return np.zeros((0, d, F)), nan, nan, nan, nan
+    W = bootstrap_weights(len(y), n_models, np.random.default_rng(seed))
+    ens = stlsq_batch(theta, y, W, thr[None, :], alpha=alpha, intercept=intercept)
+    q = (1.0 - level) / 2.0
+    lo, hi = np.quantile(ens, [q, 1.0 - q], axis=0)
+    return ens, (ens != 0).mean(axis=0), np.median(ens, axis=0), lo, hi
+
+
+def _trajectory_fit(trajectories: Sequence[Trajectory], coef: np.ndarray, powers: np.ndarray, u: Units,
+                    bs: tuple[str, ...]) -> tuple[ErrorTable | None, dict[str, ErrorTable]]:
+    """Each family integrated from its smallest model: its errors, and the errors over the families that did
+    not diverge."""
+    P, O, by_fam = [], [], {}
+    for t in trajectories:
+        if t.n_points < 2:
+            continue
+        pred = simulate(coef, powers, u, t.scores[0], t.x[0], t.x[1:])
+        by_fam[t.family] = errors(pred, t.scores[1:], bs)
+        if not np.isnan(pred).any():  # diverged families are reported per family, not averaged in
+            P.append(pred)
+            O.append(t.scores[1:])
+    return (errors(np.vstack(P), np.vstack(O), bs) if P else None), by_fam
 
 
 def load_scores(scores):

@@ -297,54 +297,13 @@ def prepare(table, benchmarks: Sequence[str] | str | None = None, *,
     bs = resolve_benchmarks(benchmarks)
     wide = table.wide(list(bs))
     mf = table.model_frame()
-    known = {f.lower(): f for f in table.families}
-    if families is None:
-        fams = sorted(known.values())
-    else:
-        if isinstance(families, str):
-            families = [families]
-        fams = []
-        for f in families:
-            if f.lower() not in known:
-                import difflib
-
-                close = difflib.get_close_matches(f, list(known.values()), n=3, cutoff=0.5)
-                hint = f"; did you mean {', '.join(close)}?" if close else f"; known: {', '.join(known.values())}"
-                raise NotFoundError(f"{table.name}: no family {f!r}{hint}")
-            if known[f.lower()] not in fams:
-                fams.append(known[f.lower()])
     trajs: list[Trajectory] = []
     dropped: list[Dropped] = []
     warns: list[str] = []
-    for fam in fams:
-        rows = wide[wide["family"] == fam]
-        if base_only and "is_base" in mf.columns:
-            isb = mf.reindex(rows.index)["is_base"]
-            inst = isb.notna() & (isb == False)  # noqa: E712
-            for m in rows.index[inst.to_numpy(dtype=bool)]:
-                dropped.append(Dropped(fam, "instruct/chat model (base models only)", m))
-            rows = rows[~inst.to_numpy(dtype=bool)]
-        if rows.empty:
-            dropped.append(Dropped(fam, "no base models"))
+    for fam in _chosen_families(table, families):
+        rows = _complete_rows(fam, wide[wide["family"] == fam], mf if base_only else None, bs, dropped)
+        if rows is None:
             continue
-        absent = [b for b in bs if rows[b].isna().all()]
-        if absent:
-            dropped.append(Dropped(fam, f"no {', '.join(catalog.info(b).short for b in absent)} scores"))
-            continue
-        for m, r in rows.iterrows():
-            miss = [catalog.info(b).short for b in bs if not np.isfinite(r[b])]
-            if miss:
-                dropped.append(Dropped(fam, f"lacks {', '.join(miss)}", m))
-        rows = rows.dropna(subset=list(bs))
-        nop = rows["params"].isna()
-        for m in rows.index[nop.to_numpy(dtype=bool)]:
-            dropped.append(Dropped(fam, "no parameter count", m))
-        rows = rows[~nop.to_numpy(dtype=bool)].sort_values("params", kind="stable")
-        dup = rows["params"].duplicated(keep="first")
-        for m in rows.index[dup.to_numpy(dtype=bool)]:
-            first = rows.index[(rows["params"] == rows.loc[m, "params"]).to_numpy()][0]
-            dropped.append(Dropped(fam, f"same parameter count as {first}", m))
-        rows = rows[~dup.to_numpy(dtype=bool)]
         k = len(rows)
         if k < min_points:
             dropped.append(Dropped(fam, f"only {k} complete model{'s' if k != 1 else ''} "
@@ -360,6 +319,63 @@ def prepare(table, benchmarks: Sequence[str] | str | None = None, *,
         for w in warns:
             warnings.warn(w, SparseTrajectoryWarning, stacklevel=3)
     return Cohort(tuple(trajs), tuple(dropped), tuple(warns), bs)
+
+
+def _chosen_families(table, families: Sequence[str] | str | None) -> list[str]:
+    """The families to prepare in the table's spelling (every family when None).
+
+    Raises:
+        NotFoundError: a named family is not in the table (with close matches).
+    """
+    known = {f.lower(): f for f in table.families}
+    if families is None:
+        return sorted(known.values())
+    if isinstance(families, str):
+        families = [families]
+    fams: list[str] = []
+    for f in families:
+        if f.lower() not in known:
+            import difflib
+
+            close = difflib.get_close_matches(f, list(known.values()), n=3, cutoff=0.5)
+            hint = f"; did you mean {', '.join(close)}?" if close else f"; known: {', '.join(known.values())}"
+            raise NotFoundError(f"{table.name}: no family {f!r}{hint}")
+        if known[f.lower()] not in fams:
+            fams.append(known[f.lower()])
+    return fams
+
+
+def _complete_rows(fam: str, rows, mf, bs: tuple[str, ...], dropped: list[Dropped]):
+    """A family's rows with every benchmark and a parameter count, one per size, sorted by size; each model
+    left out is added to ``dropped`` with its reason (``mf``: the model frame when instruct/chat models are left
+    out). None when the family has no base models or lacks a benchmark altogether."""
+    if mf is not None and "is_base" in mf.columns:
+        isb = mf.reindex(rows.index)["is_base"]
+        inst = isb.notna() & (isb == False)  # noqa: E712
+        for m in rows.index[inst.to_numpy(dtype=bool)]:
+            dropped.append(Dropped(fam, "instruct/chat model (base models only)", m))
+        rows = rows[~inst.to_numpy(dtype=bool)]
+    if rows.empty:
+        dropped.append(Dropped(fam, "no base models"))
+        return None
+    absent = [b for b in bs if rows[b].isna().all()]
+    if absent:
+        dropped.append(Dropped(fam, f"no {', '.join(catalog.info(b).short for b in absent)} scores"))
+        return None
+    for m, r in rows.iterrows():
+        miss = [catalog.info(b).short for b in bs if not np.isfinite(r[b])]
+        if miss:
+            dropped.append(Dropped(fam, f"lacks {', '.join(miss)}", m))
+    rows = rows.dropna(subset=list(bs))
+    nop = rows["params"].isna()
+    for m in rows.index[nop.to_numpy(dtype=bool)]:
+        dropped.append(Dropped(fam, "no parameter count", m))
+    rows = rows[~nop.to_numpy(dtype=bool)].sort_values("params", kind="stable")
+    dup = rows["params"].duplicated(keep="first")
+    for m in rows.index[dup.to_numpy(dtype=bool)]:
+        first = rows.index[(rows["params"] == rows.loc[m, "params"]).to_numpy()][0]
+        dropped.append(Dropped(fam, f"same parameter count as {first}", m))
+    return rows[~dup.to_numpy(dtype=bool)]
 
 
 def interval_gamma(samples: Samples, trajectories: Sequence[Trajectory], i1: int, i2: int,
