@@ -20,7 +20,7 @@ _PAGES: list[tuple[str, str]] = []
 
 
 def _public_modules(src: Path) -> list[str]:
-    """Top-level public modules and packages of ``cape``, and the public modules of ``cape.internals``."""
+    """Top-level public modules and packages of ``cape``, and the public subpackages of ``cape.internals``."""
     out = []
     for path in sorted((src / "cape").iterdir()):
         name = path.stem if path.suffix == ".py" else path.name
@@ -28,6 +28,10 @@ def _public_modules(src: Path) -> list[str]:
         if name.startswith("_") or name in SKIP or not (is_pkg or path.suffix == ".py"):
             continue
         out.append(f"cape.{name}")
+    internals = src / "cape" / "internals"
+    for path in sorted(internals.iterdir()):  # its subpackages (steering) have an API of their own
+        if path.is_dir() and not path.name.startswith("_") and (path / "__init__.py").exists():
+            out.append(f"cape.internals.{path.name}")
     return out
 
 
