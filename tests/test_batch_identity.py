@@ -140,3 +140,20 @@ def test_width_null_equals_row_computation(null):
         x2 = stream.normal(sc[:, 1].mean(), sc[:, 1].std(ddof=1), size=(900, 7))
     ref = pearson_rows(x1 / w, x2 / w)
     assert _same(_null_r(sc, w, null, 900, 12), ref[np.isfinite(ref)])
+
+
+def test_fields_dict_equals_asdict():
+    """The results' to_dict() skip asdict's deep copies; the dicts are the same."""
+    from dataclasses import asdict
+
+    from cape._format import fields_dict
+    from cape.diagnose import diagnose
+
+    res = diagnose(n_boot=200, seed=1)
+    objs = [res.pooled.offsets, res.pooled.paper, res.pooled.paper_headline, res.pooled.population, *res.noise]
+    for f in res.families:
+        objs += [f.nc, f.r, f.width, *(f.coupling.intervals if f.coupling else ())]
+    objs = [o for o in objs if o is not None]
+    assert len(objs) > 80
+    for o in objs:
+        assert fields_dict(o) == asdict(o), type(o).__name__

@@ -30,13 +30,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from ._runcache import once_per_run
 from . import catalog
-from ._format import finite_or_none as _f
+from ._format import fields_dict, finite_or_none as _f
 from ._stats import fisher_ci, pearson_pvalue, pearson_rows, percentile_ci, permutation_p  # noqa: F401 - re-exported
 from ._validate import check_pair as resolve_pair
 from ._validate import check_level, check_n_boot, check_nonnegative, check_seed, check_table
@@ -193,7 +193,7 @@ class Interval:
         return math.log10(self.n_mid)
 
     def to_dict(self) -> dict:
-        d = asdict(self)
+        d = fields_dict(self)
         d["flags"] = list(self.flags)
         d["x_mid"] = self.x_mid
         return d
@@ -489,7 +489,7 @@ class CouplingMatrix:
     n_models_corr: int
 
     def to_dict(self) -> dict:
-        d = asdict(self)
+        d = fields_dict(self)
         d["competing"] = [list(p) for p in self.competing]
         d["cooperating"] = [list(p) for p in self.cooperating]
         return d
@@ -584,7 +584,7 @@ class RunningLaw:
     sign_agreement: float | None
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return fields_dict(self)
 
 
 def running_law(table, pair: Sequence[str] | str = DEFAULT_PAIR, *, min_delta: float = MIN_DELTA) -> RunningLaw:
@@ -633,7 +633,7 @@ class FixedPoint:
     n_steps: int
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return fields_dict(self)
 
 
 def flow_fixed_point(params: Sequence[float], values: Sequence[float]) -> FixedPoint:
@@ -686,7 +686,7 @@ class Redistribution:
     share: dict
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return fields_dict(self)
 
 
 def redistribution(table, benchmarks: Sequence[str] | None = None, *, family: str | None = None) -> Redistribution:

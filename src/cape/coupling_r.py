@@ -5,11 +5,12 @@ bootstrap interval (:mod:`cape.coupling` re-exports both names).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from ._format import fields_dict
 from ._format import finite_or_none as _f
 from ._runcache import once_per_run
 from ._stats import fisher_ci, pearson_pvalue, pearson_rows, percentile_ci, permutation_p
@@ -68,7 +69,7 @@ class PopulationCoupling:
         return self.summary()
 
     def to_dict(self) -> dict:
-        d = asdict(self)
+        d = fields_dict(self)
         d["ci_boot"] = list(self.ci_boot)
         return d
 

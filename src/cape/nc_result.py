@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._format import fmt_params
+from ._format import fields_dict, fmt_params
 from ._validate import check_pair as resolve_pair
 from .coupling import DEFAULT_PAIR, family_arrays, score_frame, size_order
 
@@ -59,7 +59,7 @@ class NcResult:
     details: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        d = asdict(self)
+        d = fields_dict(self)
         d["bracket"] = list(self.bracket) if self.bracket else None
         d["size_range"] = list(self.size_range) if self.size_range else None
         return d

@@ -29,11 +29,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 
 from ._dist import chi2_sf
+from ._format import fields_dict
 from ._runcache import once_per_run
 from .coupling import size_order
 
@@ -68,7 +69,7 @@ class NoiseEstimate:
     message: str
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return fields_dict(self)
 
 
 def _poly_design(x: np.ndarray, degree: int) -> np.ndarray:

@@ -29,11 +29,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._format import fmt_params
+from ._format import fields_dict, fmt_params
 from .coupling import DEFAULT_PAIR, resolve_pair, score_frame
 
 DEFAULT_RECIPES = ("web",)
@@ -77,7 +77,7 @@ class PopulationNc:
     family_results: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        d = asdict(self)
+        d = fields_dict(self)
         d["family_results"] = {k: v.to_dict() for k, v in self.family_results.items()}
         return d
 

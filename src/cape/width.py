@@ -27,10 +27,11 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 
+from ._format import fields_dict
 from ._format import finite_or_none as _f
 from ._columns import pearson_columns
 from ._stats import pearson_rows, percentile_ci
@@ -94,7 +95,7 @@ class WidthResult:
     message: str
 
     def to_dict(self) -> dict:
-        d = asdict(self)
+        d = fields_dict(self)
         d["null_ci"] = list(self.null_ci)
         return d
 
