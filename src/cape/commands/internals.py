@@ -13,17 +13,10 @@ from typing import Any, List, Optional
 import typer
 from typer.core import TyperCommand
 
-from cape.errors import CapeError
-
 from ._common import console, emit_json, err_console, fmt
-from .summarize import heads_summarize_cmd, layers_summarize_cmd
+from .summarize import _MEASURES, InternalsUsageError, heads_summarize_cmd, layers_summarize_cmd
 
-
-class InternalsUsageError(CapeError):
-    """A ``cape heads`` / ``cape layers`` option has an invalid value."""
-
-
-_MEASURES = ("contrast", "paper")
+__all__ = ["InternalsUsageError", "register"]
 _DTYPES = ("float32", "bfloat16", "float16", "auto")
 
 

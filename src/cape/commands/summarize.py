@@ -10,8 +10,18 @@ from typing import Optional
 
 import typer
 
+from cape.errors import CapeError
+
 from ._common import emit_json, err_console, fmt
 from ._table import format_option, set_format
+
+
+class InternalsUsageError(CapeError):
+    """A ``cape heads`` / ``cape layers`` option has an invalid value (defined here, below the commands that
+    raise it, so that neither module imports the other's)."""
+
+
+_MEASURES = ("contrast", "paper")
 
 _FOLDER = typer.Argument(..., help="A results folder (cape sweep ... -o DIR, cape heads -o DIR, ...), searched "
                          "recursively.")
@@ -25,12 +35,8 @@ def _summary_inputs(folder: Path, scores: Path | None, scheme: str):
     from cape.coupling import PHASE_SCHEMES
 
     if scheme not in PHASE_SCHEMES:
-        from .internals import InternalsUsageError
-
         raise InternalsUsageError(f"--phase-scheme must be one of {', '.join(PHASE_SCHEMES)}, not {scheme!r}.")
     if not folder.is_dir():
-        from .internals import InternalsUsageError
-
         raise InternalsUsageError(f"{folder}: not a folder of result files.")
     table = None
     if scores is not None:
@@ -58,8 +64,6 @@ def layers_summarize_cmd(folder: Path = _FOLDER, scores: Optional[Path] = _SCORE
     """Across the models of a folder: the share with an anticorrelated layer (coupling below 0), per family,
     size and coupling phase."""
     from cape.sweep.summaries import summarize_layers
-
-    from .internals import _MEASURES, InternalsUsageError
 
     if measure not in _MEASURES:
         raise InternalsUsageError(f"--measure must be one of {', '.join(_MEASURES)}, not {measure!r}.")
