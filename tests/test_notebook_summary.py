@@ -114,3 +114,26 @@ def test_claims_summary_select_and_json():
     assert d["counts"] == {"reproduces": 1, "differs": 0, "not computable": 1}
     assert d["claims"][0]["paper"] == -0.989 and d["claims"][0]["computed"] == -0.9886
     assert d["claims"][1]["computed"] is None and d["claims"][1]["sound_numbers"] == [pytest.approx(4.1e9)]
+
+
+def test_discovery_and_phases_summaries_are_what_cape_ode_prints(capsys):
+    from cape.cli import main
+    from cape.dynamics import discover, per_phase
+
+    disc = discover(families=["Pythia"], n_models=10)
+    text = str(disc)
+    assert text == disc.summary()
+    lines = text.splitlines()
+    assert lines[0] == "Discovered ODE  dB/dlog10N = f(B)  (pysindy, STLSQ)"
+    assert lines[1].startswith("  families: Pythia (8); 7 derivative samples (secant); degree 2;")
+    assert "    dHS/dlog10N = 0.182" in lines and "    dTQA/dlog10N = -0.0616" in lines
+    assert any(x.startswith("  No coupling term survives cross-validation") for x in lines)
+    pythia = next(x for x in lines if x.startswith("Pythia "))
+    assert pythia.split() == ["Pythia", "3.39", "3.12", "4.41", "8.19", "8.03", "5.43", "2.18"]
+    ph = per_phase(n_models=5)
+    ptext = ph.summary()
+    assert str(ph) == ptext and ptext.splitlines()[0].startswith("Per-phase discovery (phases by gamma)")
+    assert ptext.splitlines()[-1].startswith("24 tax-phase and 14 bonus-phase intervals")
+    assert main(["ode", "--n-models", "5", "--holdout", "none", "--phases", "--format", "markdown"]) == 0
+    md = capsys.readouterr().out
+    _markdown_holds([b for b in ph.summary_blocks()], md)

@@ -51,64 +51,19 @@ def _run_quiet(fn, *args, **kw):
     return out, [str(w.message) for w in caught]
 
 
-def _show_notes(disc, extra: list[str] | None = None) -> None:
+def _show_notes(disc, extra: list[str] | None = None, *, left_out: bool = True) -> None:
+    """The analysis' warnings on standard error, each once; then (``left_out``) the families and models it left
+    out."""
+    from ..dynamics.summary import left_out_blocks
+
     seen = set()
     for w in [*disc.warnings, *(extra or [])]:
         if w in seen:
             continue
         seen.add(w)
         err_console.print(f"[yellow]warning:[/] {w}")
-    fam_drop = [d for d in disc.dropped if d.model is None]
-    mod_drop = [d for d in disc.dropped if d.model is not None]
-    if fam_drop:
-        out().print("Families left out: " + "; ".join(f"{d.family} ({d.reason})" for d in fam_drop))
-    if mod_drop:
-        out().print("Models left out: " + "; ".join(f"{d.model} ({d.reason})" for d in mod_drop))
-
-
-def _print_discovery(disc, title: str) -> None:
-    from rich.table import Table
-
-    cv = disc.cv
-    how = (f"thresholds by {cv.scheme} cross-validation ({cv.rule} rule, "
-           f"{'per equation' if cv.per_equation else 'shared'})" if cv is not None else "fixed threshold")
-    out().print(f"[bold]{title}[/]")
-    out().print(f"  families: {', '.join(f'{t.family} ({t.n_points})' for t in disc.trajectories)}; "
-                  f"{disc.n_samples} derivative samples ({disc.derivative}); degree {disc.degree}; "
-                  f"units: {disc.units.describe()}")
-    out().print(f"  {how}; ensemble of {disc.n_models} bootstrap refits (seed {disc.seed}); "
-                  f"constant {'never thresholded' if disc.intercept else 'thresholded like other terms'}")
-    from rich.markup import escape
-
-    for eq in disc.equations():
-        out().print(f"    {escape(eq)}")
-    if not (disc.coef[:, 1:] != 0).any():
-        out().print("  [dim]No coupling term survives cross-validation: the data support at most a constant "
-                      "rate per decade.[/]")
-    if cv is not None:
-        t = Table(title="Cross-validation (held-out derivative error)", title_justify="left")
-        t.add_column("equation")
-        t.add_column("threshold", justify="right")
-        t.add_column("terms", justify="right")
-        t.add_column("CV R²", justify="right")
-        for i, nm in enumerate(disc.names):
-            thr = disc.threshold[i]
-            t.add_row(nm, fmt(thr, 4) if thr != float("inf") else "∞", str(int((disc.coef[i] != 0).sum())),
-                      fmt(cv.r2[i], 2))
-        out().print(t)
-    if disc.fit is not None:
-        t = Table(title="In-sample fit (each family integrated from its smallest model)", title_justify="left")
-        t.add_column("family")
-        for nm in disc.names:
-            t.add_column(f"{nm} MAPE", justify="right")
-        t.add_column("overall MAPE", justify="right")
-        t.add_column("MAE (pp)", justify="right")
-        for fam, e in disc.fit_by_family.items():
-            t.add_row(fam, *[fmt(v, 2) for v in e.mape], fmt(e.overall_mape, 2) if not e.diverged else "diverged",
-                      fmt(e.overall_mae, 2))
-        t.add_row("[bold]all[/]", *[fmt(v, 2) for v in disc.fit.mape], fmt(disc.fit.overall_mape, 2),
-                  fmt(disc.fit.overall_mae, 2))
-        out().print(t)
+    if left_out:
+        print_blocks(left_out_blocks(disc))
 
 
 def _print_holdout(r) -> None:
@@ -120,20 +75,7 @@ def _print_sweep(sw) -> None:
 
 
 def _print_phases(c) -> None:
-    from rich.table import Table
-
-    t = Table(title=f"Per-phase discovery (phases by {c.split}): coefficients with {c.level:.0%} ensemble "
-                    "intervals", title_justify="left")
-    for col in ("equation", "term", "tax", "tax interval", "bonus", "bonus interval", "differs"):
-        t.add_column(col, justify="right" if col not in ("equation", "term") else "left")
-    for r in c.rows:
-        if not r["active"]:
-            continue
-        t.add_row(r["equation"], r["term"], fmt(r["tax"], 3), f"[{fmt(r['tax_lo'], 2)}, {fmt(r['tax_hi'], 2)}]",
-                  fmt(r["bonus"], 3), f"[{fmt(r['bonus_lo'], 2)}, {fmt(r['bonus_hi'], 2)}]",
-                  "yes" if r["exceeds_spread"] else "no")
-    out().print(t)
-    out().print(c.verdict)
+    print_blocks(c.summary_blocks())
 
 
 def _families(values: Optional[List[str]]) -> Optional[list[str]]:
@@ -243,8 +185,8 @@ def _ode_sound(table, fams: Optional[list[str]], holdout: str, kw: dict, phases:
     if json_:
         emit_json(result)
         return
-    _print_discovery(disc, "Discovered ODE  dB/dlog10N = f(B)  (pysindy, STLSQ)")
-    _show_notes(disc, [])
+    print_blocks(disc.summary_blocks())
+    _show_notes(disc, [], left_out=False)          # the summary lists what was left out
     if ho is not None:
         _print_holdout(ho)
     if sweep is not None:

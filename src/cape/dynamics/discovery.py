@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._format import Line, TextTable, render_text
 from .._runcache import once_per_run
 from .._validate import check_level, check_seed
 from ..errors import AnalysisError
@@ -35,6 +36,7 @@ from .integrate import simulate
 from .metrics import ErrorTable, errors
 from .sparse import (CVResult, bootstrap_weights, cross_validate, features, fit_pysindy, library, stlsq_batch,
                      threshold_grid, thresholds_json)
+from .summary import discovery_blocks
 from .trajectories import (Cohort, Dropped, Samples, Trajectory, Units, make_samples, make_units, prepare,
                            short_names)
 
@@ -173,6 +175,17 @@ class Discovery:
                 rows.append({"equation": nm, "term": fn, "coef": self.coef[i, f], "median": self.median[i, f],
                              "lo": self.lo[i, f], "hi": self.hi[i, f], "inclusion": self.inclusion[i, f]})
         return pd.DataFrame(rows)
+
+    def summary_blocks(self) -> list[Line | TextTable]:
+        """The system as lines and tables (what ``cape ode`` prints above the held-out test)."""
+        return discovery_blocks(self)
+
+    def summary(self) -> str:
+        """The system as plain text: data and settings, equations, cross-validation, in-sample fit, what was left out."""
+        return render_text(self.summary_blocks())
+
+    def __str__(self) -> str:
+        return self.summary()
 
     def to_dict(self) -> dict:
         return {

@@ -26,9 +26,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import catalog
+from .._format import Line, TextTable, render_text
 from ..errors import AnalysisError
 from .discovery import DEFAULT_ALPHA, Discovery, _emit, fit_system, load_scores
 from .sparse import thresholds_json
+from .summary import phases_blocks
 from .trajectories import Samples, Trajectory, interval_gamma, make_samples, make_units, phase_label, prepare
 
 PHASES = ("tax", "transition", "bonus")
@@ -94,6 +96,17 @@ class PhaseComparison:
         import pandas as pd
 
         return pd.DataFrame(list(self.rows))
+
+    def summary_blocks(self) -> list[Line | TextTable]:
+        """The comparison as a table and a line (what ``cape ode --phases`` prints)."""
+        return phases_blocks(self)
+
+    def summary(self) -> str:
+        """The comparison as plain text: each active term in the tax and bonus phase, and the verdict."""
+        return render_text(self.summary_blocks())
+
+    def __str__(self) -> str:
+        return self.summary()
 
     def to_dict(self) -> dict:
         return {"method": "sound", "split": self.split, "pair": list(self.pair), "band": self.band, "nc": self.nc,
