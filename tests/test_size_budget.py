@@ -16,6 +16,7 @@ Lengths are physical lines: ``len(text.splitlines())`` for a file, ``end_lineno 
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "cape"
@@ -65,6 +66,7 @@ def _has_long_reason(node: ast.FunctionDef | ast.AsyncFunctionDef, lines: list[s
     return False
 
 
+@functools.cache
 def measure() -> tuple[dict[str, int], dict[str, int]]:
     """Files over the line budget and functions over it without a ``# long:`` reason, with their lengths."""
     files: dict[str, int] = {}
