@@ -27,7 +27,6 @@ LONG_MARK = "# long:"
 # Files over budget today -> their line count. May only shrink.
 FILE_ALLOWLIST: dict[str, int] = {
     "coupling.py": 704,
-    "report/html.py": 526,
 }
 
 # Functions over budget today without a `# long:` reason -> their length. May only shrink.
