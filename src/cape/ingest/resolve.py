@@ -179,11 +179,8 @@ def reconcile_models(df: pd.DataFrame, report: ReportBuilder, overrides, params_
     p_hi = gpar.max().reindex(range(n_m)).to_numpy()
     fam_raw = df["family"].to_numpy(dtype=object)
     fam_ok = fam_raw.astype(bool)  # truthiness, element by element
-    fam_s = pd.Series(fam_raw, dtype=object).where(fam_ok, None)
-    gfam = fam_s.groupby(codes, sort=True)
-    f_first = gfam.first().reindex(range(n_m)).to_numpy(dtype=object)
-    f_n = gfam.nunique().reindex(range(n_m), fill_value=0).to_numpy()
-    first_row = pd.Series(np.arange(len(df))).groupby(codes, sort=True).first().to_numpy()
+    f_first, f_n = _first_and_count(codes, n_m, fam_raw, fam_ok)
+    first_row = np.unique(codes, return_index=True)[1]  # codes number the models 0, 1, ... in reading order
     native = df["native"].to_numpy(dtype=bool)[first_row]
     has_p = ~np.isnan(p_first)
     p_flag = has_p & (p_hi != p_lo)
@@ -197,6 +194,22 @@ def reconcile_models(df: pd.DataFrame, report: ReportBuilder, overrides, params_
     if overrides:
         used = sum(1 for m in models if override(m, overrides) is not None)
         report.note(f"family overrides applied to {used} model(s)")
+
+
+def _first_and_count(codes: np.ndarray, n_m: int, values: np.ndarray, ok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per model (``codes``): the first of its ``values`` where ``ok``, and how many distinct ones it has."""
+    first = np.full(n_m, None, dtype=object)
+    count = np.zeros(n_m, dtype=np.int64)
+    rows = np.flatnonzero(ok)
+    if not len(rows):
+        return first, count
+    mc = codes[rows]
+    m_u, at = np.unique(mc, return_index=True)
+    first[m_u] = values[rows[at]]
+    vcodes, vals = pd.factorize(pd.Series(values[rows], dtype=object))
+    pairs = np.unique(mc.astype(np.int64) * len(vals) + vcodes)
+    count[:] = np.bincount(pairs // len(vals), minlength=n_m)
+    return first, count
 
 
 def _report_conflicts(df, codes, models, p_flag, f_flag, fam_ok, p_first, overrides, report) -> None:
