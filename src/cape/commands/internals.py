@@ -213,6 +213,34 @@ def _done(json_path: Path, settings: dict, dtype: str) -> dict | None:
     return payload
 
 
+def _resumed(out: Path | None, spec: str, kind: str, settings: dict, dtype: str, force: bool) -> dict | None:
+    """The finished ``kind`` result of ``spec`` in ``out`` made with the same settings (announced on stderr as
+    skipped), or None when there is none, no ``out`` or ``--force``."""
+    if out is None or force:
+        return None
+    from cape.internals.results import result_paths
+
+    done = _done(result_paths(out, spec, kind)[0], settings, dtype)
+    if done is not None:
+        err_console.print(f"{spec}: already done in {out}, skipped (use --force to recompute).")
+    return done
+
+
+def _finish(json_out: bool, payloads: list[dict[str, Any]], warnings: list[str], out: Path | None,
+            table: Any) -> None:
+    """Print the results: JSON (results and warnings), or ``table()`` then the warnings and where the files are.
+    ``warnings`` are the cross-model checks; each result's own warnings come first, duplicates dropped."""
+    warnings = list(dict.fromkeys([w for p in payloads for w in p.get("warnings", [])] + warnings))
+    if json_out:
+        emit_json({"results": payloads, "warnings": warnings})
+        return
+    table()
+    for w in warnings:
+        err_console.print(f"[yellow]warning:[/] {w}")
+    if out is not None:
+        console.print(f"Results in {out}")
+
+
 # ------------------------------------------------------------------------------------------------- heads
 def heads_cmd(
     models: List[str] = _MODELS,
@@ -250,7 +278,7 @@ def heads_cmd(
         raise InternalsUsageError(f"--representation must be z or result, not {representation!r}.")
     _setup_threads(threads)
     from cape.internals.analysis import analyze_heads, heads_settings, prepare_prompt_sets
-    from cape.internals.results import Thresholds, result_paths, sanity_warnings, write_result
+    from cape.internals.results import Thresholds, sanity_warnings, write_result
 
     thresholds = Thresholds(competing=competing, alpha=alpha, fdr=fdr)
     r_items, t_items, info = prepare_prompt_sets(reasoning, truthfulness, max_items)
@@ -262,13 +290,11 @@ def heads_cmd(
     payloads: list[dict[str, Any]] = []
     with _progress(json_out) as progress:
         for spec in models:
-            if out is not None and not force:
-                done = _done(result_paths(out, spec, "heads")[0], settings, dtype)
-                if done is not None:
-                    err_console.print(f"{spec}: already done in {out}, skipped (use --force to recompute).")
-                    payloads.append(done)
-                    summaries.append({"model_id": spec, "status": "skipped", **done.get("summary", {})})
-                    continue
+            done = _resumed(out, spec, "heads", settings, dtype, force)
+            if done is not None:
+                payloads.append(done)
+                summaries.append({"model_id": spec, "status": "skipped", **done.get("summary", {})})
+                continue
             task = progress.add_task(f"loading {spec}", total=None)
             lm = _load(spec, dtype=dtype, device=device, device_map=device_map, trust=trust_remote_code,
                        allow_pickle=allow_pickle_weights, gguf_file=gguf_file, revision=revision)
@@ -289,15 +315,7 @@ def heads_cmd(
         {p["provenance"]["model_id"]: p["per_layer"] for p in payloads},
         {p["provenance"]["model_id"]: p["cosine"] for p in payloads},
     )
-    warnings = list(dict.fromkeys([w for p in payloads for w in p.get("warnings", [])] + warnings))
-    if json_out:
-        emit_json({"results": payloads, "warnings": warnings})
-        return
-    _heads_table(summaries, measure)
-    for w in warnings:
-        err_console.print(f"[yellow]warning:[/] {w}")
-    if out is not None:
-        console.print(f"Results in {out}")
+    _finish(json_out, payloads, warnings, out, lambda: _heads_table(summaries, measure))
 
 
 def _with_settings(res, settings: dict, spec: str):
@@ -361,7 +379,7 @@ def layers_cmd(
         raise InternalsUsageError("--drep-boot must be zero or positive.")
     _setup_threads(threads)
     from cape.internals.analysis import analyze_layers, layers_settings, prepare_prompt_sets
-    from cape.internals.results import result_paths, sanity_warnings, write_result
+    from cape.internals.results import sanity_warnings, write_result
 
     r_items, t_items, info = prepare_prompt_sets(reasoning, truthfulness, max_items)
     settings = layers_settings(
@@ -370,12 +388,10 @@ def layers_cmd(
     payloads: list[dict[str, Any]] = []
     with _progress(json_out) as progress:
         for spec in models:
-            if out is not None and not force:
-                done = _done(result_paths(out, spec, "layers")[0], settings, dtype)
-                if done is not None:
-                    err_console.print(f"{spec}: already done in {out}, skipped (use --force to recompute).")
-                    payloads.append(done)
-                    continue
+            done = _resumed(out, spec, "layers", settings, dtype, force)
+            if done is not None:
+                payloads.append(done)
+                continue
             task = progress.add_task(f"loading {spec}", total=None)
             lm = _load(spec, dtype=dtype, device=device, device_map=device_map, trust=trust_remote_code,
                        allow_pickle=allow_pickle_weights, gguf_file=gguf_file, revision=revision)
@@ -396,15 +412,7 @@ def layers_cmd(
         for p in payloads
         for m in p["layer_coupling"]
     }
-    warnings = list(dict.fromkeys([w for p in payloads for w in p.get("warnings", [])] + sanity_warnings(profiles)))
-    if json_out:
-        emit_json({"results": payloads, "warnings": warnings})
-        return
-    _layers_table(payloads)
-    for w in warnings:
-        err_console.print(f"[yellow]warning:[/] {w}")
-    if out is not None:
-        console.print(f"Results in {out}")
+    _finish(json_out, payloads, sanity_warnings(profiles), out, lambda: _layers_table(payloads))
 
 
 def _layers_table(payloads: list[dict[str, Any]]) -> None:
