@@ -498,3 +498,21 @@ def test_read_any_pauses_the_garbage_collector_and_restores_it(tmp_path, monkeyp
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_derived_models_join_their_base_models_family_unless_a_family_is_given(tmp_path):
+    p = tmp_path / "t.csv"
+    p.write_text("model,type,base_model,family,HellaSwag\n"
+                 "EleutherAI/pythia-1b,pretrained,,,40\n"
+                 "someone/cool-tune,fine-tuned,EleutherAI/pythia-1b,,41\n"
+                 "someone/other-tune,chat,EleutherAI/pythia-1b,Mine,42\n"
+                 "someone/no-base-7b,merge,,,43\n")
+    t, r = read_any(p)
+    fam = t.model_frame()["family"]
+    assert fam["someone/cool-tune"] == "Pythia"  # from its base model
+    assert fam["someone/other-tune"] == "Mine"  # a family column wins
+    assert fam["someone/no-base-7b"] == "someone/no-base"[len("someone/"):]  # no base: its own name's stem
+    assert any("1 fine-tuned, chat or merged model(s) grouped under their base model's family" in n.message
+               for n in r.notes)
+    t2, _ = read_any(p, family_overrides={"someone/cool": "Override"})
+    assert t2.model_frame()["family"]["someone/cool-tune"] == "Override"  # an override wins

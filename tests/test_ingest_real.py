@@ -117,6 +117,13 @@ def test_leaderboard_v2_export_lineage_precision_and_sizes():
     assert mf.loc[ft["fullname"], "model_type"] == "fine-tuned"
     assert mf.loc[ft["fullname"], "base_model"].lower() == ft["Base Model"].lower()
     assert not bool(mf.loc[ft["fullname"], "is_base"])
+    derived = mf[mf["model_type"].isin(["fine-tuned", "chat", "merge"])
+                 & (mf["base_model"].str.lower() != mf.index.str.lower())]
+    assert len(derived) == 36 and derived["family"].notna().all()
+    assert mf.loc["EpistemeAI/Athena-gemma-2-2b-it", "family"] == "Gemma"  # its base: google/gemma-2-9b
+    assert mf.loc["mattshumer/ref_70_e3", "family"] == "Llama-3"  # the name says nothing; the base does
+    assert any("36 fine-tuned, chat or merged model(s) grouped under their base model's family" in n.message
+               for n in r.notes)
     # GPQA (pooled) is not stored as GPQA Diamond
     assert "GPQA Diamond" not in t.benchmarks
 

@@ -63,7 +63,7 @@ def resolve_lineage(df, report: ReportBuilder, overrides=None) -> None:
     from ..families import infer_family
 
     base_all = df["base_model"].to_numpy(dtype=object)
-    with_base = np.flatnonzero([bool(b) for b in base_all])
+    with_base = np.flatnonzero(base_all.astype(bool))
     if not len(with_base):
         return
     spelled = {str(m).lower(): m for m in pd.unique(df["model"])}
@@ -87,6 +87,10 @@ def resolve_lineage(df, report: ReportBuilder, overrides=None) -> None:
         if hit[1] is not None:
             new_fam[i] = hit[1]
             moved[m] = hit[1]
+    missing = np.flatnonzero(~new_fam.astype(bool))
+    if len(missing):  # a derived model's rows that name no base model: the family its own name gives
+        own = {m: infer_family(m, overrides) for m in pd.unique(models[missing])}
+        new_fam[missing] = [own[m] for m in models[missing].tolist()]
     df["base_model"] = new_base
     df["family"] = new_fam
     if moved:

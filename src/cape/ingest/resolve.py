@@ -187,9 +187,9 @@ def reconcile_models(df: pd.DataFrame, report: ReportBuilder, overrides, params_
     f_flag = f_n > 1
     _report_conflicts(df, codes, models, p_flag, f_flag, fam_ok, p_first, overrides, report)
     p_out, fam_out, named, mismatch, sizes = _per_model(models, has_p, p_first, native, f_first, overrides,
-                                                        params_from_names)
+                                                        params_from_names, _derived_with_base(df, codes, n_m))
     df["params"] = p_out[codes]
-    df["family"] = fam_out[codes]
+    df["family"] = pd.Series(fam_out[codes], index=df.index, dtype=object)  # None stays None (no NaN)
     _size_notes(named, mismatch, sizes, report)
     if overrides:
         used = sum(1 for m in models if override(m, overrides) is not None)
@@ -232,9 +232,26 @@ def _report_conflicts(df, codes, models, p_flag, f_flag, fam_ok, p_first, overri
             _family_conflict(models[k], c, [i for i in idx if c["family"][i]], report)
 
 
-def _per_model(models, has_p, p_first, native, f_first, overrides, params_from_names: bool):
+def _derived_with_base(df: pd.DataFrame, codes: np.ndarray, n_m: int) -> np.ndarray:
+    """Per model: a fine-tune, chat model or merge whose file names another model as its base (its family
+    then comes from the base model, see :func:`cape.ingest.identity.resolve_lineage`)."""
+    from .identity import _DERIVED
+
+    out = np.zeros(n_m, dtype=bool)
+    base = df["base_model"].to_numpy(dtype=object)
+    rows = np.flatnonzero(base.astype(bool))
+    if len(rows):
+        model = df["model"].to_numpy(dtype=object)
+        mtype = df["model_type"].to_numpy(dtype=object)
+        hit = [mtype[i] in _DERIVED and str(base[i]).lower() != str(model[i]).lower() for i in rows.tolist()]
+        out[codes[rows[np.asarray(hit, dtype=bool)]]] = True
+    return out
+
+
+def _per_model(models, has_p, p_first, native, f_first, overrides, params_from_names: bool, lineage):
     """Size and family of each distinct model: ``(sizes, families, models sized from the name, size
-    mismatches, name sizes)``."""
+    mismatches, name sizes)``; a derived model with a base model (``lineage``) and no family given gets
+    none here (its base model's family, later)."""
     from ..families import infer_family
 
     p_out = p_first.copy()
@@ -256,7 +273,7 @@ def _per_model(models, has_p, p_first, native, f_first, overrides, params_from_n
                 named.append(m)
         fam = override(m, overrides) if overrides else None
         if fam is None:
-            fam = f_first[k] if f_first[k] is not None else infer_family(m)
+            fam = f_first[k] if f_first[k] is not None else None if lineage[k] else infer_family(m)
         fam_out[k] = fam
     return p_out, fam_out, named, mismatch, sizes
 
