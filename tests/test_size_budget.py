@@ -33,7 +33,6 @@ FILE_ALLOWLIST: dict[str, int] = {
 FUNCTION_ALLOWLIST: dict[str, int] = {
     "commands/coupling.py::_render": 83,
     "commands/coupling.py::diagnose_cmd": 111,
-    "dashboard/views/dynamics.py::render": 82,
     "internals/loading.py::load_model": 132,
     "report/static.py::build_figure": 89,
 }

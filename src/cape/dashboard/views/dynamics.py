@@ -58,12 +58,18 @@ def render() -> None:
         st.caption("note: " + w)
     show_figure(figures.ode_terms_figure(disc), "ode_terms", data=disc.to_frame())
 
+    _holdout_section(table, tuple(train), ho, benches, n_models, seed)
+    _prediction_section(table, benches, seed)
+
+
+def _holdout_section(table, train: tuple[str, ...], ho, benches: tuple[str, ...], n_models: int, seed: int) -> None:
+    """The held-out family predicted by the discovered system and the baselines: errors and predictions."""
     st.subheader(f"Held-out prediction: {ho}")
     if ho is None:
         st.info("No family left to hold out.")
     else:
         try:
-            h, hw = _library.holdout(table, tuple(train), ho, benches, n_models, seed)
+            h, hw = _library.holdout(table, train, ho, benches, n_models, seed)
         except CapeError as e:
             st.error(str(e))
             h = None
@@ -79,6 +85,10 @@ def render() -> None:
                             data=h.predictions_frame(), half=True)
             show_table(h.to_frame(), "held-out errors")
 
+
+
+def _prediction_section(table, benches: tuple[str, ...], seed: int) -> None:
+    """A family's scores, phase and gamma predicted at a size the user types."""
     st.subheader("Predict a family at a chosen scale")
     c1, c2 = st.columns([2, 1])
     all_fams = _complete_families(table, benches) or table.families
