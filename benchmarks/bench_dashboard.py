@@ -148,8 +148,8 @@ def bench_browser(rounds: int, launches: int = 3) -> None:
         print(f"first chart after launch ({launches} alternating launches after a warm-up, median [min-max]): "
               f"CAPE dashboard {med(first['CAPE'])} (server healthy {med(health['CAPE'])}); baseline bare "
               f"Streamlit + Plotly app {med(first['bare'])} (healthy {med(health['bare'])})")
-        print(f"server CPU up to the first chart, median [min-max]: CAPE {med(CPU['CAPE'])}; "
-              f"bare {med(CPU['bare'])}")
+        print(f"server CPU seconds up to the first chart, median [min-max]: CAPE {med(CPU['CAPE'])} (with the "
+              f"warm-up's work), bare {med(CPU['bare'])}")
         print(f"first chart, CAPE / bare: {statistics.median(first['CAPE']) / statistics.median(first['bare']):.2f}x "
               f"of the medians; per round {', '.join(f'{r:.2f}x' for r in ratios)}   target <= 1.15x (and < 5 s)")
         try:

@@ -35,40 +35,55 @@ elif want in KEYS and want != st.session_state["cape_view"] and st.session_state
     st.session_state["cape_view"] = want  # the URL was changed by hand
 st.session_state["_cape_url_view"] = want
 
-with st.sidebar:
-    st.markdown("### ◐ CAPE")
-    st.caption("Capability coupling across model scale")
-    st.radio("View", KEYS, format_func=TITLES.get, key="cape_view", on_change=_sync_view)
-    spec = views.by_key(st.session_state["cape_view"])
-    if spec and spec.caption:
-        st.caption(spec.caption)
-    st.divider()
-    st.markdown("**Your scores** (this session only)")
-    files = st.file_uploader("lm-eval JSON, CSV or leaderboard files", accept_multiple_files=True,
-                             key="cape_upload_widget",
-                             help="Parsed by cape.ingest; kept in your browser session only and never written "
-                                  "into the embedded data.")
+def _take_uploads() -> list[tuple[str, str]]:
+    """Parse the files in the sidebar's uploader (its value from this rerun, read before the widget is drawn)
+    into the session; returns ``(kind, message)`` pairs for the sidebar."""
+    files = st.session_state.get("cape_upload_widget") or []
     from_widget = st.session_state.setdefault("_cape_widget_files", set())
-    seen = set()
-    for f in files or []:
+    seen, notes = set(), []
+    for f in files:
         seen.add(f.name)
         if f.name in state.uploads():
             continue
         try:
             t = state.add_upload(f.name, f.getvalue())
             from_widget.add(f.name)
-            st.success(f"{f.name}: {t.n_models} model(s), {', '.join(t.benchmarks)}")
+            notes.append(("success", f"{f.name}: {t.n_models} model(s), {', '.join(t.benchmarks)}"))
         except CapeError as e:
-            st.error(f"{f.name}: {e}")
+            notes.append(("error", f"{f.name}: {e}"))
     for name in sorted(from_widget - seen):  # removed from the uploader
         state.remove_upload(name)
         from_widget.discard(name)
-    if state.uploads():
-        st.caption("Uploaded: " + ", ".join(sorted(state.uploads())))
-    missing = [v.title for v in views.VIEWS if v not in AVAILABLE]
-    if missing:
-        st.caption("Not available on this installation: " + ", ".join(missing))
+    return notes
 
+
+def _sidebar(notes: list[tuple[str, str]]) -> None:
+    with st.sidebar:
+        st.markdown("### ◐ CAPE")
+        st.caption("Capability coupling across model scale")
+        st.radio("View", KEYS, format_func=TITLES.get, key="cape_view", on_change=_sync_view)
+        spec = views.by_key(st.session_state["cape_view"])
+        if spec and spec.caption:
+            st.caption(spec.caption)
+        st.divider()
+        st.markdown("**Your scores** (this session only)")
+        st.file_uploader("lm-eval JSON, CSV or leaderboard files", accept_multiple_files=True,
+                         key="cape_upload_widget",
+                         help="Parsed by cape.ingest; kept in your browser session only and never written "
+                              "into the embedded data.")
+        for kind, msg in notes:
+            (st.success if kind == "success" else st.error)(msg)
+        if state.uploads():
+            st.caption("Uploaded: " + ", ".join(sorted(state.uploads())))
+        missing = [v.title for v in views.VIEWS if v not in AVAILABLE]
+        if missing:
+            st.caption("Not available on this installation: " + ", ".join(missing))
+
+
+# The view first, the sidebar after it: the page's first chart reaches the browser before the sidebar's widgets
+# (each widget kind is a script the browser loads and compiles). Uploads are read before the view, from the
+# uploader's value in this rerun, so the view always shows them.
+notes = _take_uploads()
 view = views.by_key(st.session_state["cape_view"])
 st.query_params["view"] = view.key
 try:
@@ -78,3 +93,5 @@ except CapeError as e:  # a user-caused problem: one sentence, no traceback
     st.error(str(e))
 except ImportError as e:  # an installed module that cannot be imported (a missing optional dependency)
     st.error(f"The {view.title} view cannot run on this installation: {e}")
+finally:
+    _sidebar(notes)

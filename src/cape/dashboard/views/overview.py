@@ -18,17 +18,21 @@ def render() -> None:
                + (f", {len(ups)} uploaded this session (stars)" if ups else "")
                + ". Hover a point for model, family, source and shots.")
     benches = [b for b in table.benchmarks]
-    c1, c2, c3 = st.columns([1, 1, 3])
-    b1 = c1.selectbox("x benchmark", benches, index=benches.index("HellaSwag") if "HellaSwag" in benches else 0,
-                      key="ov_b1")
-    b2 = c2.selectbox("y benchmark", benches,
-                      index=benches.index("TruthfulQA") if "TruthfulQA" in benches else min(1, len(benches) - 1),
-                      key="ov_b2")
-    fams = c3.multiselect("families", table.families, default=[], key="ov_fams",
-                          placeholder="all families")
-    fams = fams or None
+    i1 = benches.index("HellaSwag") if "HellaSwag" in benches else 0
+    i2 = benches.index("TruthfulQA") if "TruthfulQA" in benches else min(1, len(benches) - 1)
+    # The chart is sent before its controls (drawn above it): the browser draws the first chart without
+    # waiting for the select boxes' scripts. The controls' values this rerun come from the session.
+    controls = st.container()
+    b1 = st.session_state.get("ov_b1") if st.session_state.get("ov_b1") in benches else benches[i1]
+    b2 = st.session_state.get("ov_b2") if st.session_state.get("ov_b2") in benches else benches[i2]
+    fams = [f for f in st.session_state.get("ov_fams") or [] if f in table.families] or None
     fig = figures.phase_diagram(table, b1=b1, b2=b2, uploaded=ups, families=fams)
     show_figure(fig, "phase_diagram", data=table.wide([b1, b2], force=True))
+    with controls:
+        c1, c2, c3 = st.columns([1, 1, 3])
+        c1.selectbox("x benchmark", benches, index=i1, key="ov_b1")
+        c2.selectbox("y benchmark", benches, index=i2, key="ov_b2")
+        c3.multiselect("families", table.families, default=[], key="ov_fams", placeholder="all families")
     _gamma_panel(table, b1, b2, fams)
 
 
