@@ -75,46 +75,20 @@ def diagnose_cmd(
     from ..errors import DataError
 
     paths = list(files or []) + list(scores or [])
-    table = None
     if hub is not None and paths:
         raise DataError("--hub and score files are two sources of scores; give one of them")
     if hub is not None and family:
         raise DataError("--hub finds the model's family itself; drop --family")
     if top is not None and top < 1:
         raise DataError(f"--top must be at least 1, got {top}")
-    notes: list[str] = []
-    warnings: list[str] = []
-    if paths:
-        table, _report = read_scores(paths, units=units, strict=strict)
-    elif variant or shots:
-        from ..data import load_base
-
-        table = load_base()
-    if table is not None:
-        table, notes = apply_settings(table, variant, shots, include_finetunes=include_finetunes or not paths)
-        warnings = _pair_warnings(table, pair)
+    table, notes, warnings = _diagnose_table(paths, pair, units, variant, shots, strict, include_finetunes)
     hub_fam = None
     if hub is not None:
         from ._hub import hub_family
 
         hub_fam = hub_family(hub, pair, quiet=json_)
         table, family = hub_fam.table, [hub_fam.family]
-    if "," in scheme:
-        try:
-            lo, hi = (float(v) for v in scheme.split(","))
-        except ValueError:
-            raise DataError(f"--scheme {scheme!r}: give a name or two numbers LOWER,UPPER") from None
-        sch = (lo, hi)
-    else:
-        sch = scheme
-    from .._validate import check_pair
-    from ..coupling import phase_scheme
-    from ._options import about
-
-    with about("--scheme", scheme):
-        phase_scheme(sch)
-    with about("--pair", pair):
-        check_pair(pair)
+    sch = _checked_scheme(scheme, pair)
     if not 0 < level < 1:
         raise DataError(f"--level must be between 0 and 1, got {level}")
     if n_boot < 0:
@@ -122,11 +96,17 @@ def diagnose_cmd(
     res = diagnose(table, pair, families=family or None, n_boot=n_boot, seed=seed, level=level,
                    min_delta=min_delta, scheme=sch, bootstrap=bootstrap, method=method, noise=noise,
                    keep_instruct=include_finetunes)
+    _print_diagnosis(res, hub_fam, notes, warnings, json_=json_, fmt_=fmt_, details=details, top=top)
+
+
+def _print_diagnosis(res, hub_fam, notes: list[str], warnings: list[str], *, json_: bool, fmt_: str, details: bool,
+                     top: int | None) -> None:
+    """The diagnosis as JSON (with the hub lookup and the input notes), the compact table or the long form."""
     if json_:
-        out = res.to_dict() if hub_fam is None else {"hub": hub_fam.to_dict(), **res.to_dict()}
+        body = res.to_dict() if hub_fam is None else {"hub": hub_fam.to_dict(), **res.to_dict()}
         if notes or warnings:
-            out = {**out, "input_notes": notes, "setting_warnings": warnings}
-        emit_json(out)
+            body = {**body, "input_notes": notes, "setting_warnings": warnings}
+        emit_json(body)
         return
     out = Out(fmt_)
     if hub_fam is not None and out.fmt == "table":
@@ -141,6 +121,46 @@ def diagnose_cmd(
         _render(res, top=top)
     else:
         render_compact(res, out, top=top)
+
+
+def _diagnose_table(paths: list[Path], pair: str, units: str, variant, shots, strict: bool, include_finetunes: bool):
+    """The scores ``cape diagnose`` reads (None: the embedded cohort as it is), restricted to the chosen variants
+    and shots, with the notes of that choice and the warnings about the pair."""
+    notes: list[str] = []
+    warnings: list[str] = []
+    table = None
+    if paths:
+        table, _report = read_scores(paths, units=units, strict=strict)
+    elif variant or shots:
+        from ..data import load_base
+
+        table = load_base()
+    if table is not None:
+        table, notes = apply_settings(table, variant, shots, include_finetunes=include_finetunes or not paths)
+        warnings = _pair_warnings(table, pair)
+    return table, notes, warnings
+
+
+def _checked_scheme(scheme: str, pair: str):
+    """``--scheme`` as a name or a ``(lower, upper)`` pair, checked with ``--pair`` (errors name the option)."""
+    from .._validate import check_pair
+    from ..coupling import phase_scheme
+    from ..errors import DataError
+    from ._options import about
+
+    if "," in scheme:
+        try:
+            lo, hi = (float(v) for v in scheme.split(","))
+        except ValueError:
+            raise DataError(f"--scheme {scheme!r}: give a name or two numbers LOWER,UPPER") from None
+        sch: str | tuple[float, float] = (lo, hi)
+    else:
+        sch = scheme
+    with about("--scheme", scheme):
+        phase_scheme(sch)
+    with about("--pair", pair):
+        check_pair(pair)
+    return sch
 
 
 def _pair_warnings(table, pair: str) -> list[str]:
@@ -208,46 +228,7 @@ def _render(res, top: int | None = None) -> None:
                   f"data: {res.source}; {res.n_boot} resamples, seed {res.seed}, {int(round(100 * res.level))}% CIs")
     shown, rest_line = shown_families(res.families, top)
     for f in shown:
-        console.print()
-        r = f.r
-        head = f"[bold]{f.family}[/]  {f.n_models} model{'s' if f.n_models != 1 else ''}, {sizes_text(f)}"
-        if r is not None and r.r is not None:
-            pp = (f", permutation p {r.p_perm:.2g} ({r.p_perm_method})" if r.p_perm is not None else "")
-            head += f"   r({s1},{s2}) = {r.r:+.3f} [{fmt(r.ci_low, 2)}, {fmt(r.ci_high, 2)}]{pp}"
-        console.print(head)
-        if f.coupling and f.coupling.intervals:
-            g = []
-            for iv in f.coupling.intervals:
-                if iv.gamma is None:
-                    g.append("[dim]skip[/]")
-                else:
-                    sty = _PHASE_STYLE.get(iv.phase, "")
-                    g.append(f"[{sty}]{iv.gamma:+.2f}[/]" + ("*" if iv.flags else ""))
-            console.print(f"  gamma  {' '.join(g)}")
-            console.print(f"  steps  {' '.join(fmt_params(iv.n_mid) for iv in f.coupling.intervals)} "
-                          "[dim](geometric midpoints)[/]")
-            path = f.phase_path()
-            if path:
-                console.print("  phases " + " → ".join(f"[{_PHASE_STYLE[p]}]{p}[/]" for p in path))
-        w = getattr(f, "width", None)
-        if w is not None:
-            console.print(f"  width  r after /(d_model/{w.d_ref:g}) = {w.r_norm:+.3f}; division alone: median "
-                          f"{w.null_median:+.2f}, r > 0 in {100 * w.null_frac_positive:.0f}% of random pairs, "
-                          f"p = {w.p_null:.2g}" + (" [yellow](flip = ratio artefact)[/]" if (w.flip and not
-                                                                                           w.exceeds_null) else ""))
-        nc = f.nc
-        st = nc.status if nc else "insufficient"
-        if st == "insufficient":
-            console.print(f"  N_c    [{_STATUS_STYLE[st]}]insufficient data[/]")
-        else:
-            console.print(f"  N_c    {_nc_line(nc)} — {nc.message}")
-            ss = (nc.details or {}).get("sign_split")
-            if ss:
-                console.print(f"  [dim]check  sign split of gamma: {ss['summary']}[/]")
-        notes = [f.message] if (f.status != "ok" and f.message) else []
-        notes += [m for m in f.messages if m not in notes and not (f.n_models < 3 and "r needs" in m)]
-        for m in notes:
-            console.print(f"  [dim]note: {m}[/]")
+        _render_family(f, s1, s2)
     if rest_line:
         console.print()
         console.print(rest_line)
@@ -255,7 +236,66 @@ def _render(res, top: int | None = None) -> None:
     console.print(f"[dim]gamma colours: red tax (< {thresholds(res)[0]}), yellow transition, green bonus (> {thresholds(res)[1]}); * = a "
                   f"step where {s1} falls with size (gamma's sign is then not the co-movement sign); skip = "
                   f"|d{s1}| <= {res.min_delta:g} pp or equal sizes[/]")
-    p = res.pooled
+    _render_pooled(res.pooled)
+    console.print()
+    for ne in getattr(res, "noise", ()):
+        used = " (added to every error)" if (res.noise_mode == "data" and ne.extra_sd > 0) else ""
+        sty = "yellow" if ne.noisier_than_stated else "dim"
+        console.print(f"[bold]Noise[/] {ne.benchmark}: stated {fmt(ne.stated_sd, 2)} pp, extra {ne.extra_sd:.2f} pp"
+                      f"{used}. [{sty}]{ne.message}[/]")
+    shown = [ne.message for ne in getattr(res, "noise", ())]
+    for m in res.messages:
+        if any(t in m for t in shown):
+            continue
+        console.print(f"[dim]{m}[/]")
+
+
+def _render_family(f, s1: str, s2: str) -> None:
+    """One family in the long form: r, gamma per step, phases, width check, N_c and notes."""
+    console.print()
+    r = f.r
+    head = f"[bold]{f.family}[/]  {f.n_models} model{'s' if f.n_models != 1 else ''}, {sizes_text(f)}"
+    if r is not None and r.r is not None:
+        pp = (f", permutation p {r.p_perm:.2g} ({r.p_perm_method})" if r.p_perm is not None else "")
+        head += f"   r({s1},{s2}) = {r.r:+.3f} [{fmt(r.ci_low, 2)}, {fmt(r.ci_high, 2)}]{pp}"
+    console.print(head)
+    if f.coupling and f.coupling.intervals:
+        g = []
+        for iv in f.coupling.intervals:
+            if iv.gamma is None:
+                g.append("[dim]skip[/]")
+            else:
+                sty = _PHASE_STYLE.get(iv.phase, "")
+                g.append(f"[{sty}]{iv.gamma:+.2f}[/]" + ("*" if iv.flags else ""))
+        console.print(f"  gamma  {' '.join(g)}")
+        console.print(f"  steps  {' '.join(fmt_params(iv.n_mid) for iv in f.coupling.intervals)} "
+                      "[dim](geometric midpoints)[/]")
+        path = f.phase_path()
+        if path:
+            console.print("  phases " + " → ".join(f"[{_PHASE_STYLE[p]}]{p}[/]" for p in path))
+    w = getattr(f, "width", None)
+    if w is not None:
+        console.print(f"  width  r after /(d_model/{w.d_ref:g}) = {w.r_norm:+.3f}; division alone: median "
+                      f"{w.null_median:+.2f}, r > 0 in {100 * w.null_frac_positive:.0f}% of random pairs, "
+                      f"p = {w.p_null:.2g}" + (" [yellow](flip = ratio artefact)[/]" if (w.flip and not
+                                                                                       w.exceeds_null) else ""))
+    nc = f.nc
+    st = nc.status if nc else "insufficient"
+    if st == "insufficient":
+        console.print(f"  N_c    [{_STATUS_STYLE[st]}]insufficient data[/]")
+    else:
+        console.print(f"  N_c    {_nc_line(nc)} — {nc.message}")
+        ss = (nc.details or {}).get("sign_split")
+        if ss:
+            console.print(f"  [dim]check  sign split of gamma: {ss['summary']}[/]")
+    notes = [f.message] if (f.status != "ok" and f.message) else []
+    notes += [m for m in f.messages if m not in notes and not (f.n_models < 3 and "r needs" in m)]
+    for m in notes:
+        console.print(f"  [dim]note: {m}[/]")
+
+
+def _render_pooled(p) -> None:
+    """The pooled N_c in the long form: population, shared shape with offsets, the paper's procedure."""
     console.print()
     console.print("[bold]Pooled N_c[/] " + (f"({p.message})" if p.message else ""))
     pop = getattr(p, "population", None)
@@ -272,17 +312,6 @@ def _render(res, top: int | None = None) -> None:
         h = p.paper_headline
         console.print(f"  paper headline on its 14-model table (fixture boot14): N_c = {h.estimate / 1e9:.3f}B "
                       f"[{h.ci_low / 1e9:.3f}B, {h.ci_high / 1e9:.3f}B], {h.n_valid}/{h.n_boot} valid resamples")
-    console.print()
-    for ne in getattr(res, "noise", ()):
-        used = " (added to every error)" if (res.noise_mode == "data" and ne.extra_sd > 0) else ""
-        sty = "yellow" if ne.noisier_than_stated else "dim"
-        console.print(f"[bold]Noise[/] {ne.benchmark}: stated {fmt(ne.stated_sd, 2)} pp, extra {ne.extra_sd:.2f} pp"
-                      f"{used}. [{sty}]{ne.message}[/]")
-    shown = [ne.message for ne in getattr(res, "noise", ())]
-    for m in res.messages:
-        if any(t in m for t in shown):
-            continue
-        console.print(f"[dim]{m}[/]")
 
 
 def claims_cmd(
