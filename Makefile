@@ -49,20 +49,26 @@ lint: setup
 	$(BIN)/ruff check src tests benchmarks docs/hooks
 	$(BIN)/mypy
 
-# The examples in the docstrings, run as tests (the views are left out: they start a UI on import).
+# The examples in the docstrings, run as tests (the views are left out: they start a UI on import). `make check`
+# and `make test` collect them in the same pytest run as the tests (one start-up, one pair of workers).
 DOCTEST_ARGS = --doctest-modules src/cape --ignore=src/cape/dashboard --ignore=src/cape/report
 doctest: setup
-	$(BIN)/python -m pytest -q -n 2 -p no:cacheprovider $(DOCTEST_ARGS)
+	$(BIN)/python -m pytest -q -p no:cacheprovider $(DOCTEST_ARGS)
 
+# Two workers; each test module stays on one worker (tests/conftest.py) so its fixtures are built once.
 PYTEST = $(BIN)/python -m pytest -q -n 2 --dist loadgroup
 NO_COLLECT = if [ $$rc -eq 5 ]; then echo "no tests were collected"; exit 1; fi; exit $$rc
+# Seconds since make started, printed at the end of `make check` (target: under 120 on a quiet 2-core machine).
+START := $(shell date +%s)
+ELAPSED = echo "make check: $$(( $$(date +%s) - $(START) )) s in all (lint, types, doctests and tests)"
 
 # Everything except the tests that load the real model or drive a browser (or need a Ray cluster).
-check: lint doctest
-	$(PYTEST) -m "not model and not browser and not ray" $(PYTEST_ARGS); rc=$$?; $(NO_COLLECT)
+check: lint
+	$(PYTEST) -m "not model and not browser and not ray" tests $(DOCTEST_ARGS) $(PYTEST_ARGS); rc=$$?; \
+	$(ELAPSED); $(NO_COLLECT)
 
-test: setup setup-browser lint docs doctest
-	$(PYTEST) $(PYTEST_ARGS); rc=$$?; $(NO_COLLECT)
+test: setup setup-browser lint docs
+	$(PYTEST) tests $(DOCTEST_ARGS) $(PYTEST_ARGS); rc=$$?; $(NO_COLLECT)
 
 bench: setup
 	$(BIN)/python benchmarks/run_all.py

@@ -60,3 +60,33 @@ def claims_once(_claims_memo, monkeypatch):
     monkeypatch.setattr(paper, "all_claims", _claims_memo)
     monkeypatch.setattr(registry, "all_claims", _claims_memo)
     return _claims_memo
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    """With ``pytest -n 2 --dist loadgroup`` (``make check``, ``make test``), keep each test module on one worker:
+    a module-scoped fixture (a whole report, tiny saved models, a fitted panel) is then computed once, not once
+    per worker. An explicit ``xdist_group`` mark (the browser tests, Ray) still wins. xdist sends the largest
+    groups first, so the long modules start early and the single doctests fill in at the end."""
+    for item in items:
+        if isinstance(item, pytest.Function) and item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(item.path.stem))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _streamlit_scans_components_once():
+    """Streamlit's ``AppTest`` scans the metadata of every installed distribution for custom components each time
+    an app test starts (about 0.25 s of CPU with this project's packages, dozens of times a run); the installed
+    packages do not change during a test run, so the first scan is reused. Only where Streamlit is already loaded
+    (the dashboard tests import it when collected)."""
+    if "streamlit" not in sys.modules:
+        yield
+        return
+    import functools
+
+    from streamlit.components.v2 import manifest_scanner
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(manifest_scanner, "scan_component_manifests",
+                   functools.cache(manifest_scanner.scan_component_manifests))
+        yield

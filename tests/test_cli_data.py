@@ -12,13 +12,6 @@ import pytest
 from cape import data
 from cape.cli import main
 
-CLI = [sys.executable, "-c", "import sys; from cape.cli import main; sys.exit(main(sys.argv[1:]))"]
-
-
-def run(*args):
-    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=120)
-
-
 def test_data_list_json_counts(capsys):
     assert main(["data", "--json"]) == 0
     rows = {r["name"]: r for r in json.loads(capsys.readouterr().out)["datasets"]}
@@ -55,16 +48,16 @@ def test_data_export_csv_and_json(tmp_path):
     assert not (tmp_path / "base.xlsx").exists()
 
 
-def test_unknown_family_is_one_line_error_nonzero_exit():
-    r = run("data", "show", "Pythai")
-    assert r.returncode == 3
-    assert r.stderr.strip().startswith("error: ") and "did you mean Pythia" in r.stderr
-    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+def test_unknown_family_is_one_line_error_nonzero_exit(capsys):
+    assert main(["data", "show", "Pythai"]) == 3
+    err = capsys.readouterr().err
+    assert err.strip().startswith("error: ") and "did you mean Pythia" in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
 
 
-def test_usage_error_exit_code():
-    r = run("data", "show")
-    assert r.returncode == 2 and "Traceback" not in r.stderr
+def test_usage_error_exit_code(capsys):
+    assert main(["data", "show"]) == 2
+    assert "Traceback" not in capsys.readouterr().err
 
 
 def test_help_does_not_import_heavy_modules():
