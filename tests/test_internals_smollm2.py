@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 import numpy as np
 import pytest
@@ -25,16 +24,14 @@ def captured():
 
     lm = smollm2()
     r, t, info = prepare_prompt_sets(max_items=N_ITEMS)
-    start = time.perf_counter()
     acts = capture_contrast(lm.model, lm.tokenizer, r, t, heads=True, residual=True, final=True, logits=True)
-    return lm, acts, info, time.perf_counter() - start
+    return lm, acts, info
 
 
 def test_heads_on_smollm2(captured):
     from cape.internals.heads import head_coupling
 
-    lm, acts, _, seconds = captured
-    assert seconds < 45
+    lm, acts, _ = captured  # its speed is measured by benchmarks/bench_heads.py, not here
     assert acts.r_pos.heads.shape == (N_ITEMS, 30, 9, 64)
     contrast = head_coupling(acts, measure="contrast", n_boot=200, n_perm=200, seed=0)
     paper = head_coupling(acts, measure="paper", n_boot=200, n_perm=200, seed=0)
@@ -56,7 +53,7 @@ def test_layers_bottleneck_and_drep_on_smollm2(captured):
     from cape.internals.bottleneck import projection_bottleneck
     from cape.internals.layers import layer_coupling, rep_dimensionality
 
-    lm, acts, _, _ = captured
+    lm, acts, _ = captured
     for measure in ("contrast", "paper"):
         lc = layer_coupling(acts, measure=measure, n_boot=100, n_perm=100)
         assert lc.per_layer.shape == (30,) and np.isfinite(lc.per_layer).all()
@@ -72,7 +69,7 @@ def test_layers_bottleneck_and_drep_on_smollm2(captured):
 def test_provenance_names_the_gguf_file(captured):
     from cape.internals.loading import file_fingerprint
 
-    lm, _, info, _ = captured
+    lm, _, info = captured
     assert lm.file_hash == file_fingerprint([smollm2_gguf()])
     assert "SmolLM2-135M" in lm.model_id
     assert info["reasoning"]["n_items"] == N_ITEMS
@@ -85,7 +82,7 @@ def test_gguf_file_loads_directly(captured):
 
     from cape.internals.loading import load_model
 
-    cached, _, _, _ = captured
+    cached, _, _ = captured
     lm = load_model(smollm2_gguf())
     assert lm.model_type == "llama" and lm.file_hash == cached.file_hash
     ids = lm.tokenizer("The capital of France is", return_tensors="pt")["input_ids"]
