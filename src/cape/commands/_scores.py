@@ -86,7 +86,8 @@ def base_models_only(table):
     if len(derived) == len(mf):
         return table, (f"every model of {table.name} is fine-tuned, chat, merged or of unknown type; all kept (no "
                        "pretrained model to restrict to)")
-    kept = table.filter(models=[m for m in mf.index if m not in set(derived)])
+    drop = set(derived)  # built once: rebuilding it per model made this quadratic (minutes for 10,000 models)
+    kept = table.filter(models=[m for m in mf.index if m not in drop])
     return kept, (f"{len(derived)} fine-tuned, chat, merged or unknown-type model(s) left out (base-model "
                   f"analysis; --include-finetunes keeps them); {kept.n_models} pretrained model(s) analysed")
 
