@@ -101,6 +101,24 @@ def test_diagnose_a_model_from_an_uploaded_file():
     assert at.selectbox(key="dg_file_model").value == ("mine.csv", "pythia-1b-mine")
     assert "TAX" in _banner(at)
     assert any(s.value == "pythia-1b-mine" for s in at.subheader)
+    # its one-model uploaded family has no coupling: the gamma chart's family line is embedded Pythia's, named so
+    gamma = next(c for c in _charts(at) if "local coupling" in c["layout"]["title"]["text"])
+    assert "Pythia (embedded)" in [t.get("name") for t in gamma["data"]]
+
+
+@needs_doctor
+def test_diagnose_an_uploaded_family_names_its_line_as_uploaded():
+    wide = pd.DataFrame({"model": ["mytest-1b", "mytest-3b", "mytest-7b", "mytest-13b"], "family": ["MyTest"] * 4,
+                         "params": [1e9, 3e9, 7e9, 13e9], "HellaSwag": [40.0, 50.0, 60.0, 70.0],
+                         "TruthfulQA": [42.0, 39.0, 37.0, 40.0], "source": ["mine.csv"] * 4})
+    t = ScoreTable.from_wide(wide, name="mine.csv")
+    at = _app("diagnose", cape_uploads={"mine.csv": (t, {})})
+    at.radio(key="dg_mode").set_value("From a results file").run()
+    at.selectbox(key="dg_file_model").set_value(("mine.csv", "mytest-7b")).run()
+    _ok(at)
+    gamma = next(c for c in _charts(at) if "local coupling" in c["layout"]["title"]["text"])
+    names = [tr.get("name") for tr in gamma["data"]]
+    assert "MyTest (uploaded)" in names and not any("(embedded)" in str(n) for n in names)
 
 
 @needs_doctor

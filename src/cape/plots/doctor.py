@@ -35,9 +35,11 @@ def add_nc_band(fig: go.Figure, nc: float | None, lo: float | None, hi: float | 
                            font={"size": 11, "color": color})
 
 
-def doctor_gamma_figure(res, family_coupling=None, *, title: str | None = None) -> go.Figure:
+def doctor_gamma_figure(res, family_coupling=None, *, title: str | None = None,
+                        family_label: str | None = None) -> go.Figure:
     """The diagnosed model on its family's gamma(N): the family's intervals (grey), the model's own intervals
-    with their score-noise CIs (coloured by phase), the family's N_c with its CI band and the model's size."""
+    with their score-noise CIs (coloured by phase), the family's N_c with its CI band and the model's size.
+    ``family_label`` names the family's line in the legend (default ``"<family> (embedded)"``)."""
     fig = go.Figure()
     xs = []
     if family_coupling is not None:
@@ -46,7 +48,7 @@ def doctor_gamma_figure(res, family_coupling=None, *, title: str | None = None) 
             xs += [i.n_mid for i in iv]
             fig.add_trace(go.Scatter(
                 x=[i.n_mid for i in iv], y=[i.gamma for i in iv], mode="lines+markers",
-                name=f"{family_coupling.family} (embedded)", line={"color": "#bbb"},
+                name=family_label or f"{family_coupling.family} (embedded)", line={"color": "#bbb"},
                 marker={"color": "#999", "size": 7},
                 text=[f"{i.lower} → {i.upper}" for i in iv],
                 hovertemplate="%{text}<br>γ = %{y:.2f}<extra></extra>"))

@@ -255,8 +255,13 @@ def show_result(res, table) -> None:
                 figures.highlight_point(fig, res.scores[b1], res.scores[b2], res.model, b1=b1, b2=b2)
             show_figure(fig, "doctor_phase_diagram", half=True)
         with right:
-            fc = _library.family_coupling(table, res.family, res.axes) if res.family else None
-            show_figure(figures.doctor_gamma_figure(res, fc), "doctor_gamma",
+            # the family's line: for an uploaded model its uploaded family when that has a coupling, else the
+            # embedded one; each named as what it is ("Pythia (uploaded)" or "Pythia (embedded)")
+            from_upload = any(res.model in t.models for t, _ in state.uploads().values())
+            cands = sorted(fams or [], key=lambda f: f.endswith(state.UPLOADED) != from_upload)
+            fc = next((c for c in (_library.family_coupling(table, f, res.axes) for f in cands) if c), None)
+            label = fc.family if fc is not None and fc.family.endswith(state.UPLOADED) else None
+            show_figure(figures.doctor_gamma_figure(res, fc, family_label=label), "doctor_gamma",
                         data=pd.DataFrame([c.to_dict() for c in res.coupling]), half=True)
     show_figure(figures.phase_probability_figure(res), "doctor_phase_probabilities")
     if res.residuals:
