@@ -41,8 +41,10 @@ def test_warm_computes_the_embedded_diagnosis_before_any_session(monkeypatch):
 
     monkeypatch.delenv(SCORES_ENV, raising=False)
     monkeypatch.setattr(_library, "_EMBEDDED", {})
+    monkeypatch.setattr(_library, "_FIGURES", {})
     _fake_runtime(monkeypatch, "NO_SESSIONS_CONNECTED")
     assert serve.warm(wait_s=5) is True
+    assert list(_library._FIGURES) == [("HellaSwag", "TruthfulQA", 1000)]  # the Overview's first chart, built
     res = _library._EMBEDDED[("HellaSwag", "TruthfulQA", 0)]
     assert _library.embedded_diagnosis() is res  # kept: the page reuses it
     ref = diagnose(None)
@@ -52,6 +54,7 @@ def test_warm_computes_the_embedded_diagnosis_before_any_session(monkeypatch):
 
 def test_warm_leaves_the_analysis_to_the_page_once_a_browser_is_connected(monkeypatch):
     monkeypatch.setattr(_library, "_EMBEDDED", {})
+    monkeypatch.setattr(_library, "_FIGURES", {})
     _fake_runtime(monkeypatch, "ONE_OR_MORE_SESSIONS_CONNECTED")
     assert serve.warm(wait_s=5) is True
     assert _library._EMBEDDED == {}
@@ -66,3 +69,17 @@ def test_embedded_diagnosis_keeps_at_most_sixteen_pairs(monkeypatch):
     assert len(_library._EMBEDDED) == 16 and ("HellaSwag", "B0", 0) not in _library._EMBEDDED
     assert _library.embedded_diagnosis("HellaSwag", "B19") == ("HellaSwag", "B19")
     assert len(calls) == 20  # the last pair came from the store
+
+
+def test_embedded_phase_figure_is_built_once_with_its_legend_laid_out(monkeypatch):
+    from cape import data, plots
+
+    monkeypatch.setattr(_library, "_FIGURES", {})
+    fig = _library.embedded_phase_figure(width_px=1000)
+    assert _library.embedded_phase_figure(width_px=1000) is fig
+    fresh = plots.legend_below(plots.phase_diagram(data.load_base()), width_px=1000)
+    assert fig.to_json() == fresh.to_json()
+    assert fig.layout.legend.orientation == "h" and fig.layout.meta["cape_legend_rows"] >= 1
+    h = fig.layout.height
+    plots.legend_below(fig, width_px=1000)  # what the page's show_figure does: nothing more
+    assert fig.layout.height == h

@@ -38,8 +38,9 @@ def _no_session(rt) -> bool:
 
 
 def warm(wait_s: float = WAIT_S) -> bool:
-    """Import the first view's modules and build one throwaway phase diagram (Plotly imports its property
-    validators on first use), then, if no browser has connected yet, compute the embedded cohort's diagnosis.
+    """Import the first view's modules and build the embedded cohort's phase diagram, kept for the page (Plotly
+    imports its property validators on first use), then, if no browser has connected yet, compute the embedded
+    cohort's diagnosis.
 
     Args:
         wait_s: seconds to wait for Streamlit's runtime to start.
@@ -57,14 +58,16 @@ def warm(wait_s: float = WAIT_S) -> bool:
 
         from .. import data, plots
         from . import SCORES_ENV
-        from .views import overview  # noqa: F401 - the entry view's own imports
+        from .views import _library, overview  # noqa: F401 - the entry view's own imports
+        from .widgets import FULL_WIDTH_PX
 
-        if not os.environ.get(SCORES_ENV):
-            plots.phase_diagram(data.load_base())
+        if os.environ.get(SCORES_ENV):
+            plots.phase_diagram(data.load_base())  # Plotly's validators only: the page draws another table
+        else:
+            _library.embedded_phase_figure(width_px=FULL_WIDTH_PX)
         if _no_session(rt):  # no browser yet: the Overview's analysis too
             from .. import gamma_error  # noqa: F401
             from ..report import headline  # noqa: F401
-            from .views import _library
 
             if not os.environ.get(SCORES_ENV):
                 _library.embedded_diagnosis()

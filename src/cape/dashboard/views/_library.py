@@ -49,6 +49,26 @@ def embedded_diagnosis(b1: str = "HellaSwag", b2: str = "TruthfulQA", seed: int 
         return _EMBEDDED[key]
 
 
+_FIGURES: dict[tuple, object] = {}
+_FIGURES_LOCK = threading.Lock()
+
+
+def embedded_phase_figure(b1: str = "HellaSwag", b2: str = "TruthfulQA", *, width_px: float = 1000):
+    """The embedded cohort's phase diagram with its legend laid out, built once per server process (by the
+    warm-up, before the first session) and shared read-only by every session that shows the Overview unfiltered.
+    At most 16 benchmark pairs are kept."""
+    from ... import data, plots
+
+    key = (b1, b2, width_px)
+    with _FIGURES_LOCK:
+        if key not in _FIGURES:
+            if len(_FIGURES) >= _EMBEDDED_MAX:
+                _FIGURES.pop(next(iter(_FIGURES)))
+            _FIGURES[key] = plots.legend_below(plots.phase_diagram(data.load_base(), b1=b1, b2=b2),
+                                               width_px=width_px)
+        return _FIGURES[key]
+
+
 @st.cache_data(show_spinner="Diagnosing the families…", hash_funcs=HASH_FUNCS, max_entries=16)
 def diagnosis(table, b1: str = "HellaSwag", b2: str = "TruthfulQA", seed: int = 0, embedded: bool = False):
     """:func:`cape.diagnose.diagnose` of ``table`` (``embedded=True``: the embedded cohort, which adds the

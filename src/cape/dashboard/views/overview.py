@@ -26,7 +26,13 @@ def render() -> None:
     b1 = st.session_state.get("ov_b1") if st.session_state.get("ov_b1") in benches else benches[i1]
     b2 = st.session_state.get("ov_b2") if st.session_state.get("ov_b2") in benches else benches[i2]
     fams = [f for f in st.session_state.get("ov_fams") or [] if f in table.families] or None
-    fig = figures.phase_diagram(table, b1=b1, b2=b2, uploaded=ups, families=fams)
+    if fams is None and state.is_embedded(table):  # the unfiltered embedded cohort: built once per server
+        from ..widgets import FULL_WIDTH_PX
+        from . import _library
+
+        fig = _library.embedded_phase_figure(b1, b2, width_px=FULL_WIDTH_PX)
+    else:
+        fig = figures.phase_diagram(table, b1=b1, b2=b2, uploaded=ups, families=fams)
     show_figure(fig, "phase_diagram", data=table.wide([b1, b2], force=True))
     with controls:
         c1, c2, c3 = st.columns([1, 1, 3])
