@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
-from itertools import permutations
+from itertools import chain, permutations
 
 import numpy as np
 
@@ -174,7 +174,9 @@ def fisher_ci(r: float, n: int, level: float = 0.95) -> tuple[float, float]:
 @lru_cache(maxsize=16)
 def _all_permutations(n: int) -> np.ndarray:
     """Every ordering of ``range(n)`` as rows (built once per ``n``; read-only)."""
-    perm = np.array(list(permutations(range(n))), dtype=np.intp)
+    k = math.factorial(n)
+    flat = np.fromiter(chain.from_iterable(permutations(range(n))), dtype=np.intp, count=k * n)
+    perm = flat.reshape(k, n)  # itertools' order, without a Python tuple per row in between
     perm.setflags(write=False)
     return perm
 
