@@ -211,9 +211,13 @@ def test_random_effects_truncates_a_negative_tau2():
 
     y = np.array([9.875929790720544, 9.304794551865662, 9.161148416763066])
     se = np.array([0.6664656439923121, 0.2648446835713267, 0.5685992148370179])
-    res = _random_effects(y, se, {"members": (), "excluded": {}, "membership": "", "flipping": ("a", "b", "c"),
-                                  "log10_nc": tuple(y), "se": tuple(se), "no_flip": (), "insufficient": (),
-                                  "level": 0.95, "family_results": {}}, 0.95, "", "")
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing of statsmodels' arithmetic reaches the user's terminal
+        res = _random_effects(y, se, {"members": (), "excluded": {}, "membership": "", "flipping": ("a", "b", "c"),
+                                      "log10_nc": tuple(y), "se": tuple(se), "no_flip": (), "insufficient": (),
+                                      "level": 0.95, "family_results": {}}, 0.95, "", "")
     w = 1 / se ** 2
     assert res.spread == 0.0
     assert np.log10(res.typical) == pytest.approx(np.sum(w * y) / np.sum(w), rel=1e-12)

@@ -221,7 +221,8 @@ def _random_effects(y: np.ndarray, se: np.ndarray, base: dict, level: float, not
 
     k = y.size
     v = se ** 2
-    res = combine_effects(y, v, method_re="dl")
+    with np.errstate(invalid="ignore"):  # its random-effects sqrt of a negative tau^2: handled just below
+        res = combine_effects(y, v, method_re="dl")
     # DerSimonian-Laird truncates tau^2 at 0; statsmodels returns the raw moment estimate, which is negative
     # when Q < k - 1, and weights by it. Truncated, the random-effects weights are the fixed-effect ones.
     re = float(res.tau2) > 0
