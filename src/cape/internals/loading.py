@@ -232,6 +232,32 @@ def _local_hash(location: str, gguf_name: str | None) -> str:
     return file_fingerprint([f for f in files if f.is_file()])
 
 
+def _require_torch() -> None:
+    """Raise :class:`DependencyError` naming the ``internals`` extra when torch or transformers is missing."""
+    try:
+        import torch  # noqa: F401
+        import transformers  # noqa: F401
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise DependencyError(
+            "cape.internals needs torch and transformers: pip install 'cape[internals]'."
+        ) from exc
+
+
+def _require_loaders(*, gguf: bool, accelerate: bool) -> None:
+    """Raise :class:`DependencyError` when a GGUF file is to be read without ``gguf``, or a ``device_map`` used
+    without ``accelerate``."""
+    if gguf:
+        try:
+            import gguf as _gguf  # noqa: F401
+        except ImportError as exc:  # pragma: no cover
+            raise DependencyError("Loading a GGUF file needs the gguf package: pip install gguf.") from exc
+    if accelerate:
+        try:
+            import accelerate as _accelerate  # noqa: F401
+        except ImportError as exc:  # pragma: no cover
+            raise DependencyError("device_map needs the accelerate package: pip install accelerate.") from exc
+
+
 def load_model(
     spec: str | Path,
     *,
@@ -244,6 +270,8 @@ def load_model(
     allow_pickle_weights: bool = False,
     cache: bool = True,
 ) -> LoadedModel:
+    # long: half of it is the argument docs; the rest is one sequence of load steps (resolve, refuse pickles,
+    # the GGUF cache, load with its local-first fallback, store, move, describe), each with its own sentence
     """Load a causal language model and its tokenizer.
 
     Args:
@@ -270,25 +298,10 @@ def load_model(
         ModelLoadError: the model cannot be found or loaded (one sentence naming the spec).
         DependencyError: ``torch``/``transformers`` (the ``internals`` extra), ``gguf`` or ``accelerate`` missing.
     """
-    try:
-        import torch  # noqa: F401
-        import transformers  # noqa: F401
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise DependencyError(
-            "cape.internals needs torch and transformers: pip install 'cape[internals]'."
-        ) from exc
+    _require_torch()
     torch_dtype = _torch_dtype(dtype)
     location, gguf_name, is_local = resolve_spec(spec, gguf_file)
-    if gguf_name is not None:
-        try:
-            import gguf  # noqa: F401
-        except ImportError as exc:  # pragma: no cover
-            raise DependencyError("Loading a GGUF file needs the gguf package: pip install gguf.") from exc
-    if device_map is not None:
-        try:
-            import accelerate  # noqa: F401
-        except ImportError as exc:  # pragma: no cover
-            raise DependencyError("device_map needs the accelerate package: pip install accelerate.") from exc
+    _require_loaders(gguf=gguf_name is not None, accelerate=device_map is not None)
 
     if is_local and gguf_name is None and not allow_pickle_weights:
         pickles = _pickle_only(Path(location))

@@ -4,14 +4,8 @@ point, the isocline, the running law and redistribution, recomputed at run time 
 from __future__ import annotations
 
 from .. import catalog
-from ..coupling import (
-    flow_fixed_point,
-    isocline_phase,
-    local_coupling,
-    population_coupling,
-    redistribution,
-    running_law,
-)
+from ..coupling import local_coupling, population_coupling
+from ..coupling_flow import flow_fixed_point, isocline_phase, redistribution, running_law
 from ..data import fixture, fixture_table
 from .claim import Claim, base_cohort, matches_published, verdict_published
 

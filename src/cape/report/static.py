@@ -155,6 +155,25 @@ def _width_in(width) -> float:
     return w
 
 
+def _select_families(table: ScoreTable, families) -> tuple[ScoreTable, list[str]]:
+    """``table`` narrowed to ``families`` (matched case-insensitively; all when None) and their names.
+
+    Raises:
+        NotFoundError: a family the table does not hold (the sentence names ``--family``).
+    """
+    if not families:
+        return table, list(table.families)
+    want = {f.lower(): f for f in table.families}
+    unknown = [f for f in families if f.lower() not in want]
+    if unknown:
+        from ..errors import NotFoundError
+
+        raise NotFoundError(f"--family {unknown[0]}: not a family of the scores (families: "
+                            f"{', '.join(sorted(table.families))})")
+    fams = [want[f.lower()] for f in families]
+    return (table.filter(family=fams) if len(fams) > 1 else table.filter(family=fams[0])), fams
+
+
 def build_figure(out_path, table: ScoreTable | None = None, *, b1: str = "HellaSwag", b2: str = "TruthfulQA",
                  seed: int = 0, dpi: int = 300, width="double", families=None,
                  n_boot: int = 2000) -> FigureResult:
@@ -197,18 +216,7 @@ def build_figure(out_path, table: ScoreTable | None = None, *, b1: str = "HellaS
         table = data.load_base()
     b1, b2 = catalog.canonical(b1), catalog.canonical(b2)
     colors = family_colors(table.families)
-    if families:
-        want = {f.lower(): f for f in table.families}
-        unknown = [f for f in families if f.lower() not in want]
-        if unknown:
-            from ..errors import NotFoundError
-
-            raise NotFoundError(f"--family {unknown[0]}: not a family of the scores (families: "
-                                f"{', '.join(sorted(table.families))})")
-        fams = [want[f.lower()] for f in families]
-        table = table.filter(family=fams) if len(fams) > 1 else table.filter(family=fams[0])
-    else:
-        fams = list(table.families)
+    table, fams = _select_families(table, families)
     panels = ["phase diagram"]
     res = None
     try:
