@@ -15,31 +15,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from _timing import interleaved_processes, spread_s
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 SECTIONS = ("overview", "families", "eigen", "dynamics", "frontier", "levers", "claims", "data")
-
-
-def _run(argv: list[str]) -> tuple[float, float]:
-    """Wall and CPU seconds of one child process running ``argv``."""
-    env = dict(os.environ, PYTHONPATH=SRC + os.pathsep + os.environ.get("PYTHONPATH", ""), PYTHONWARNINGS="ignore")
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t0 = time.perf_counter()
-    subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=True)
-    wall = time.perf_counter() - t0
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-
-
-def _fmt(xs: list[float]) -> str:
-    return f"{statistics.median(xs):.2f} s [{min(xs):.2f}-{max(xs):.2f}]"
 
 
 def main() -> int:
@@ -49,17 +33,11 @@ def main() -> int:
     out = Path(tempfile.mkdtemp()) / "report.html"
     cmd = [sys.executable, "-m", "cape.cli", "report", "-o", str(out), "--json"]
     cases = {"whole report": cmd, **{f"--only {s}": [*cmd, "--only", s] for s in SECTIONS}}
-    times: dict[str, tuple[list[float], list[float]]] = {k: ([], []) for k in cases}
-    for i in range(args.repeat + 1):
-        for name, argv in cases.items():
-            wall, cpu = _run(argv)
-            if i:
-                times[name][0].append(wall)
-                times[name][1].append(cpu)
+    times = interleaved_processes(cases, repeat=args.repeat, src=SRC, extra_env={"PYTHONWARNINGS": "ignore"})
     print(f"cape report on the embedded data, fresh processes, median [min-max] of {args.repeat} interleaved "
           f"rounds; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     for name, (wall, cpu) in times.items():
-        print(f"  {name:18s} wall {_fmt(wall)}   cpu {_fmt(cpu)}")
+        print(f"  {name:18s} wall {spread_s(wall)}   cpu {spread_s(cpu)}")
     singles = {k: v for k, v in times.items() if k != "whole report"}
     slowest = max(singles, key=lambda k: statistics.median(singles[k][1]))
     whole_cpu, slow_cpu = statistics.median(times["whole report"][1]), statistics.median(singles[slowest][1])

@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
+
+from _timing import interleaved_processes, spread_s
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 
@@ -37,21 +36,6 @@ app()
 """
 
 
-def _run(argv: list[str]) -> tuple[float, float]:
-    """Wall and CPU seconds of one child process running ``argv`` (output discarded)."""
-    env = dict(os.environ, PYTHONPATH=SRC + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t0 = time.perf_counter()
-    subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=True)
-    wall = time.perf_counter() - t0
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-
-
-def _fmt(xs: list[float]) -> str:
-    return f"{statistics.median(xs):.3f} s [{min(xs):.3f}-{max(xs):.3f}]"
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=7, help="interleaved timed rounds (after one warm-up round)")
@@ -64,20 +48,14 @@ def main() -> int:
         "cape diagnose": ([py, "-m", "cape.cli", "diagnose", "--n-boot", str(args.n_boot)], 1.0),
         "baseline: import numpy, pandas, typer": ([py, "-c", "import numpy, pandas, typer"], None),
     }
-    times: dict[str, tuple[list[float], list[float]]] = {k: ([], []) for k in cases}
-    for i in range(args.repeat + 1):
-        for name, (argv, _) in cases.items():
-            wall, cpu = _run(argv)
-            if i:  # round 0 warms the file cache
-                times[name][0].append(wall)
-                times[name][1].append(cpu)
+    times = interleaved_processes({k: argv for k, (argv, _) in cases.items()}, repeat=args.repeat, src=SRC)
     print(f"whole-process start-up, median [min-max] of {args.repeat} interleaved runs; load average "
           f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     missed = []
     for name, (_, target) in cases.items():
         wall, cpu = times[name]
         goal = f"   target < {target:g} s" if target else ""
-        print(f"  {name:42s} wall {_fmt(wall)}   cpu {_fmt(cpu)}{goal}")
+        print(f"  {name:42s} wall {spread_s(wall, '.3f')}   cpu {spread_s(cpu, '.3f')}{goal}")
         if target and statistics.median(wall) >= target:
             missed.append(name)
     if missed:
