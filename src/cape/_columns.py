@@ -146,14 +146,22 @@ def _law(mid: np.ndarray, g: np.ndarray, w: np.ndarray):
     sy = column_sum(ww * gg)
     sxx = column_sum(ww * m * m)
     sxy = column_sum(ww * m * gg)
-    den = sw * sxx - sx ** 2
     n = valid.sum(0)
+    xc, b = line_zero(sw, sx, sy, sxx, sxy, n)
+    return xc, b, n
+
+
+def line_zero(sw, sx, sy, sxx, sxy, n) -> tuple[np.ndarray, np.ndarray]:
+    """Zero ``x_c = -a / b`` and slope ``b`` of the weighted line ``y = a + b x`` from its weighted sums
+    (``sw = sum w``, ``sx = sum w x``, ``sy``, ``sxx``, ``sxy``) and point counts ``n``, element-wise; NaN where
+    fewer than 2 points, a flat design or a zero slope. The one closing step of both layouts of the law fit."""
+    den = sw * sxx - sx ** 2
     ok = (n >= 2) & (den > 1e-12 * np.maximum(sw * sxx, 1e-300))
     with np.errstate(divide="ignore", invalid="ignore"):
         b = np.where(ok, (sw * sxy - sx * sy) / np.where(ok, den, 1.0), np.nan)
         a = np.where(ok, (sy - b * sx) / np.where(sw > 0, sw, 1.0), np.nan)
         xc = np.where(ok & (b != 0), -a / np.where(b != 0, b, 1.0), np.nan)
-    return xc, b, n
+    return xc, b
 
 
 def crossing_columns(logn: np.ndarray, s1: np.ndarray, s2: np.ndarray, se2: np.ndarray, *, min_delta: float,

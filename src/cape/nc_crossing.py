@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from ._columns import line_zero
 from ._format import finite_or_none as _f
 from ._format import fmt_params
 from ._stats import percentile_ci
@@ -82,13 +83,8 @@ def law_fit(mid: np.ndarray, g: np.ndarray, w: np.ndarray):
     sy = (ww * gg).sum(1)
     sxx = (ww * mid * mid).sum(1)
     sxy = (ww * mid * gg).sum(1)
-    den = sw * sxx - sx ** 2
     n = valid.sum(1)
-    ok = (n >= 2) & (den > 1e-12 * np.maximum(sw * sxx, 1e-300))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        b = np.where(ok, (sw * sxy - sx * sy) / np.where(ok, den, 1.0), np.nan)
-        a = np.where(ok, (sy - b * sx) / np.where(sw > 0, sw, 1.0), np.nan)
-        xc = np.where(ok & (b != 0), -a / np.where(b != 0, b, 1.0), np.nan)
+    xc, b = line_zero(sw, sx, sy, sxx, sxy, n)
     return xc, b, n
 
 
