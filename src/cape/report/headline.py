@@ -9,7 +9,7 @@ Example:
 
 from __future__ import annotations
 
-__all__ = ["coupling_counts", "headline"]
+__all__ = ["coupling_counts", "headline", "pooled_notes"]
 
 
 def coupling_counts(res) -> dict:
@@ -56,3 +56,21 @@ def headline(res) -> str:
     elif pn is not None:
         parts.append(f"Pooled over families, the data place no sign flip ({pn.message}).")
     return " ".join(parts)
+
+
+def pooled_notes(res) -> list[str]:
+    """The sentences under the headline on the pooled N_c: the population estimate (between-family random
+    effects) and the shared quadratic with family offsets, each when the diagnosis has it.
+
+    Args:
+        res: a :class:`~cape.diagnose.DiagnosisResult`.
+    """
+    notes = []
+    pop = getattr(res.pooled, "population", None)
+    if pop is not None:
+        notes.append(f"Population N_c (between-family random effects): {pop.message}.")
+    pn = res.pooled_nc
+    if pn is not None:
+        notes.append(f"Shared quadratic with family offsets (assumes one N_c for all families): {pn.summary()}; "
+                     f"{res.pooled.message}.")
+    return notes

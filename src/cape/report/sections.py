@@ -45,20 +45,15 @@ def _overview(ctx: dict) -> Section:
 
     t = ctx["table"]
     s = Section("overview", "Overview")
-    from .headline import headline
+    from .headline import headline, pooled_notes
 
     s.blocks.append(Block("headline", "", headline(ctx["diagnosis"]())))
     s.text(f"{t.n_models} models in {len(t.families)} families; benchmarks {', '.join(t.benchmarks)}. "
            "Each trajectory is one family ordered by parameter count; marker size grows with log N.")
     s.figure(figures.phase_diagram(t), "Phase diagram")
     res = ctx["diagnosis"]()
-    pop = getattr(res.pooled, "population", None)
-    if pop is not None:
-        s.text(f"Population N_c (between-family random effects): {pop.message}.")
-    pn = res.pooled_nc
-    if pn is not None:
-        s.text(f"Shared quadratic with family offsets (assumes one N_c for all families): {pn.summary()}; "
-               f"{res.pooled.message}.")
+    for note in pooled_notes(res):
+        s.text(note)
     from ..gamma_error import gamma_errors
 
     s.figure(figures.gamma_figure(res, errors=gamma_errors(res, t)), "Local coupling against scale (±1 SE)")

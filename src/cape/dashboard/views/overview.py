@@ -54,15 +54,13 @@ def _gamma_panel(table, b1, b2, fams) -> None:
         st.info(f"No coupling diagnosis for {b1} / {b2}: {e}")
         return
     from ...gamma_error import gamma_errors
-    from ...report.headline import headline
+    from ...report.headline import headline, pooled_notes
 
     st.info(headline(res))
-    pop = getattr(res.pooled, "population", None)
-    if pop is not None:
-        st.caption(f"Population N_c (between-family random effects): {pop.message}.")
-    pn = res.pooled_nc
-    if pn is not None:
-        st.caption(f"Shared quadratic with family offsets (assumes one N_c for all families): {pn.summary()}; "
-                   f"{res.pooled.message}. Per-family N_c with CIs: see Families.")
+    notes = pooled_notes(res)
+    if res.pooled_nc is not None:  # the shared-quadratic note is the last one
+        notes[-1] += " Per-family N_c with CIs: see Families."
+    for note in notes:
+        st.caption(note)
     errs = gamma_errors(res, table)
     show_figure(figures.gamma_figure(res, families=fams, errors=errs), "gamma_vs_N", data=errs)
