@@ -49,6 +49,40 @@ def test_heads_on_smollm2(captured):
     np.testing.assert_array_equal(again.stats.p_lower, contrast.stats.p_lower)
 
 
+def _mapped_weights_resident(model) -> int:
+    """Bytes of this process's resident pages in the file mappings that hold the model's parameters."""
+    import re
+    from pathlib import Path
+
+    ptrs = [p.data_ptr() for p in model.parameters()]
+    total, inside = 0, False
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        head = re.match(r"^([0-9a-f]+)-([0-9a-f]+) ", line)
+        if head:
+            lo, hi = int(head[1], 16), int(head[2], 16)
+            inside = "/" in line and any(lo <= x < hi for x in ptrs)
+        elif inside and line.startswith("Rss:"):
+            total += int(line.split()[1]) * 1024
+    return total
+
+
+def test_layer_major_heads_identical_and_weights_released(captured):
+    """The heads capture runs block by block: the same activations bit for bit, and the memory-mapped weights
+    are no longer resident in the process afterwards."""
+    from cape.internals.analysis import prepare_prompt_sets
+    from cape.internals.hooks import capture_contrast
+    from cape.internals.streaming import file_backed_ranges
+
+    lm, acts, _ = captured
+    if not any(lo <= lm.model.model.layers[0].mlp.up_proj.weight.data_ptr() < hi for lo, hi in file_backed_ranges()):
+        pytest.skip("the weights are not memory-mapped here")
+    r, t, _ = prepare_prompt_sets(max_items=N_ITEMS)
+    lean = capture_contrast(lm.model, lm.tokenizer, r, t, heads=True, residual=False, final=False)
+    for full, part in zip(acts.parts(), lean.parts()):
+        assert np.array_equal(full.heads, part.heads)
+    assert _mapped_weights_resident(lm.model) < 0.05 * lm.weight_bytes()
+
+
 def test_layers_bottleneck_and_drep_on_smollm2(captured):
     from cape.internals.bottleneck import projection_bottleneck
     from cape.internals.layers import layer_coupling, rep_dimensionality

@@ -118,6 +118,7 @@ def capture(
     batch_size: int = 16,
     max_length: int = 128,
     progress: ProgressFn | None = None,
+    layer_major: bool = True,
 ) -> Activations:
     """Last-token activations of ``texts``, all layers and heads at once, one forward pass per batch.
 
@@ -129,7 +130,10 @@ def capture(
         adapter: The architecture adapter (looked up from the model when omitted).
         batch_size: Texts per forward pass (texts are grouped by length to reduce padding).
         max_length: Longer texts keep their last ``max_length`` tokens.
-        progress: Called as ``progress(done, total)`` after each batch.
+        progress: Called as ``progress(done, total)`` after each batch (after each block when layer-major).
+        layer_major: When neither ``final`` nor ``logits`` is asked, run the batches block by block
+            (:mod:`cape.internals.streaming`: the same activations, bit for bit, with memory-mapped weights
+            resident one block at a time); False runs every batch through the whole model in turn.
 
     Returns:
         :class:`Activations` in the order of ``texts``.
@@ -146,9 +150,16 @@ def capture(
     n = len(texts)
     rec = _Recorder(n, len(layers))
     want_final = final or logits
-    with attached_hooks(rec.registrations(adapter, layers, heads=heads, residual=residual)), torch.inference_mode():
-        final_arr = _forward_batches(model, rec, token_ids, lengths, pad=_pad_id(tokenizer), batch_size=batch_size,
-                                     want_final=want_final, progress=progress)
+    registrations = rec.registrations(adapter, layers, heads=heads, residual=residual)
+    final_arr = None
+    with torch.inference_mode():
+        streamed = (layer_major and not want_final
+                    and _forward_layer_major(model, rec, layers, token_ids, lengths, registrations,
+                                             pad=_pad_id(tokenizer), batch_size=batch_size, progress=progress))
+        if not streamed:
+            with attached_hooks(registrations):
+                final_arr = _forward_batches(model, rec, token_ids, lengths, pad=_pad_id(tokenizer),
+                                             batch_size=batch_size, want_final=want_final, progress=progress)
     logit_arr = _logits(model, adapter, final_arr) if logits and final_arr is not None else None
     head_arr = rec.store["heads"]
     if heads:
@@ -210,19 +221,13 @@ class _Recorder:
         return out
 
 
-def _forward_batches(model: Any, rec: _Recorder, token_ids: Sequence[Sequence[int]], lengths: np.ndarray, *,
-                     pad: int, batch_size: int, want_final: bool, progress: ProgressFn | None) -> np.ndarray | None:
-    """Run the texts through the decoder longest first, ``batch_size`` at a time (right-padded); the hooks
-    record as they go. Returns the final hidden state's last-token rows in the texts' order (when wanted)."""
+def _batches(token_ids: Sequence[Sequence[int]], lengths: np.ndarray, *, pad: int, batch_size: int) -> Iterator[Any]:
+    """``(index, input_ids, attention_mask)`` of each batch: the texts longest first, ``batch_size`` at a time,
+    right-padded with ``pad``."""
     import torch
 
-    n = len(lengths)
     order = np.argsort(-lengths, kind="stable")
-    device = model_device(model)
-    decoder = model.get_decoder() if hasattr(model, "get_decoder") else model.base_model
-    final_arr = None
-    done = 0
-    for start in range(0, n, batch_size):
+    for start in range(0, len(lengths), batch_size):
         index = order[start : start + batch_size]
         batch_len = int(lengths[index].max())
         ids = torch.full((len(index), batch_len), pad, dtype=torch.long)
@@ -230,6 +235,25 @@ def _forward_batches(model: Any, rec: _Recorder, token_ids: Sequence[Sequence[in
         for row, j in enumerate(index):
             ids[row, : lengths[j]] = torch.tensor(token_ids[j], dtype=torch.long)
             mask[row, : lengths[j]] = 1
+        yield index, ids, mask
+
+
+def _decoder(model: Any) -> Any:
+    return model.get_decoder() if hasattr(model, "get_decoder") else model.base_model
+
+
+def _forward_batches(model: Any, rec: _Recorder, token_ids: Sequence[Sequence[int]], lengths: np.ndarray, *,
+                     pad: int, batch_size: int, want_final: bool, progress: ProgressFn | None) -> np.ndarray | None:
+    """Run the texts through the decoder longest first, ``batch_size`` at a time (right-padded); the hooks
+    record as they go. Returns the final hidden state's last-token rows in the texts' order (when wanted)."""
+    import torch
+
+    n = len(lengths)
+    device = model_device(model)
+    decoder = _decoder(model)
+    final_arr = None
+    done = 0
+    for index, ids, mask in _batches(token_ids, lengths, pad=pad, batch_size=batch_size):
         rec.index = index
         rec.last = torch.as_tensor(lengths[index] - 1, dtype=torch.long)
         out = decoder(input_ids=ids.to(device), attention_mask=mask.to(device), use_cache=False)
@@ -242,6 +266,45 @@ def _forward_batches(model: Any, rec: _Recorder, token_ids: Sequence[Sequence[in
         if progress is not None:
             progress(done, n)
     return final_arr
+
+
+def _forward_layer_major(model: Any, rec: _Recorder, layers: Sequence[Any], token_ids: Sequence[Sequence[int]],
+                         lengths: np.ndarray, registrations: list[Callable[[], Any]], *, pad: int, batch_size: int,
+                         progress: ProgressFn | None) -> bool:
+    """The same batches block by block (:mod:`cape.internals.streaming`): identical activations, and memory-mapped
+    weights released once their block has run. False (nothing run) when the decoder does not allow it."""
+    import torch
+
+    from cape.internals import streaming
+
+    if getattr(model, "hf_device_map", None):  # blocks spread over devices by accelerate: keep its order
+        return False
+    device = model_device(model)
+    decoder = _decoder(model)
+    indices: list[np.ndarray] = []
+    calls = []
+    try:
+        for index, ids, mask in _batches(token_ids, lengths, pad=pad, batch_size=batch_size):
+            calls.append(streaming.block_calls(decoder, layers, ids.to(device), mask.to(device)))
+            indices.append(index)
+    except streaming.LayerMajorUnavailable:
+        return False
+    ranges = streaming.file_backed_ranges()
+    streaming.release_pages(model.parameters(), ranges)  # the embedding rows the batches read
+
+    def before_batch(b: int) -> None:
+        rec.index = indices[b]
+        rec.last = torch.as_tensor(lengths[indices[b]] - 1, dtype=torch.long)
+
+    def after_layer(i: int) -> None:
+        streaming.release_pages(layers[i].parameters(), ranges)
+        if progress is not None:
+            progress(len(lengths) * (i + 1) // len(layers), len(lengths))
+
+    with attached_hooks(registrations):
+        streaming.run_layer_major(layers, calls, before_batch=before_batch, after_layer=after_layer,
+                                  output_hidden=block_output_hidden)
+    return True
 
 
 def _logits(model: Any, adapter: ArchAdapter, final_arr: np.ndarray) -> np.ndarray:
