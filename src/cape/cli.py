@@ -106,11 +106,25 @@ def _readable_type(self, ctx) -> str | None:
     return label + ("..." if many else "")
 
 
+def _type_metavar(self, param, ctx) -> str | None:
+    """Typer 0.28 and earlier: a value type's word in ``--help`` (PATH / TEXT / INTEGER / NUMBER, ``...`` for a
+    repeatable option), None for the others (their own default)."""
+    word = _TYPE_WORDS.get(self.name) or _TYPE_WORDS.get(str(self.name).capitalize())
+    if word is None:
+        return None
+    return word + ("..." if getattr(param, "multiple", False) else "")
+
+
 def _readable_metavars() -> None:
     from typer import core
 
-    for cls in (core.TyperOption, core.TyperArgument):
-        cls.display_type_rich = _readable_type
+    if hasattr(core.TyperOption, "display_type_rich"):  # Typer 0.29 and later draw the type column themselves
+        for cls in (core.TyperOption, core.TyperArgument):
+            cls.display_type_rich = _readable_type
+        return
+    from typer._click import types  # earlier: the type column is the value type's metavar
+
+    types.ParamType.get_metavar = _type_metavar  # type: ignore[method-assign]
 
 
 _readable_metavars()

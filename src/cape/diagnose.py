@@ -226,7 +226,7 @@ def diagnose(table=None, pair: Sequence[str] | str = DEFAULT_PAIR, *, families: 
              scheme="nature", bootstrap: str = "noise", pooled_families: Sequence[str] | None = None,
              headline: bool | None = None, width: bool = True, b1: str | None = None,
              b2: str | None = None, method: str = "fit", noise: str = "data",
-             keep_instruct: bool = False) -> DiagnosisResult:
+             keep_instruct: bool = False, population: bool = True) -> DiagnosisResult:
     """Diagnose capability coupling for every family of a score table.
 
     Args:
@@ -239,8 +239,7 @@ def diagnose(table=None, pair: Sequence[str] | str = DEFAULT_PAIR, *, families: 
         min_delta: skip gamma steps with ``|dB1| <= min_delta`` pp.
         scheme: phase thresholds (name, :class:`~cape.coupling.PhaseScheme` or ``(lower, upper)``).
         bootstrap: within-family N_c bootstrap scheme (``noise``, ``intervals``, ``both``).
-        pooled_families: families to pool (default: those with >= 3 models, excluding curated/distilled
-            recipes when the table records a recipe).
+        pooled_families: families to pool (default: those with >= 3 models, but not curated/distilled recipes).
         headline: also compute the paper's headline on its 14-model fixture (default: when ``table`` is None).
         method: within-family N_c estimator: ``fit`` (smooth fit with its interval; the sign split runs beside
             it as a robustness check) or ``crossing`` (the sign split alone).
@@ -248,6 +247,8 @@ def diagnose(table=None, pair: Sequence[str] | str = DEFAULT_PAIR, *, families: 
             are left out of every per-family and pooled analysis (and said so in ``messages``).
         noise: ``data`` (default): each benchmark's extra noise is measured from the selected families and added
             to every standard error (:mod:`cape.noise`); ``stated``: stated (or binomial) errors only.
+        width, population: also run each family's width check (``FamilyDiagnosis.width``) and the population
+            N_c (``PooledSummary.population``); False leaves them None, every other number unchanged.
 
     Returns:
         :class:`DiagnosisResult`.
@@ -285,7 +286,7 @@ def diagnose(table=None, pair: Sequence[str] | str = DEFAULT_PAIR, *, families: 
                                       min_delta=min_delta, scheme=sch, bootstrap=bootstrap, with_width=width,
                                       side=lambda: _pooled_fits(*pool_args, n_boot=n_boot, seed=seed, level=level,
                                                                 headline=headline, explicit=explicit))
-    pooled = _pooled(*pool_args, fitted, level=level, explicit=explicit, fits=fits)
+    pooled = _pooled(*pool_args, fitted, level=level, explicit=explicit, fits=fits, population=population)
     msgs = []
     skipped = [f.family for f in out if f.status != "ok"]
     if skipped:
@@ -327,7 +328,7 @@ def _all_families(cols: _FamilyColumns, fams: Sequence[str], b1: str, b2: str, c
         from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(max_workers=workers + 1) as pool:
-            side_res = pool.submit(side)
+            side_res = pool.submit(_then_prefetch, side)
             done = list(pool.map(one, fams, chunksize=1))
             fitted = side_res.result()
     else:
@@ -335,6 +336,17 @@ def _all_families(cols: _FamilyColumns, fams: Sequence[str], b1: str, b2: str, c
         fitted = side()
     fits = {f: tuple(fit) for f, (_, fit) in zip(fams, done) if fit and isinstance(crossing, SmoothFitVertex)}
     return [res for res, _ in done], fits, fitted
+
+
+def _then_prefetch(side):
+    """``side()``, then the imports of the population N_c's meta-analysis (statsmodels, about a second), so that a
+    large cohort's side thread does them while the families are still running rather than after them."""
+    out = side()
+    try:
+        import statsmodels.stats.meta_analysis  # noqa: F401
+    except ImportError:  # pragma: no cover - a core dependency; the population N_c reports it if missing
+        pass
+    return out
 
 
 #: threads at most for the per-family bootstraps; families below this many resamples x families stay serial
@@ -377,12 +389,17 @@ def _pooled_fits(table, frame, fams, b1, b2, *, n_boot, seed, level, headline, e
     return use, excl, pdata, offsets, paper, head
 
 
-def _pooled(table, frame, fams, b1, b2, fitted, *, level, explicit, fits=None) -> PooledSummary:
-    """The pooled summary from :func:`_pooled_fits` and the population N_c (reusing the families' fits)."""
-    from .population import population_nc
-
+def _pooled(table, frame, fams, b1, b2, fitted, *, level, explicit, fits=None, population=True) -> PooledSummary:
+    """The pooled summary from :func:`_pooled_fits` and, when ``population``, the population N_c (reusing the
+    families' fits)."""
     use, excl, pdata, offsets, paper, head = fitted
-    population = population_nc(table, (b1, b2), families=use if explicit else list(fams), level=level, known=fits)
+    if population:
+        from .population import population_nc
+
+        population = population_nc(table, (b1, b2), families=use if explicit else list(fams), level=level,
+                                   known=fits)
+    else:
+        population = None
     msg = (f"pooled over {len(pdata.families)} families with >= 3 models"
            + (f"; excluded for their data recipe: {', '.join(excl)}" if excl else ""))
     return PooledSummary(tuple(pdata.families), tuple(excl), offsets, paper, head, msg, population)

@@ -129,8 +129,12 @@ def estimate_noise(frame, benchmark: str, *, families: Sequence[str] | None = No
 
 
 def noise_from_groups(benchmark: str, groups, *, degree: int = 2, alpha: float = 0.05) -> NoiseEstimate:
-    """:func:`estimate_noise` on arrays: ``groups`` is a list of ``(log10 N, score, stated se)`` per family."""
-    rss = lev_var = lev = chi2 = 0.0
+    """:func:`estimate_noise` on arrays: ``groups`` is a list of ``(log10 N, score, stated se)`` per family.
+
+    The sums over families are exactly rounded (``math.fsum``), so the estimate does not depend on the order
+    the families come in: the diagnosis and the population N_c, which list them differently, get the same
+    number to the last bit."""
+    terms: tuple[list[float], list[float], list[float], list[float]] = ([], [], [], [])
     df = nf = nm = 0
     stated: list = []
     for x, y, se in groups:
@@ -141,13 +145,12 @@ def noise_from_groups(benchmark: str, groups, *, degree: int = 2, alpha: float =
         if out is None:
             continue
         r, h = out
-        rss += float(np.sum(r * r))
-        lev_var += float(np.sum((1 - h) * se * se))
-        lev += float(np.sum(1 - h))
-        chi2 += float(np.sum(r * r / np.maximum(se, 1e-6) ** 2))
+        for acc, v in zip(terms, (r * r, (1 - h) * se * se, 1 - h, r * r / np.maximum(se, 1e-6) ** 2)):
+            acc.append(float(np.sum(v)))
         df += len(x) - degree - 1
         nf += 1
         nm += len(x)
+    rss, lev_var, lev, chi2 = (math.fsum(t) for t in terms)
     sd = float(np.median(stated)) if stated else None
     if df == 0:
         return NoiseEstimate(benchmark, sd, 0.0, sd, None, 0, None, None, nf, nm, degree, False,

@@ -92,24 +92,31 @@ def membership(table, *, recipes: Sequence[str] | None = DEFAULT_RECIPES, base_o
     if not hasattr(table, "model_frame"):
         return None, {}, "no model metadata (a plain frame): every family is used as given"
     mf = table.model_frame()
-    keep = []
     excluded: dict[str, str] = {}
     rec = mf["recipe"] if "recipe" in mf.columns else None
     known = rec is not None and rec.notna().any()
     allowed = None if recipes is None else {r.lower() for r in recipes}
-    for model, row in mf.iterrows():
-        fam = str(row["family"])
-        if base_only and "is_base" in mf.columns and str(row["is_base"]).lower() in ("false", "0"):
-            excluded[str(model)] = "not a base model (instruct, chat or fine-tune)"
-            continue
-        if "model_type" in mf.columns and str(row["model_type"]).lower() == "moe" and not moe:
-            excluded[str(model)] = "mixture of experts"
-            continue
-        r = row["recipe"] if rec is not None else None
-        if allowed is not None and isinstance(r, str) and r.strip() and r.strip().lower() not in allowed:
-            excluded.setdefault(fam, f"data recipe {r.strip().lower()}")
-            continue
-        keep.append(str(model))
+    models = [str(m) for m in mf.index.tolist()]
+    n = len(models)
+    # each reason to leave a model out, one column at a time; the first reason that applies wins
+    not_base = ([str(v).lower() in ("false", "0") for v in mf["is_base"].tolist()]
+                if base_only and "is_base" in mf.columns else [False] * n)
+    is_moe = ([str(v).lower() == "moe" for v in mf["model_type"].tolist()]
+              if "model_type" in mf.columns and not moe else [False] * n)
+    recipes_of = [None] * n if rec is None else rec.tolist()
+    recipe_out = [allowed is not None and isinstance(r, str) and bool(r.strip()) and r.strip().lower() not in allowed
+                  for r in recipes_of]
+    families = mf["family"].tolist()
+    keep = []
+    for i, model in enumerate(models):
+        if not_base[i]:
+            excluded[model] = "not a base model (instruct, chat or fine-tune)"
+        elif is_moe[i]:
+            excluded[model] = "mixture of experts"
+        elif recipe_out[i]:
+            excluded.setdefault(str(families[i]), f"data recipe {str(recipes_of[i]).strip().lower()}")
+        else:
+            keep.append(model)
     if allowed is None:
         note = "every recipe asked for"
     elif known:

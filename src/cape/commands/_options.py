@@ -153,14 +153,21 @@ def _is_numeric(annotation: Any) -> bool:
     return any(_is_numeric(a) for a in typing.get_args(annotation) if a is not type(None))
 
 
+def _numeric_param(param: Any) -> bool:
+    """Whether a command-line parameter takes numbers: from its annotation where Typer keeps it (0.29 and
+    later), else from its parameter type (``INT``/``FLOAT``, also for a repeatable option)."""
+    desc = getattr(param, "type_descriptor", None)
+    if desc is not None:
+        return _is_numeric(desc.annotation)
+    return getattr(getattr(param, "type", None), "name", "") in ("int", "integer", "float")
+
+
 def install(command: Any, path: tuple[str, ...] = ()) -> Any:
     """Attach the rules to every numeric option of ``command`` and its subcommands; returns ``command``."""
     for name, sub in (getattr(command, "commands", None) or {}).items():
         install(sub, (*path, name))
     for param in command.params:
-        if getattr(param, "is_flag", False) or not hasattr(param, "type_descriptor"):
-            continue
-        if not _is_numeric(param.type_descriptor.annotation):
+        if getattr(param, "is_flag", False) or not _numeric_param(param):
             continue
         long = [o for o in param.opts if o.startswith("--")]
         if not long:

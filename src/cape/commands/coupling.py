@@ -93,9 +93,13 @@ def diagnose_cmd(
         raise DataError(f"--level must be between 0 and 1, got {level}")
     if n_boot < 0:
         raise DataError(f"--n-boot must be >= 0, got {n_boot}")
+    # the compact view prints neither the width check, the population N_c nor the paper's 14-model headline:
+    # it skips them (each has its own seeded stream, so every number it prints is the same); --details and
+    # --json compute everything
+    full = json_ or details
     res = diagnose(table, pair, families=family or None, n_boot=n_boot, seed=seed, level=level,
                    min_delta=min_delta, scheme=sch, bootstrap=bootstrap, method=method, noise=noise,
-                   keep_instruct=include_finetunes)
+                   keep_instruct=include_finetunes, width=full, population=full, headline=None if full else False)
     _print_diagnosis(res, hub_fam, notes, warnings, json_=json_, fmt_=fmt_, details=details, top=top)
 
 
