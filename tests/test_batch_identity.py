@@ -157,3 +157,16 @@ def test_fields_dict_equals_asdict():
     assert len(objs) > 80
     for o in objs:
         assert fields_dict(o) == asdict(o), type(o).__name__
+
+
+@pytest.mark.parametrize("n", range(1, 9))
+def test_all_permutations_in_itertools_order(n):
+    """The exact permutation test's orderings, built block by block, are itertools' lexicographic ones."""
+    import itertools
+
+    from cape._stats import _all_permutations
+
+    want = np.array(list(itertools.permutations(range(n))), dtype=np.intp).reshape(-1, n)
+    got = _all_permutations(n)
+    assert got.shape == want.shape and np.array_equal(got, want)
+    assert not got.flags.writeable

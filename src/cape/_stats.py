@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
-from itertools import chain, permutations
 
 import numpy as np
 
@@ -173,10 +172,20 @@ def fisher_ci(r: float, n: int, level: float = 0.95) -> tuple[float, float]:
 
 @lru_cache(maxsize=16)
 def _all_permutations(n: int) -> np.ndarray:
-    """Every ordering of ``range(n)`` as rows (built once per ``n``; read-only)."""
-    k = math.factorial(n)
-    flat = np.fromiter(chain.from_iterable(permutations(range(n))), dtype=np.intp, count=k * n)
-    perm = flat.reshape(k, n)  # itertools' order, without a Python tuple per row in between
+    """Every ordering of ``range(n)`` as rows, in lexicographic order (``itertools.permutations``' order),
+    built once per ``n``; read-only.
+
+    Built block by block: the orderings that start with ``i`` are ``i`` followed by the orderings of the
+    other ``n - 1`` values, which are those of ``range(n - 1)`` with every value ``>= i`` raised by one.
+    """
+    perm = np.zeros((1, 0), dtype=np.intp)
+    for m in range(1, n + 1):
+        k = perm.shape[0]
+        out = np.empty((m * k, m), dtype=np.intp)
+        for i in range(m):
+            out[i * k:(i + 1) * k, 0] = i
+            out[i * k:(i + 1) * k, 1:] = perm + (perm >= i)
+        perm = out
     perm.setflags(write=False)
     return perm
 
