@@ -67,6 +67,54 @@ def test_truncated_entry_is_not_used(cache_dir, fake_gguf):
     assert not cache.cached_entry(entry)
 
 
+def test_tied_output_layer_stored_as_the_embedding(cache_dir, fake_gguf, monkeypatch):
+    """A tied output layer is stored once, under the input embedding's name, so loading ties it without first
+    filling a vocabulary-sized matrix with random numbers."""
+    from safetensors import safe_open
+    from transformers import AutoModelForCausalLM
+
+    from _models import tiny_config, tiny_tokenizer
+
+    config = tiny_config("llama")
+    config.tie_word_embeddings = True
+    model, tok = AutoModelForCausalLM.from_config(config).eval(), tiny_tokenizer()
+    assert model.lm_head.weight.data_ptr() == model.model.embed_tokens.weight.data_ptr()
+    h = file_fingerprint([fake_gguf])
+    entry = cache.gguf_entry(h, "float32")
+    assert cache.store_entry(entry, model, tok, source=str(fake_gguf), file_hash=h, dtype="float32") is None
+    with safe_open(str(entry / "model.safetensors"), "pt") as fh:
+        keys = set(fh.keys())
+    assert "model.embed_tokens.weight" in keys and "lm_head.weight" not in keys
+    assert len(keys) == len({p.data_ptr() for p in model.parameters()})
+    initialised = []
+    normal = torch.nn.init.normal_
+
+    def spy(*args, **kw):  # record random fills of real tensors (the model is first built on the meta device)
+        tensor = args[0] if args else kw["tensor"]
+        if tensor.device.type != "meta":
+            initialised.append(tuple(tensor.shape))
+        return normal(*args, **kw)
+
+    monkeypatch.setattr(torch.nn.init, "normal_", spy)
+    lm = load_model(fake_gguf)
+    assert initialised == []  # every weight came from the file
+    assert lm.model.lm_head.weight.data_ptr() == lm.model.model.embed_tokens.weight.data_ptr()
+    ids = tok("hello world", return_tensors="pt")["input_ids"]
+    with torch.no_grad():
+        torch.testing.assert_close(lm.model(ids).logits, model(ids).logits, rtol=0, atol=0)
+
+
+def test_entry_of_an_older_layout_is_rebuilt(cache_dir, fake_gguf):
+    model, tok = tiny_model("llama")
+    h = file_fingerprint([fake_gguf])
+    entry = cache.gguf_entry(h, "float32")
+    cache.store_entry(entry, model, tok, source=str(fake_gguf), file_hash=h, dtype="float32")
+    meta = json.loads((entry / "cape-cache.json").read_text())
+    del meta["layout"]  # as written before tied tensors were stored under the embedding's name
+    (entry / "cape-cache.json").write_text(json.dumps(meta))
+    assert not cache.cached_entry(entry)
+
+
 def test_cache_limit_refuses_to_store(cache_dir, fake_gguf, monkeypatch):
     monkeypatch.setenv("CAPE_CACHE_MAX", "1K")
     model, tok = tiny_model("llama")

@@ -7,7 +7,11 @@ file's ``sha256`` fingerprint, in the user's cache folder:
 * ``$CAPE_CACHE_DIR`` when set, else ``$XDG_CACHE_HOME/cape``, else ``~/.cache/cape``;
 * one folder per (file hash, dtype) under ``gguf/``, holding ``config.json``, the tokenizer files,
   ``model.safetensors`` and ``cape-cache.json`` (source file, hash, dtype, byte size of the weights);
-* an entry is used only when its recorded weight size matches the file on disk (a truncated entry is rebuilt);
+* an entry is used only when its recorded weight size matches the file on disk and its layout is the current
+  one (an older or truncated entry is rebuilt);
+* each tensor is stored once, under the first name the model gives it: a tied output layer is stored as the
+  input embedding it shares, so that loading ties it instead of first filling a fresh matrix of the vocabulary's
+  size with random numbers (108 MiB and a second of CPU for SmolLM2-135M);
 * nothing is stored when the disk would keep less than 1 GiB free or the cache would exceed
   ``$CAPE_CACHE_MAX`` (default 20G); ``CAPE_NO_CACHE=1`` turns the cache off;
 * ``cape cache info`` lists the entries, ``cape cache clear`` removes them.
@@ -28,6 +32,8 @@ _META = "cape-cache.json"
 _WEIGHTS = "model.safetensors"
 _KEEP_FREE = 1 << 30
 _DEFAULT_MAX = "20G"
+#: version of the entries' layout: 2 stores shared (tied) tensors under their first name
+_LAYOUT = 2
 
 
 def cache_root() -> Path:
@@ -55,8 +61,8 @@ def cached_entry(entry: Path) -> bool:
     """True when ``entry`` is complete: its metadata present and the weight file of the recorded size."""
     try:
         meta = json.loads((entry / _META).read_text())
-        return (entry / _WEIGHTS).stat().st_size == int(meta["weights_bytes"])
-    except (OSError, ValueError, KeyError, TypeError):
+        return meta.get("layout") == _LAYOUT and (entry / _WEIGHTS).stat().st_size == int(meta["weights_bytes"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return False
 
 
@@ -72,6 +78,24 @@ def _folder_bytes(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.is_dir() else 0
 
 
+def _save_weights(model: Any, path: Path) -> None:
+    """Write the model's weights as safetensors, each tensor once under its first name in the state dict (the
+    input embedding before a tied output layer: the name ``from_pretrained`` loads and ties from)."""
+    from safetensors.torch import save_file, save_model
+
+    state: dict[str, Any] = {}
+    seen: set[tuple] = set()
+    for name, tensor in model.state_dict().items():
+        key = (tensor.data_ptr(), tuple(tensor.shape), tensor.dtype)
+        if tensor.numel() == 0 or key not in seen:
+            seen.add(key)
+            state[name] = tensor.contiguous()
+    try:
+        save_file(state, str(path), metadata={"format": "pt"})
+    except RuntimeError:  # tensors overlapping in other ways: safetensors' own choice of names
+        save_model(model, str(path))
+
+
 def store_entry(entry: Path, model: Any, tokenizer: Any, *, source: str, file_hash: str, dtype: str) -> str | None:
     """Save a dequantised model to ``entry`` (atomically: a temporary folder renamed at the end).
 
@@ -83,8 +107,6 @@ def store_entry(entry: Path, model: Any, tokenizer: Any, *, source: str, file_ha
     Returns:
         None when stored, else the reason it was not (too little disk space, cache limit, unwritable folder).
     """
-    from safetensors.torch import save_model
-
     need = sum(t.numel() * t.element_size() for t in model.state_dict().values())
     root = entry.parent
     try:
@@ -108,8 +130,8 @@ def store_entry(entry: Path, model: Any, tokenizer: Any, *, source: str, file_ha
             if quant is not None:
                 config.quantization_config = quant
         tokenizer.save_pretrained(tmp)
-        save_model(model, str(tmp / _WEIGHTS))
-        meta = {"source": source, "file_hash": file_hash, "dtype": dtype,
+        _save_weights(model, tmp / _WEIGHTS)
+        meta = {"source": source, "file_hash": file_hash, "dtype": dtype, "layout": _LAYOUT,
                 "weights_bytes": (tmp / _WEIGHTS).stat().st_size}
         (tmp / _META).write_text(json.dumps(meta, indent=2))
         if entry.exists():
