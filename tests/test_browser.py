@@ -83,7 +83,9 @@ def server(tmp_path_factory):
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = tmp_path_factory.mktemp("server") / "streamlit.log"
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    # the server imports this checkout's sources (it runs in another folder, where a relative path would miss)
+    path = os.pathsep.join(p for p in (str(ROOT / "src"), os.environ.get("PYTHONPATH", "")) if p)
+    env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONPATH=path)
     results = None
     try:  # real per-head / per-layer / steering result files for the Internals view (needs torch)
         from test_dashboard_internals import make_internals_results
@@ -140,8 +142,11 @@ def browser(tmp_path_factory):
 
 
 def goto_view(page, url: str, key: str, title: str) -> None:
+    """Open a view and wait for the whole page (the Overview's first run sends its first chart alone; the
+    sidebar comes with the rest)."""
     page.goto(f"{url}/?view={key}")
     page.wait_for_selector(f"h1:has-text('{title}')")
+    page.wait_for_selector("[data-testid='stSidebar'] [role='radiogroup']")
 
 
 def trace_names(page) -> list[str]:
@@ -202,6 +207,11 @@ def test_app_starts_and_first_chart_is_visible(server, browser):
     elapsed = time.perf_counter() - server["t0"]
     assert page.locator("h1:has-text('Overview')").count() == 1
     assert "Pythia" in trace_names(page)
+    # the rest of the page follows the first chart once the browser has painted it: the γ chart, the
+    # headline and the sidebar
+    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 2")
+    page.wait_for_selector("[data-testid='stSidebar'] [role='radiogroup']")
+    page.wait_for_selector("text=Pooled over families")
     shot(page, "overview")
     # from launching the server to the first chart, including the browser's start
     assert elapsed < 60, f"first chart after {elapsed:.1f} s"

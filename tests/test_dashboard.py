@@ -330,3 +330,42 @@ def test_pooling_uploads_is_a_visible_choice():
     _no_errors(at)
     assert any("includes your uploaded families" in c.value for c in at.caption)
     assert not any(c.label.startswith("Pool the uploaded") for c in _app().checkbox)  # nothing to pool
+
+
+def test_first_run_under_the_launcher_sends_the_first_chart_alone_then_the_whole_page(monkeypatch):
+    from cape.dashboard import FIRST_PAINT_ENV, first_paint
+
+    monkeypatch.setenv(FIRST_PAINT_ENV, "1")
+    at = _app()
+    _no_errors(at)
+    # the session's first run: title, caption and the phase diagram, nothing else (no controls, downloads,
+    # gamma panel or sidebar), and the marker that asks for the rest once the browser has painted the chart
+    assert at.title[0].value == "Overview"
+    charts = _charts(at)
+    assert len(charts) == 1 and "Pythia" in _trace_names(charts[0])
+    assert not at.get("download_button") and not at.selectbox and not at.info
+    assert not at.sidebar.radio
+    # the browser reports the chart painted: the rerun sends the whole page, the same chart first
+    at.session_state[first_paint.PAINTED_KEY] = True
+    at.run()
+    _no_errors(at)
+    full = _charts(at)
+    assert len(full) == 2 and full[0] == charts[0]
+    assert "Pooled over families" in at.info[0].value  # the headline sentence
+    assert at.sidebar.radio[0].options and at.get("download_button") and at.selectbox
+    # the next runs of the session, and other views, send the whole page at once
+    at.run()
+    assert len(_charts(at)) == 2 and at.sidebar.radio
+
+
+def test_first_chart_alone_only_under_the_launcher_and_only_on_the_overview(monkeypatch):
+    from cape.dashboard import FIRST_PAINT_ENV
+
+    monkeypatch.delenv(FIRST_PAINT_ENV, raising=False)
+    at = _app()
+    assert len(_charts(at)) == 2 and at.sidebar.radio  # a plain ``streamlit run``: the whole page at once
+    if _available("families"):
+        monkeypatch.setenv(FIRST_PAINT_ENV, "1")
+        at = _app("families")
+        _no_errors(at)
+        assert at.title[0].value == "Families" and at.sidebar.radio

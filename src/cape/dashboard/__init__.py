@@ -15,6 +15,9 @@ from pathlib import Path
 SCORES_ENV = "CAPE_DASHBOARD_SCORES"
 #: Environment variable naming a folder of internals / steering result files opened by the Internals view.
 RESULTS_ENV = "CAPE_DASHBOARD_RESULTS"
+#: Environment variable that makes a session's first run send the Overview's first chart before the rest of the
+#: page (``"1"``; set by ``cape dashboard``'s launcher, see :mod:`cape.dashboard.first_paint`).
+FIRST_PAINT_ENV = "CAPE_DASHBOARD_FIRST_PAINT"
 
 
 def app_path() -> Path:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cape.dashboard import state, views
+from cape.dashboard import first_paint, state, views
 from cape.errors import CapeError
 
 # An inline SVG (sent as a data URL): an emoji icon makes Streamlit load its emoji table (0.2-0.5 s CPU), and a
@@ -82,16 +82,24 @@ def _sidebar(notes: list[tuple[str, str]]) -> None:
 
 # The view first, the sidebar after it: the page's first chart reaches the browser before the sidebar's widgets
 # (each widget kind is a script the browser loads and compiles). Uploads are read before the view, from the
-# uploader's value in this rerun, so the view always shows them.
+# uploader's value in this rerun, so the view always shows them. Under ``cape dashboard``, a session's first run
+# on the Overview sends its first chart alone; the rest follows once the browser has painted it (first_paint).
 notes = _take_uploads()
 view = views.by_key(st.session_state["cape_view"])
 st.query_params["view"] = view.key
+first_only = view.key == "overview" and first_paint.pending()
 try:
     mod = __import__(view.module, fromlist=["render"])
-    mod.render()
+    if first_only:
+        mod.render(first_chart_only=True)
+    else:
+        mod.render()
 except CapeError as e:  # a user-caused problem: one sentence, no traceback
     st.error(str(e))
 except ImportError as e:  # an installed module that cannot be imported (a missing optional dependency)
     st.error(f"The {view.title} view cannot run on this installation: {e}")
 finally:
-    _sidebar(notes)
+    if first_only:
+        first_paint.wait_for_paint()
+    else:
+        _sidebar(notes)

@@ -9,6 +9,8 @@ cohort's diagnosis that the Overview shows under its first chart
 (:func:`cape.dashboard.views._library.embedded_diagnosis`, kept for the server's life), so that work is done
 while the browser loads rather than while it draws.
 Any failure in the warm-up is ignored: the app imports and reports everything itself when it runs.
+It also turns on :mod:`cape.dashboard.first_paint` (a session's first run sends the Overview's first chart
+alone; the rest of the page follows once the browser has painted it).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import os
 import sys
 import threading
 import time
+
+from . import FIRST_PAINT_ENV
 
 #: Seconds the warm-up waits for the server to come up before giving up.
 WAIT_S = 120.0
@@ -78,6 +82,7 @@ def warm(wait_s: float = WAIT_S) -> bool:
 
 def main(argv: list[str] | None = None) -> None:
     """Start the warm-up thread, then hand the command line to Streamlit (``argv`` as after ``streamlit``)."""
+    os.environ.setdefault(FIRST_PAINT_ENV, "1")
     threading.Thread(target=warm, name="cape-dashboard-warm", daemon=True).start()
     from streamlit.web.cli import main as streamlit_main
 

@@ -20,16 +20,18 @@ FULL_WIDTH_PX, HALF_WIDTH_PX = 1000, 480
 
 
 def show_figure(fig, name: str, *, key: str | None = None, data: pd.DataFrame | None = None,
-                half: bool = False) -> None:
+                half: bool = False, downloads: bool = True) -> None:
     """Draw ``fig`` full width, its legend in rows under the plot (never scrolled, every entry visible; ``half``:
     the chart sits in one of two columns); below it, download buttons: HTML (Plotly inlined, opens offline), PNG
     (rendered on demand by kaleido; the chart toolbar's camera icon saves a PNG in the browser too) and, when
-    ``data`` is given, the numbers behind the figure as CSV."""
+    ``data`` is given, the numbers behind the figure as CSV (``downloads=False``: the chart alone)."""
     slug = _slug(name)
     key = key or slug
     figures.legend_below(fig, width_px=HALF_WIDTH_PX if half else FULL_WIDTH_PX)
     st.plotly_chart(fig, config=figures.plotly_config(slug), key=f"chart-{key}", width="stretch",
                     theme=None)
+    if not downloads:
+        return
     row = st.container(horizontal=True, gap="small")
     row.download_button("⬇ HTML", data=lambda: figures.figure_html(fig, name=slug), file_name=f"{slug}.html",
                         mime="text/html", key=f"dl-html-{key}", on_click="ignore", width="content",

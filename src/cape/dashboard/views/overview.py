@@ -9,7 +9,9 @@ from .. import state
 from ..widgets import show_figure
 
 
-def render() -> None:
+def render(*, first_chart_only: bool = False) -> None:
+    """Draw the Overview (``first_chart_only``: its title, caption and phase diagram only, the session's first
+    run before the browser has painted that chart; see :mod:`cape.dashboard.first_paint`)."""
     st.title("Overview")
     table = state.combined_table()
     ups = state.uploaded_models()
@@ -33,6 +35,9 @@ def render() -> None:
         fig = _library.embedded_phase_figure(b1, b2, width_px=FULL_WIDTH_PX)
     else:
         fig = figures.phase_diagram(table, b1=b1, b2=b2, uploaded=ups, families=fams)
+    if first_chart_only:  # the same chart element as below: the full page's rerun keeps it, drawn
+        show_figure(fig, "phase_diagram", downloads=False)
+        return
     show_figure(fig, "phase_diagram", data=table.wide([b1, b2], force=True))
     with controls:
         c1, c2, c3 = st.columns([1, 1, 3])
