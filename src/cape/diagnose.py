@@ -286,7 +286,16 @@ def diagnose(table=None, pair: Sequence[str] | str = DEFAULT_PAIR, *, families: 
                                       min_delta=min_delta, scheme=sch, bootstrap=bootstrap, with_width=width,
                                       side=lambda: _pooled_fits(*pool_args, n_boot=n_boot, seed=seed, level=level,
                                                                 headline=headline, explicit=explicit))
-    pooled = _pooled(*pool_args, fitted, level=level, explicit=explicit, fits=fits, population=population)
+    measured = (noise_est, frozenset(frame.index[frame["family"].astype(str).isin(fams)].astype(str)))
+    pooled = _pooled(*pool_args, fitted, level=level, explicit=explicit, fits=fits, population=population,
+                     measured=measured)
+    return DiagnosisResult(B1, B2, getattr(table, "name", "scores"), seed, n_boot, level, sch.name, min_delta,
+                           tuple(out), pooled, _messages(out, dropped_instruct, noise_est, noise), noise_est, method,
+                           noise)
+
+
+def _messages(out: list, dropped_instruct: list, noise_est: tuple, noise: str) -> tuple[str, ...]:
+    """The diagnosis' notes: families without an N_c, models left out, benchmarks noisier than stated."""
     msgs = []
     skipped = [f.family for f in out if f.status != "ok"]
     if skipped:
@@ -299,8 +308,7 @@ def diagnose(table=None, pair: Sequence[str] | str = DEFAULT_PAIR, *, families: 
         if ne.noisier_than_stated:
             msgs.append("warning: " + ne.message + ("" if noise == "data" else
                                                     " (not added: noise='stated' was asked for)"))
-    return DiagnosisResult(B1, B2, getattr(table, "name", "scores"), seed, n_boot, level, sch.name, min_delta,
-                           tuple(out), pooled, tuple(msgs), noise_est, method, noise)
+    return tuple(msgs)
 
 
 def _all_families(cols: _FamilyColumns, fams: Sequence[str], b1: str, b2: str, crossing, *, n_boot: int,
@@ -389,7 +397,8 @@ def _pooled_fits(table, frame, fams, b1, b2, *, n_boot, seed, level, headline, e
     return use, excl, pdata, offsets, paper, head
 
 
-def _pooled(table, frame, fams, b1, b2, fitted, *, level, explicit, fits=None, population=True) -> PooledSummary:
+def _pooled(table, frame, fams, b1, b2, fitted, *, level, explicit, fits=None, population=True,
+            measured=None) -> PooledSummary:
     """The pooled summary from :func:`_pooled_fits` and, when ``population``, the population N_c (reusing the
     families' fits)."""
     use, excl, pdata, offsets, paper, head = fitted
@@ -397,7 +406,7 @@ def _pooled(table, frame, fams, b1, b2, fitted, *, level, explicit, fits=None, p
         from .population import population_nc
 
         population = population_nc(table, (b1, b2), families=use if explicit else list(fams), level=level,
-                                   known=fits)
+                                   known=fits, measured=measured)
     else:
         population = None
     msg = (f"pooled over {len(pdata.families)} families with >= 3 models"

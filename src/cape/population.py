@@ -131,7 +131,7 @@ def membership(table, *, recipes: Sequence[str] | None = DEFAULT_RECIPES, base_o
 
 def population_nc(table, pair: Sequence[str] | str = DEFAULT_PAIR, *, families: Sequence[str] | None = None,
                   recipes: Sequence[str] | None = DEFAULT_RECIPES, base_only: bool = True, level: float = 0.95,
-                  noise: str = "data", known: dict | None = None) -> PopulationNc:
+                  noise: str = "data", known: dict | None = None, measured: tuple | None = None) -> PopulationNc:
     """Between-family N_c of a population (see the module docstring).
 
     Args:
@@ -143,6 +143,8 @@ def population_nc(table, pair: Sequence[str] | str = DEFAULT_PAIR, *, families: 
         known: family -> ``(FamilyData, NcResult)`` of smooth fits already made at this ``level`` (the
             diagnosis passes its own): a family whose data here are identical reuses its fit instead of
             refitting (the result is the same; the sign-split check it carries is dropped).
+        measured: ``(noise estimates, models)`` the diagnosis measured over exactly ``models``: used instead of
+            measuring again when the members are those models (the same rows give the same estimate).
 
     Returns:
         :class:`PopulationNc`.
@@ -158,7 +160,12 @@ def population_nc(table, pair: Sequence[str] | str = DEFAULT_PAIR, *, families: 
             if families is None or f in set(families)]
     frame = frame[frame["family"].astype(str).isin(fams)]
     if noise == "data" and len(frame):
-        frame = with_measured_noise(frame, (b1, b2), families=fams)
+        if measured is not None and measured[1] == frozenset(frame.index.astype(str)):
+            from .noise import apply_noise
+
+            frame = apply_noise(frame, measured[0])
+        else:
+            frame = with_measured_noise(frame, (b1, b2), families=fams)
     est = SmoothFitVertex()
     results, flipping, ys, ses, none_, insuff = {}, [], [], [], [], []
     data = families_data(frame, (b1, b2), fams)  # split once
