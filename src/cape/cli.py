@@ -106,8 +106,8 @@ def _readable_type(self, ctx) -> str | None:
     return label + ("..." if many else "")
 
 
-def _type_metavar(self, param, ctx) -> str | None:
-    """Typer 0.28 and earlier: a value type's word in ``--help`` (PATH / TEXT / INTEGER / NUMBER, ``...`` for a
+def _type_metavar(self, param, ctx=None) -> str | None:
+    """Typer 0.26 to 0.28: a value type's word in ``--help`` (PATH / TEXT / INTEGER / NUMBER, ``...`` for a
     repeatable option), None for the others (their own default)."""
     word = _TYPE_WORDS.get(self.name) or _TYPE_WORDS.get(str(self.name).capitalize())
     if word is None:
@@ -122,7 +122,7 @@ def _readable_metavars() -> None:
         for cls in (core.TyperOption, core.TyperArgument):
             cls.display_type_rich = _readable_type
         return
-    from typer._click import types  # earlier: the type column is the value type's metavar
+    from typer._click import types  # 0.26 to 0.28 (Click vendored): the type column is the value type's metavar
 
     types.ParamType.get_metavar = _type_metavar  # type: ignore[method-assign]
 
