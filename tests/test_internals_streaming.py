@@ -11,7 +11,7 @@ pytest.importorskip("transformers")
 
 from _models import TINY_ARCHS, tiny_model  # noqa: E402
 
-from cape.internals import streaming  # noqa: E402
+from cape.internals import hooks, streaming  # noqa: E402
 from cape.internals.adapters import get_adapter  # noqa: E402
 from cape.internals.hooks import capture  # noqa: E402
 from cape.internals.prompts import load_contrast_set  # noqa: E402
@@ -23,9 +23,21 @@ def _hook_count(model) -> int:
     return sum(len(m._forward_hooks) + len(m._forward_pre_hooks) for m in model.modules())
 
 
-@pytest.mark.parametrize("arch", TINY_ARCHS)
-def test_layer_major_gives_identical_activations(arch):
+def _mapped_model(arch, folder):
+    """A tiny model read back from safetensors: its weights memory-mapped from the file, as cached loads are."""
+    from transformers import AutoModelForCausalLM
+
     model, tok = tiny_model(arch)
+    model.save_pretrained(folder)
+    mapped = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32).eval()
+    if not any(streaming.is_mapped(p, streaming.file_backed_ranges()) for p in mapped.parameters()):
+        pytest.skip("safetensors weights are not memory-mapped here")
+    return mapped, tok
+
+
+@pytest.mark.parametrize("arch", TINY_ARCHS)
+def test_layer_major_gives_identical_activations(arch, tmp_path):
+    model, tok = _mapped_model(arch, tmp_path)
     batch = capture(model, tok, TEXTS, final=False, batch_size=5, layer_major=False)
     seen: list[int] = []
     layer = capture(model, tok, TEXTS, final=False, batch_size=5, progress=lambda d, n: seen.append(d))
@@ -35,8 +47,8 @@ def test_layer_major_gives_identical_activations(arch):
     assert all("forward" not in blk.__dict__ for blk in get_adapter(model).layers(model))
 
 
-def test_each_block_runs_once_per_batch_and_final_state_stays_batch_major():
-    model, tok = tiny_model("llama")
+def test_each_block_runs_once_per_batch_and_final_state_stays_batch_major(tmp_path, monkeypatch):
+    model, tok = _mapped_model("llama", tmp_path)
     blocks = get_adapter(model).layers(model)
     order: list[int] = []
     # the MLP inside each block runs only when the block really computes (not while its inputs are recorded)
@@ -47,6 +59,21 @@ def test_each_block_runs_once_per_batch_and_final_state_stays_batch_major():
         order.clear()
         capture(model, tok, TEXTS, final=True, batch_size=5)  # the final state needs whole passes
         assert order == [0, 1, 0, 1, 0, 1]
+        order.clear()
+        small, _ = tiny_model("llama")  # weights in ordinary memory: nothing to release, batch-major
+        small.load_state_dict(model.state_dict())
+        small_handles = [b.mlp.register_forward_pre_hook(lambda *a, i=i: order.append(i))
+                         for i, b in enumerate(get_adapter(small).layers(small))]
+        capture(small, tok, TEXTS, final=False, batch_size=5)
+        assert order == [0, 1, 0, 1, 0, 1]
+        for h in small_handles:
+            h.remove()
+        order.clear()
+        monkeypatch.setattr(hooks, "GROUP_BYTES", 1)  # every batch its own group: weights streamed per batch
+        grouped = capture(model, tok, TEXTS, final=False, batch_size=5)
+        assert order == [0, 1, 0, 1, 0, 1]
+        monkeypatch.undo()
+        assert np.array_equal(grouped.heads, capture(model, tok, TEXTS, final=False, batch_size=5).heads)
     finally:
         for h in handles:
             h.remove()
@@ -63,8 +90,8 @@ def test_block_calls_refuses_a_decoder_that_skips_blocks():
     assert all("forward" not in blk.__dict__ for blk in blocks)
 
 
-def test_hooks_removed_when_a_block_fails_mid_pass():
-    model, tok = tiny_model("llama")
+def test_hooks_removed_when_a_block_fails_mid_pass(tmp_path):
+    model, tok = _mapped_model("llama", tmp_path)
     boom = get_adapter(model).layers(model)[1].mlp.register_forward_hook(
         lambda *a: (_ for _ in ()).throw(RuntimeError("boom")))
     with pytest.raises(RuntimeError, match="boom"):
@@ -74,16 +101,12 @@ def test_hooks_removed_when_a_block_fails_mid_pass():
 
 
 def test_release_touches_only_unmodified_file_mappings(tmp_path):
-    from transformers import AutoModelForCausalLM
-
-    model, tok = tiny_model("llama")
-    model.save_pretrained(tmp_path)
-    mapped = AutoModelForCausalLM.from_pretrained(tmp_path, dtype=torch.float32)  # safetensors: memory-mapped
+    mapped, _ = _mapped_model("llama", tmp_path)
+    model, _ = tiny_model("llama")
     weight = get_adapter(mapped).layers(mapped)[0].mlp.down_proj.weight
     expected = weight.detach().clone()
     ranges = streaming.file_backed_ranges()
-    if not any(lo <= weight.data_ptr() < hi for lo, hi in ranges):
-        pytest.skip("the weights are not memory-mapped here")
+    assert streaming.is_mapped(weight, ranges)
     assert streaming.release_pages([weight], ranges) > 0
     assert torch.equal(weight, expected)  # read back from the file
     # weights in ordinary memory are never released (MADV_DONTNEED would zero them)

@@ -5,7 +5,8 @@ Submodules (torch and transformers are imported only when a function that needs 
 * :mod:`~cape.internals.loading`: :func:`load_model` (local directory, HF cache / hub id, GGUF file);
 * :mod:`~cape.internals.adapters`: per-architecture access to layers, attention, output projection, unembedding;
 * :mod:`~cape.internals.prompts`: the built-in ``reasoning`` and ``truthfulness`` contrast sets and user JSONL;
-* :mod:`~cape.internals.hooks`: one forward pass per batch capturing every head, every layer and the final state;
+* :mod:`~cape.internals.hooks`: one sweep over the batches capturing every head, every layer and the final state;
+* :mod:`~cape.internals.streaming`: that sweep block by block, memory-mapped weights resident one block at a time;
 * :mod:`~cape.internals.heads`: per-head coupling with bootstrap CIs and a label-permutation null;
 * :mod:`~cape.internals.layers`: per-layer residual-stream coupling and representational dimensionality;
 * :mod:`~cape.internals.bottleneck`: hidden vs logit space vs top-k principal directions;

@@ -140,7 +140,7 @@ def analyze_heads(
 ) -> HeadCouplingResult:
     """Per-head coupling of a :class:`~cape.internals.loading.LoadedModel`, with provenance.
 
-    One forward pass per batch captures all heads; see :func:`cape.internals.heads.head_coupling` for the rest.
+    One sweep over the batches (block by block, :mod:`cape.internals.streaming`) captures all heads; see :func:`cape.internals.heads.head_coupling` for the rest.
     """
     thresholds = thresholds or Thresholds()
     r_items, t_items, info = prepare_prompt_sets(reasoning, truthfulness, max_items)

@@ -1,4 +1,4 @@
-"""Capturing activations: every head, every layer and the final state, in one forward pass per batch.
+"""Capturing activations: every head, every layer and the final state, in one sweep over the batches.
 
 :func:`capture` runs the model's decoder over batches of texts and records, at each text's last token:
 
@@ -10,7 +10,10 @@
 
 Hooks are attached for the duration of a ``with attached_hooks(...)`` block and are removed on exit, also when
 the forward pass raises. Texts are right-padded, so a text's last-token activations do not depend on the other
-texts in its batch (causal attention never looks at the padding).
+texts in its batch (causal attention never looks at the padding). Each batch goes through the whole model in
+turn, or, when neither the final state nor the logits are asked and the weights are memory-mapped from a file,
+block by block over the batches (:mod:`cape.internals.streaming`: the same numbers, with about one block of
+weights resident at a time).
 
 Example:
     >>> acts = capture(model, tokenizer, ["The sky is", "Water boils at"])   # doctest: +SKIP
@@ -120,7 +123,7 @@ def capture(
     progress: ProgressFn | None = None,
     layer_major: bool = True,
 ) -> Activations:
-    """Last-token activations of ``texts``, all layers and heads at once, one forward pass per batch.
+    """Last-token activations of ``texts``, all layers and heads at once, in one sweep over the batches.
 
     Args:
         model: A ``transformers`` causal LM of a supported architecture.
@@ -131,9 +134,11 @@ def capture(
         batch_size: Texts per forward pass (texts are grouped by length to reduce padding).
         max_length: Longer texts keep their last ``max_length`` tokens.
         progress: Called as ``progress(done, total)`` after each batch (after each block when layer-major).
-        layer_major: When neither ``final`` nor ``logits`` is asked, run the batches block by block
-            (:mod:`cape.internals.streaming`: the same activations, bit for bit, with memory-mapped weights
-            resident one block at a time); False runs every batch through the whole model in turn.
+        layer_major: When neither ``final`` nor ``logits`` is asked and weights are memory-mapped from a file,
+            run the batches block by block (:mod:`cape.internals.streaming`: the same activations, bit for bit,
+            with the mapped weights resident one block at a time; groups of batches whose block inputs exceed
+            :data:`GROUP_BYTES` stream the weights once each); False runs every batch through the whole model in
+            turn.
 
     Returns:
         :class:`Activations` in the order of ``texts``.
@@ -268,42 +273,59 @@ def _forward_batches(model: Any, rec: _Recorder, token_ids: Sequence[Sequence[in
     return final_arr
 
 
+#: bytes of block inputs (hidden states of every batch of a group) a layer-major pass holds at once; more texts
+#: are run in several groups, each streaming the weights again
+GROUP_BYTES = 64 * 2**20
+
+
 def _forward_layer_major(model: Any, rec: _Recorder, layers: Sequence[Any], token_ids: Sequence[Sequence[int]],
                          lengths: np.ndarray, registrations: list[Callable[[], Any]], *, pad: int, batch_size: int,
                          progress: ProgressFn | None) -> bool:
-    """The same batches block by block (:mod:`cape.internals.streaming`): identical activations, and memory-mapped
-    weights released once their block has run. False (nothing run) when the decoder does not allow it."""
+    """The same batches block by block (:mod:`cape.internals.streaming`), in groups of batches whose block inputs
+    take at most :data:`GROUP_BYTES`: identical activations, and memory-mapped weights released once their block
+    has run. False (nothing run) when no weight is memory-mapped from a file (nothing to release: the batch-major
+    order holds less) or the decoder does not allow it."""
     import torch
 
     from cape.internals import streaming
 
-    if getattr(model, "hf_device_map", None):  # blocks spread over devices by accelerate: keep its order
-        return False
-    device = model_device(model)
-    decoder = _decoder(model)
-    indices: list[np.ndarray] = []
-    calls = []
-    try:
-        for index, ids, mask in _batches(token_ids, lengths, pad=pad, batch_size=batch_size):
-            calls.append(streaming.block_calls(decoder, layers, ids.to(device), mask.to(device)))
-            indices.append(index)
-    except streaming.LayerMajorUnavailable:
-        return False
     ranges = streaming.file_backed_ranges()
-    streaming.release_pages(model.parameters(), ranges)  # the embedding rows the batches read
+    if getattr(model, "hf_device_map", None) or not any(streaming.is_mapped(p, ranges) for p in model.parameters()):
+        return False
+    device, decoder = model_device(model), _decoder(model)
+    group: list[tuple[np.ndarray, list]] = []
+    held = done = 0
 
-    def before_batch(b: int) -> None:
-        rec.index = indices[b]
-        rec.last = torch.as_tensor(lengths[indices[b]] - 1, dtype=torch.long)
+    def run_group() -> None:
+        def before_batch(b: int) -> None:
+            rec.index = group[b][0]
+            rec.last = torch.as_tensor(lengths[group[b][0]] - 1, dtype=torch.long)
 
-    def after_layer(i: int) -> None:
-        streaming.release_pages(layers[i].parameters(), ranges)
-        if progress is not None:
-            progress(len(lengths) * (i + 1) // len(layers), len(lengths))
+        def after_layer(i: int) -> None:
+            streaming.release_pages(layers[i].parameters(), ranges)
+            if progress is not None:
+                progress(done + sum(len(g[0]) for g in group) * (i + 1) // len(layers), len(lengths))
 
-    with attached_hooks(registrations):
-        streaming.run_layer_major(layers, calls, before_batch=before_batch, after_layer=after_layer,
-                                  output_hidden=block_output_hidden)
+        streaming.release_pages(model.parameters(), ranges)  # the embedding rows the recorded batches read
+        with attached_hooks(registrations):
+            streaming.run_layer_major(layers, [g[1] for g in group], before_batch=before_batch,
+                                      after_layer=after_layer, output_hidden=block_output_hidden)
+
+    for index, ids, mask in _batches(token_ids, lengths, pad=pad, batch_size=batch_size):
+        try:
+            calls = streaming.block_calls(decoder, layers, ids.to(device), mask.to(device))
+        except streaming.LayerMajorUnavailable:
+            if done or group:  # pragma: no cover - the decoder treats every batch alike
+                raise
+            return False
+        group.append((index, calls))
+        held += calls[0][0][0].nbytes
+        if held >= GROUP_BYTES:
+            run_group()
+            done += sum(len(g[0]) for g in group)
+            group, held = [], 0
+    if group:
+        run_group()
     return True
 
 

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["LayerMajorUnavailable", "block_calls", "file_backed_ranges", "release_pages", "run_layer_major"]
+__all__ = ["LayerMajorUnavailable", "block_calls", "file_backed_ranges", "is_mapped", "release_pages", "run_layer_major"]
 
 _MADV_DONTNEED = 4
 _MAPPING = re.compile(r"^([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ \d+\s*(.*)$")
@@ -115,6 +115,22 @@ def file_backed_ranges() -> list[tuple[int, int]]:
     return out
 
 
+def _page_span(t: Any) -> tuple[int, int] | None:
+    """The page-aligned address range of a contiguous CPU tensor (None for other tensors)."""
+    import mmap
+
+    if t.device.type != "cpu" or not t.is_contiguous() or t.numel() == 0:
+        return None
+    page = mmap.PAGESIZE
+    return t.data_ptr() // page * page, -(-(t.data_ptr() + t.numel() * t.element_size()) // page) * page
+
+
+def is_mapped(t: Any, ranges: Sequence[tuple[int, int]]) -> bool:
+    """Whether the tensor's pages all lie in one of ``ranges`` (from :func:`file_backed_ranges`)."""
+    span = _page_span(t)
+    return span is not None and any(start <= span[0] and span[1] <= end for start, end in ranges)
+
+
 def release_pages(tensors: Iterable[Any], ranges: Sequence[tuple[int, int]]) -> int:
     """Drop the pages of CPU tensors that lie in unmodified file mappings from this process (they are read back
     from the file, through the page cache, when next used). Other tensors are left alone.
@@ -129,21 +145,16 @@ def release_pages(tensors: Iterable[Any], ranges: Sequence[tuple[int, int]]) -> 
     if not ranges:
         return 0
     import ctypes
-    import mmap
 
     madvise = getattr(ctypes.CDLL(None, use_errno=True), "madvise", None)
     if madvise is None:  # pragma: no cover - every Linux C library has it
         return 0
     madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
-    page = mmap.PAGESIZE
     released = 0
     for t in tensors:
-        if t.device.type != "cpu" or not t.is_contiguous() or t.numel() == 0:
-            continue
-        lo = t.data_ptr() // page * page
-        hi = -(-(t.data_ptr() + t.numel() * t.element_size()) // page) * page
-        if any(start <= lo and hi <= end for start, end in ranges) and madvise(lo, hi - lo, _MADV_DONTNEED) == 0:
-            released += hi - lo
+        span = _page_span(t)
+        if span is not None and is_mapped(t, ranges) and madvise(span[0], span[1] - span[0], _MADV_DONTNEED) == 0:
+            released += span[1] - span[0]
     return released
 
 
