@@ -7,7 +7,8 @@ Figures printed:
   chart, launched the same way; the servers' CPU seconds up to that moment are printed beside (less sensitive
   to a busy machine than wall time);
   an untimed warm-up launch of each side absorbs the browser's start and fills the disk cache, then the two
-  alternate, their order swapped every round (``--launches``, median and range, and the ratio of the medians);
+  alternate, their order swapped every round (``--launches``, median and range, the ratio of the medians, and
+  each round's ratio with their median, which a load spike on one launch moves less);
 * Diagnose update: seconds from pressing *Diagnose* to the new verdict on the page, warm, median of several
   score changes (target < 1 s); baseline: the library call ``cape.doctor.diagnose_model`` alone;
 * report: seconds to write ``cape report`` in a fresh process (target < 5 s); baseline: the same command
@@ -151,7 +152,9 @@ def bench_browser(rounds: int, launches: int = 3) -> None:
         print(f"server CPU seconds up to the first chart, median [min-max]: CAPE {med(CPU['CAPE'])} (with the "
               f"warm-up's work), bare {med(CPU['bare'])}")
         print(f"first chart, CAPE / bare: {statistics.median(first['CAPE']) / statistics.median(first['bare']):.2f}x "
-              f"of the medians; per round {', '.join(f'{r:.2f}x' for r in ratios)}   target <= 1.15x (and < 5 s)")
+              f"of the medians; per round {', '.join(f'{r:.2f}x' for r in ratios)} (median "
+              f"{statistics.median(ratios):.2f}x)   target <= 1.15x (and < 5 s); load average now "
+              f"{os.getloadavg()[0]:.1f}")
         try:
             page.goto(f"http://127.0.0.1:{port}/?view=diagnose")
             page.wait_for_selector(".st-key-phase-banner")

@@ -25,8 +25,8 @@ PAINTED_KEY = "_cape_first_chart_painted"
 FALLBACK_MS = 4000
 
 # Runs in the page (no iframe): polls each animation frame for a drawn Plotly chart; once one is in the
-# document it waits for the frame holding it to be painted (the timeout after an animation frame runs after
-# the paint), then sets the trigger, which reruns the script.
+# document it waits for the frame holding it to be painted (a timeout set in an animation frame runs after the
+# paint), then sets the trigger, which reruns the script.
 _JS = """
 export default function ({ setTriggerValue }) {
   let done = false;
@@ -63,8 +63,11 @@ def _painted() -> None:
 
 
 def wait_for_paint() -> None:
-    """Mount the invisible marker that reruns the script once the browser has painted the first chart."""
+    """Mount the invisible marker that reruns the script once the browser has painted the first chart. It sits in
+    the sidebar: the main column's elements keep their places in the rerun, and the sidebar is open from the
+    start, so the chart is drawn at its final width."""
     global _marker
     if _marker is None:  # registered once per server process (a name registered twice is replaced, with a warning)
         _marker = st.components.v2.component("cape_first_paint", js=_JS)
-    _marker(key="cape-first-paint", on_painted_change=_painted)
+    with st.sidebar:
+        _marker(key="cape-first-paint", on_painted_change=_painted)

@@ -218,7 +218,8 @@ def phase_diagram(table, *, b1: str = "HellaSwag", b2: str = "TruthfulQA", uploa
         cd = np.column_stack([g.index.astype(str), g["family"].astype(str), g["params_txt"], g["source"],
                               g["shots"]])
         fig.add_trace(go.Scatter(
-            x=g[b1], y=g[b2], mode="lines+markers" if len(g) > 1 else "markers", name=str(fam),
+            x=g[b1].to_numpy(dtype=float), y=g[b2].to_numpy(dtype=float),  # arrays: Plotly takes them as they are
+            mode="lines+markers" if len(g) > 1 else "markers", name=str(fam),
             line={"color": colors[fam], "width": 1.6},
             marker={"color": colors[fam], "size": size, "symbol": sym, "line": {"color": edge, "width": 0.8}},
             customdata=cd, hovertemplate=hover_template(b1, b2), legendgroup=str(fam)))
