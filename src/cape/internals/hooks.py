@@ -282,7 +282,7 @@ def _forward_layer_major(model: Any, rec: _Recorder, layers: Sequence[Any], toke
                          lengths: np.ndarray, registrations: list[Callable[[], Any]], *, pad: int, batch_size: int,
                          progress: ProgressFn | None) -> bool:
     """The same batches block by block (:mod:`cape.internals.streaming`), in groups of batches whose block inputs
-    take at most :data:`GROUP_BYTES`: identical activations, and memory-mapped weights released once their block
+    reach :data:`GROUP_BYTES` (one batch more at most): identical activations, and memory-mapped weights released once their block
     has run. False (nothing run) when no weight is memory-mapped from a file (nothing to release: the batch-major
     order holds less) or the decoder does not allow it."""
     import torch
