@@ -113,6 +113,8 @@ def test_entry_of_an_older_layout_is_rebuilt(cache_dir, fake_gguf):
     del meta["layout"]  # as written before tied tensors were stored under the embedding's name
     (entry / "cape-cache.json").write_text(json.dumps(meta))
     assert not cache.cached_entry(entry)
+    assert [e["current"] for e in cache.cache_entries()] == [False]  # listed (it takes disk space), marked old
+    assert main(["cache", "info"]) == 0
 
 
 def test_cache_limit_refuses_to_store(cache_dir, fake_gguf, monkeypatch):
@@ -131,6 +133,7 @@ def test_cli_info_and_clear(cache_dir, capsys):
     assert main(["cache", "info", "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
     assert [e["source"] for e in info["entries"]] == ["/models/x.gguf"] and info["bytes"] > 0
+    assert [e["current"] for e in info["entries"]] == [True]
     assert main(["cache", "clear", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["removed"] == 1 and out["bytes_freed"] == info["bytes"]

@@ -37,7 +37,8 @@ def cache_info(json_: bool = typer.Option(False, "--json", help="Print the entri
     for c in ("source", "dtype", "MiB", "file hash"):
         t.add_column(c, justify="right" if c == "MiB" else "left", overflow="fold")
     for r in rows:
-        t.add_row(escape(str(r["source"])), str(r["dtype"]), f"{r['bytes'] / 2**20:.0f}", str(r["file_hash"]))
+        dtype = str(r["dtype"]) + ("" if r["current"] else " (older layout: rebuilt on the next load)")
+        t.add_row(escape(str(r["source"])), dtype, f"{r['bytes'] / 2**20:.0f}", str(r["file_hash"]))
     o.table(t)
 
 

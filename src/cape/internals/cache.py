@@ -57,13 +57,20 @@ def gguf_entry(file_hash: str, dtype: str) -> Path:
     return cache_root() / "gguf" / f"{kind}{digest}-{dtype}"
 
 
-def cached_entry(entry: Path) -> bool:
-    """True when ``entry`` is complete: its metadata present and the weight file of the recorded size."""
+def _complete_meta(entry: Path) -> dict | None:
+    """The metadata of ``entry`` when its weight file has the recorded size, else None."""
     try:
         meta = json.loads((entry / _META).read_text())
-        return meta.get("layout") == _LAYOUT and (entry / _WEIGHTS).stat().st_size == int(meta["weights_bytes"])
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return False
+        complete = (entry / _WEIGHTS).stat().st_size == int(meta["weights_bytes"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return meta if complete else None
+
+
+def cached_entry(entry: Path) -> bool:
+    """True when ``entry`` can be used: complete (the weight file of the recorded size) and of the current layout."""
+    meta = _complete_meta(entry)
+    return meta is not None and meta.get("layout") == _LAYOUT
 
 
 def _max_bytes() -> int:
@@ -146,15 +153,16 @@ def store_entry(entry: Path, model: Any, tokenizer: Any, *, source: str, file_ha
 
 
 def cache_entries() -> list[dict]:
-    """Every complete entry: ``{"path", "source", "file_hash", "dtype", "bytes"}``."""
+    """Every complete entry: ``{"path", "source", "file_hash", "dtype", "bytes", "current"}`` (``current`` False:
+    an older layout, rebuilt on the next load)."""
     out = []
     base = cache_root() / "gguf"
     for entry in sorted(base.iterdir()) if base.is_dir() else []:
-        if not entry.is_dir() or entry.name.startswith(".") or not cached_entry(entry):
+        meta = None if not entry.is_dir() or entry.name.startswith(".") else _complete_meta(entry)
+        if meta is None:
             continue
-        meta = json.loads((entry / _META).read_text())
         out.append({"path": str(entry), "source": meta.get("source"), "file_hash": meta.get("file_hash"),
-                    "dtype": meta.get("dtype"), "bytes": _folder_bytes(entry)})
+                    "dtype": meta.get("dtype"), "bytes": _folder_bytes(entry), "current": meta.get("layout") == _LAYOUT})
     return out
 
 
