@@ -43,7 +43,7 @@ def test_warm_computes_the_embedded_diagnosis_before_any_session(monkeypatch):
     monkeypatch.setattr(_library, "_EMBEDDED", {})
     monkeypatch.setattr(_library, "_FIGURES", {})
     _fake_runtime(monkeypatch, "NO_SESSIONS_CONNECTED")
-    assert serve.warm(wait_s=5) is True
+    assert serve.warm(wait_s=5, idle_s=0.2) is True
     assert list(_library._FIGURES) == [("HellaSwag", "TruthfulQA", 1000)]  # the Overview's first chart, built
     res = _library._EMBEDDED[("HellaSwag", "TruthfulQA", 0)]
     assert _library.embedded_diagnosis() is res  # kept: the page reuses it
@@ -58,6 +58,22 @@ def test_warm_leaves_the_analysis_to_the_page_once_a_browser_is_connected(monkey
     _fake_runtime(monkeypatch, "ONE_OR_MORE_SESSIONS_CONNECTED")
     assert serve.warm(wait_s=5) is True
     assert _library._EMBEDDED == {}
+
+
+def test_warm_leaves_the_analysis_to_the_page_when_a_browser_connects_while_it_waits(monkeypatch):
+    import threading
+
+    monkeypatch.delenv(SCORES_ENV, raising=False)
+    monkeypatch.setattr(_library, "_EMBEDDED", {})
+    monkeypatch.setattr(_library, "_FIGURES", {})
+    rt = _fake_runtime(monkeypatch, "NO_SESSIONS_CONNECTED")
+    connect = threading.Timer(0.3, lambda: setattr(rt.state, "value", "ONE_OR_MORE_SESSIONS_CONNECTED"))
+    connect.start()
+    try:
+        assert serve.warm(wait_s=5, idle_s=30) is True  # returns when the session connects, not after 30 s
+    finally:
+        connect.cancel()
+    assert list(_library._FIGURES) == [("HellaSwag", "TruthfulQA", 1000)] and _library._EMBEDDED == {}
 
 
 def test_embedded_diagnosis_keeps_at_most_sixteen_pairs(monkeypatch):

@@ -4,10 +4,11 @@
 [flags]``. In addition, once the server answers, a background thread imports what the Overview draws first
 (pandas, Plotly's figure classes, :mod:`cape.plots`, the embedded cohort) while the browser is still loading
 Streamlit's page, so the first chart does not wait for them. The thread starts only after the server is up (it
-never delays the server's start). If no browser session has connected by then, it also computes the embedded
-cohort's diagnosis that the Overview shows under its first chart
-(:func:`cape.dashboard.views._library.embedded_diagnosis`, kept for the server's life), so that work is done
-while the browser loads rather than while it draws.
+never delays the server's start). If no browser session connects within :data:`IDLE_S` seconds after that, it
+also computes the embedded cohort's diagnosis that the Overview shows under its first chart
+(:func:`cape.dashboard.views._library.embedded_diagnosis`, kept for the server's life), so a browser opened later
+finds it ready; a browser that connects sooner gets its first chart without that work competing for the CPU,
+and the page computes the diagnosis once the chart is painted.
 Any failure in the warm-up is ignored: the app imports and reports everything itself when it runs.
 It also turns on :mod:`cape.dashboard.first_paint` (a session's first run sends the Overview's first chart
 alone; the rest of the page follows once the browser has painted it).
@@ -24,6 +25,9 @@ from . import FIRST_PAINT_ENV
 
 #: Seconds the warm-up waits for the server to come up before giving up.
 WAIT_S = 120.0
+#: Seconds without a browser session, once the first chart's work is done, before the warm-up also computes the
+#: Overview's diagnosis (a browser that connects sooner gets its first chart without that work competing).
+IDLE_S = 2.0
 
 
 def _runtime(deadline: float):
@@ -41,13 +45,24 @@ def _no_session(rt) -> bool:
     return getattr(rt.state, "value", "") == "NO_SESSIONS_CONNECTED"
 
 
-def warm(wait_s: float = WAIT_S) -> bool:
+def _stays_idle(rt, idle_s: float) -> bool:
+    """True when no browser session connects within ``idle_s`` seconds (False as soon as one does)."""
+    deadline = time.monotonic() + idle_s
+    while _no_session(rt):
+        if time.monotonic() >= deadline:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def warm(wait_s: float = WAIT_S, idle_s: float = IDLE_S) -> bool:
     """Import the first view's modules and build the embedded cohort's phase diagram, kept for the page (Plotly
-    imports its property validators on first use), then, if no browser has connected yet, compute the embedded
-    cohort's diagnosis.
+    imports its property validators on first use), then, if no browser connects within ``idle_s`` seconds,
+    compute the embedded cohort's diagnosis (otherwise the page computes it once its first chart is painted).
 
     Args:
         wait_s: seconds to wait for Streamlit's runtime to start.
+        idle_s: seconds without a browser session before the diagnosis is computed here.
 
     Returns:
         True when the warm-up ran to its end, False when the server never came up or something failed.
@@ -69,7 +84,7 @@ def warm(wait_s: float = WAIT_S) -> bool:
             plots.phase_diagram(data.load_base())  # Plotly's validators only: the page draws another table
         else:
             _library.embedded_phase_figure(width_px=FULL_WIDTH_PX)
-        if _no_session(rt):  # no browser yet: the Overview's analysis too
+        if _stays_idle(rt, idle_s):  # no browser for a while: the Overview's analysis too
             from .. import gamma_error  # noqa: F401
             from ..report import headline  # noqa: F401
 
