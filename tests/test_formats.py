@@ -145,8 +145,11 @@ def test_cache_info_csv_markdown_and_json(tmp_path, capsys, monkeypatch):
     entry = tmp_path / "gguf" / "fabcdef-float32"
     entry.mkdir(parents=True)
     (entry / "model.safetensors").write_bytes(b"\0" * 3 * 2**20)
+    from cape.internals.cache import _LAYOUT
+
     (entry / "cape-cache.json").write_text(json.dumps({"source": "/models/x.gguf", "file_hash": "sha256:abcdef",
-                                                       "dtype": "float32", "weights_bytes": 3 * 2**20}))
+                                                       "dtype": "float32", "weights_bytes": 3 * 2**20,
+                                                       "layout": _LAYOUT}))
     assert main(["cache", "info", "--format", "csv"]) == 0
     cap = capsys.readouterr()
     assert csv_blocks(cap.out) == [[["source", "dtype", "MiB", "file hash"],
