@@ -369,3 +369,7 @@ def test_first_chart_alone_only_under_the_launcher_and_only_on_the_overview(monk
         at = _app("families")
         _no_errors(at)
         assert at.title[0].value == "Families" and at.sidebar.radio
+        # a session that opened on another view keeps its sidebar when it switches to the Overview
+        at.sidebar.radio[0].set_value("overview").run()
+        _no_errors(at)
+        assert at.title[0].value == "Overview" and len(_charts(at)) == 2 and at.sidebar.radio

@@ -103,3 +103,4 @@ finally:
         first_paint.wait_for_paint()
     else:
         _sidebar(notes)
+        first_paint.whole_page_sent()

@@ -53,13 +53,19 @@ def enabled() -> bool:
 
 
 def pending() -> bool:
-    """True in a session's runs before the browser has reported its first chart painted (only when
-    :func:`enabled`)."""
+    """True in a session's runs before the browser has reported its first chart painted, or before the session
+    got a whole page (only when :func:`enabled`)."""
     return enabled() and not st.session_state.get(PAINTED_KEY, False)
 
 
 def _painted() -> None:
     st.session_state[PAINTED_KEY] = True
+
+
+def whole_page_sent() -> None:
+    """Record that this session got a whole page (a session that opened on another view then switches to the
+    Overview keeps its sidebar: only a session's first page is sent in two steps)."""
+    _painted()
 
 
 def wait_for_paint() -> None:
