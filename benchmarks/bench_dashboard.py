@@ -219,7 +219,7 @@ def bench_report() -> None:
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=6)
-    ap.add_argument("--launches", type=int, default=5, help="alternating first-chart launches per side")
+    ap.add_argument("--launches", type=int, default=9, help="alternating first-chart launches per side")
     ap.add_argument("--no-report", action="store_true", help="skip the report figures")
     a = ap.parse_args(argv)
     print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
