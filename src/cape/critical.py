@@ -82,7 +82,7 @@ from .nc_pooled import (
     PaperQuadraticVertex,
     PooledData,
     PooledOffsets,
-    _demeaned_sums,
+    _count_sums,
     _demeaned_vertex,
     _family_runs,
     _pooled_columns,
@@ -106,7 +106,7 @@ __all__ = ["ESTIMATORS", "FIT_HORIZON", "HORIZON", "FamilyData", "NcResult", "Pa
            "PooledGammaLine", "PooledOffsets", "SmoothFitVertex", "WithinFamilyCrossing", "balanced_split",
            "critical_scale", "crossing_values", "families_data", "family_data", "law_fit", "measured_noise",
            "pooled_data", "pooled_gamma_line", "with_measured_noise"]
-_PRIVATE = (_demeaned_sums, _demeaned_vertex, _family_runs, _insufficient, _lean_text, _pooled_columns,
+_PRIVATE = (_count_sums, _demeaned_vertex, _family_runs, _insufficient, _lean_text, _pooled_columns,
             _pooled_replicates, _usable_sorted, _vertex_from_sums, _weights)  # re-exported for older imports
 
 

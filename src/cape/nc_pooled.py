@@ -195,60 +195,81 @@ def _family_runs(fam_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return starts, np.diff(np.r_[starts, fam_idx.size])
 
 
-def _demeaned_sums(X, Y, W) -> np.ndarray:
-    """The five demeaned normal-equation sums of blocks of one family each: ``(G, k, B)`` -> ``(5, B)``
-    (models on axis 1, replicates last and contiguous, so every sum adds whole rows)."""
-    sw = W.sum(1, keepdims=True)
+def _count_sums(drawn: np.ndarray, terms: np.ndarray) -> np.ndarray:
+    """The five demeaned normal-equation sums of resamples given by their draw counts, added over families.
 
-    def dm(v):
-        return v - (W * v).sum(1, keepdims=True) / sw
+    Within a family, ``sum_j w_j (u_j - u_f) v_j = S(wuv) - S(wu) S(wv) / S(w)`` (``u_f`` the resample's weighted
+    family mean), and every sum over a resample's draws is the per-model terms times its draw counts.
 
-    q = X * X
-    wq, wx = W * dm(q), W * dm(X)  # sum w (u - u_f)(v - v_f) = sum w (u - u_f) v: only two demeaned
-    def tot(v):  # within a family in the cells' precision, across families in float64
-        return v.sum(1).sum(0, dtype=np.float64)
+    Args:
+        drawn: ``(G, k, R)`` how often each of a family's ``k`` models is drawn in each of ``R`` resamples.
+        terms: ``(G, 9, k)`` per model ``w, wq, wx, wy, wqq, wqx, wxx, wqy, wxy`` (``q = x^2``).
 
-    return np.stack([tot(wq * q), tot(wq * X), tot(wx * X), tot(wq * Y), tot(wx * Y)])
+    Returns:
+        ``(5, R)``: ``sum w dq q, sum w dq x, sum w dx x, sum w dq y, sum w dx y`` over the families.
+    """
+    sw, swq, swx, swy, swqq, swqx, swxx, swqy, swxy = np.moveaxis(np.matmul(terms, drawn), 1, 0)
+    out = np.empty((5, drawn.shape[2]))
+    for row, (total, u, v) in enumerate(((swqq, swq, swq), (swqx, swq, swx), (swxx, swx, swx), (swqy, swq, swy),
+                                         (swxy, swx, swy))):
+        out[row] = (total - u * v / sw).sum(0)
+    return out
 
 
 #: float64 arrays of one bootstrap cell alive at once in the pooled replicates (sizes the chunks)
 _CELL_ARRAYS = 12
 
 
+def _models_sums(pdata: PooledData, w: np.ndarray, x: np.ndarray, n_boot: int, rng: np.random.Generator
+                 ) -> np.ndarray:
+    """The ``models`` bootstrap's five demeaned sums per resample, ``(5, n_boot)``: families of equal size drawn
+    together (their draws in the stream's order), reduced to draw counts and then to sums (:func:`_count_sums`)
+    before the next are drawn, rows chunked when one family is large."""
+    starts, sizes = _family_runs(pdata.fam_idx)
+    yc = pdata.y - pdata.y.mean()  # centred: its level costs no digits (the demeaned sums do not depend on it)
+    q = x * x
+    model_terms = np.stack([w, w * q, w * x, w * yc, w * q * q, w * q * x, w * x * x, w * q * yc, w * x * yc])
+    acc = np.zeros((5, n_boot))
+    F, i = len(starts), 0
+    while i < F:
+        k, j = int(sizes[i]), i
+        while j < F and sizes[j] == k:
+            j += 1
+        rows = chunk_rows(n_boot, k * 8 * _CELL_ARRAYS)
+        per = max(1, _memory.CHUNK_BYTES // (n_boot * k * 8 * _CELL_ARRAYS)) if rows == n_boot else 1
+        for g0 in range(i, j, per):
+            G = min(j, g0 + per) - g0
+            terms = model_terms[:, starts[g0:g0 + G, None] + np.arange(k)].transpose(1, 0, 2)  # (G, 9, k)
+            for sl in row_slices(n_boot, rows):
+                R = sl.stop - sl.start
+                draw = rng.integers(0, k, size=(G, R, k))  # the stream's order
+                # draw counts laid out (G, k, R): family g's model m in resample r at (g * k + m) * R + r
+                cell = ((np.arange(G) * k)[:, None, None] + draw) * R + np.arange(R)[None, :, None]
+                drawn = np.bincount(cell.ravel(), minlength=G * k * R).reshape(G, k, R)
+                acc[:, sl] += _count_sums(drawn.astype(float), terms)
+        i = j
+    return acc
+
+
 def _pooled_replicates(pdata: PooledData, w: np.ndarray, center: float, n_boot: int, rng: np.random.Generator,
                        bootstrap: str) -> tuple[np.ndarray, np.ndarray]:
     """Replicate vertices and curvatures of the pooled fit with family offsets, in bounded memory.
 
-    ``models``: each family's resample is reduced to its five demeaned sums (in float32, added up in float64)
-    before the next family is drawn (families of equal size drawn together, rows chunked when one family is
-    large); ``noise``: row chunks;
+    ``models``: each family's resample is reduced to its five demeaned sums, from its draw counts (one small
+    matrix product per family, :func:`_count_sums`), before the next families are drawn (families of equal size
+    drawn together, rows chunked when one family is large); ``noise``: row chunks;
     ``both``: the within-family draws kept as small integers, then row chunks. The random stream is the one
     of a single ``(n_boot, n)`` block, so the replicates equal the unchunked computation's.
     """
     n = pdata.y.size
     x = pdata.logn - center
-    starts, counts = _family_runs(pdata.fam_idx)
     if bootstrap == "models":
-        # float32 cells (each family's sums are short), float64 totals; y centred so that its level costs no
-        # digits (the demeaned sums do not depend on it): the intervals print the same as in float64 (tested)
-        x32, y32, w32 = (x.astype(np.float32), (pdata.y - pdata.y.mean()).astype(np.float32),
-                         w.astype(np.float32))
-        acc = np.zeros((5, n_boot))
-        F, i = len(starts), 0
-        while i < F:
-            k, j = int(counts[i]), i
-            while j < F and counts[j] == k:
-                j += 1
-            rows = chunk_rows(n_boot, k * 8 * _CELL_ARRAYS)
-            per = max(1, _memory.CHUNK_BYTES // (n_boot * k * 8 * _CELL_ARRAYS)) if rows == n_boot else 1
-            for g0 in range(i, j, per):
-                g1 = min(j, g0 + per)
-                for sl in row_slices(n_boot, rows):
-                    draw = rng.integers(0, k, size=(g1 - g0, sl.stop - sl.start, k))  # the stream's order
-                    pos = starts[g0:g1, None, None] + draw.transpose(0, 2, 1)
-                    acc[:, sl] += _demeaned_sums(x32[pos], y32[pos], w32[pos])
-            i = j
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1, user_api="blas"):  # small products; the families run in other threads
+            acc = _models_sums(pdata, w, x, n_boot, rng)
         return _vertex_from_sums(acc[0], acc[1], acc[2], acc[3], acc[4], center)
+    starts, counts = _family_runs(pdata.fam_idx)
     loc = None
     if bootstrap == "both":  # every family's draws come before the noise in the stream: keep them, compactly
         dt = np.min_scalar_type(int(counts.max()))
@@ -283,28 +304,40 @@ class PaperQuadraticVertex:
         return float(a), float(b), float(c)
 
     def replicate_vertices(self, logn: np.ndarray, y: np.ndarray, n_boot: int) -> tuple[np.ndarray, np.ndarray]:
-        """Vertices ``x*`` and curvatures ``a`` of every legacy-stream resample (vectorised)."""
+        """Vertices ``x*`` and curvatures ``a`` of every legacy-stream resample (vectorised).
+
+        A resample's normal-equation sums add one term per drawn model, so they are the resample's draw counts
+        times the per-model terms: one matrix product per chunk instead of gathering every resample's values.
+        """
         n = logn.size
         rs = np.random.RandomState(self.seed)
         center = float(np.mean(logn))
+        x = logn - center
+        x2 = x * x
+        terms = np.stack([x, x2, x2 * x, x2 * x2, y, x * y, x2 * y], axis=1)  # (n, 7) per-model terms
         xs, a_s = np.empty(n_boot), np.empty(n_boot)
-        for sl in row_slices(n_boot, chunk_rows(n_boot, n * 8 * 8)):  # same stream as one (n_boot, n) block
-            idx = rs.randint(0, n, size=(sl.stop - sl.start, n))  # == rows of n_boot x choice(n, n)
-            xs[sl], a_s[sl] = self._chunk_vertices(logn[idx] - center, y[idx], center)
+        from threadpoolctl import threadpool_limits
+
+        # one BLAS thread: the products are small, and a diagnosis runs its families in threads beside this
+        with threadpool_limits(limits=1, user_api="blas"):
+            for sl in row_slices(n_boot, chunk_rows(n_boot, n * 8 * 5)):  # same stream as one (n_boot, n) block
+                rows = sl.stop - sl.start
+                idx = rs.randint(0, n, size=(rows, n))  # == rows of n_boot x choice(n, n)
+                counts = np.bincount((idx + (np.arange(rows) * n)[:, None]).ravel(), minlength=rows * n)
+                sums = counts.reshape(rows, n).astype(float) @ terms
+                xs[sl], a_s[sl] = self._vertices_from_sums(sums, n, center, lambda i, idx=idx: (x[idx[i]], y[idx[i]]))
         return xs, a_s
 
     @staticmethod
-    def _chunk_vertices(X: np.ndarray, Y: np.ndarray, center: float) -> tuple[np.ndarray, np.ndarray]:
-        """Vertices and curvatures of the quadratic fits of the rows of ``X`` (centred) and ``Y``."""
-        n_boot, n = X.shape
-        X2 = X * X
-        s0 = float(n)
-        s1, s2, s3, s4 = X.sum(1), X2.sum(1), (X2 * X).sum(1), (X2 * X2).sum(1)
-        ty, txy, tx2y = Y.sum(1), (X * Y).sum(1), (X2 * Y).sum(1)
+    def _vertices_from_sums(sums: np.ndarray, n: int, center: float, resample) -> tuple[np.ndarray, np.ndarray]:
+        """Vertices and curvatures of the quadratic fits whose normal-equation sums are the rows of ``sums``
+        (``sum x, x^2, x^3, x^4, y, xy, x^2 y`` over the resample, x centred); ``resample(i)`` gives resample
+        ``i``'s ``(x, y)`` for the rank-deficient ones, solved by least squares as ``np.polyfit`` does."""
+        s1, s2, s3, s4, ty, txy, tx2y = sums.T
         A = np.stack([np.stack([s4, s3, s2], -1), np.stack([s3, s2, s1], -1),
-                      np.stack([s2, s1, np.full_like(s1, s0)], -1)], -2)
+                      np.stack([s2, s1, np.full_like(s1, float(n))], -1)], -2)
         r = np.stack([tx2y, txy, ty], -1)
-        coef = np.full((n_boot, 3), np.nan)
+        coef = np.full((sums.shape[0], 3), np.nan)
         det = np.linalg.det(A)
         good = np.abs(det) > 1e-9
         coef[good] = np.linalg.solve(A[good], r[good][..., None])[..., 0]
@@ -313,7 +346,7 @@ class PaperQuadraticVertex:
 
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                coef[i] = np.polyfit(X[i], Y[i], 2)
+                coef[i] = np.polyfit(*resample(i), 2)
         a, b = coef[:, 0], coef[:, 1]
         with np.errstate(divide="ignore", invalid="ignore"):
             xs = -b / (2 * a) + center

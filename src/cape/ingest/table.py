@@ -245,11 +245,16 @@ def _parse(body, ncols: int, delim: str):
     import pyarrow as pa
     from pyarrow import csv as pacsv
 
+    import multiprocessing
+
     names = [f"c{j}" for j in range(ncols)]
+    # in a reader process (forked by read_any for many files) pyarrow's own threads are not started: the files
+    # are already read in parallel, and a thread pool left running when a forked worker exits can abort it
+    threads = multiprocessing.parent_process() is None
     try:
         return pacsv.read_csv(
             pa.py_buffer(body),
-            read_options=pacsv.ReadOptions(column_names=names),
+            read_options=pacsv.ReadOptions(column_names=names, use_threads=threads),
             parse_options=pacsv.ParseOptions(delimiter=delim, quote_char=False, double_quote=False,
                                              escape_char=False, newlines_in_values=False, ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in names}, null_values=[],
