@@ -195,14 +195,10 @@ def _family_runs(fam_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return starts, np.diff(np.r_[starts, fam_idx.size])
 
 
-def _one_blas_thread(cells: int):
-    """A block in which BLAS uses one thread, for a bootstrap of ``cells`` draws in all: its products are small
-    and a diagnosis runs its families in threads beside it (BLAS threads would only wait and contend). Below a
-    million draws BLAS splits nothing, and the block is a no-op that imports nothing."""
-    if cells < 1_000_000:
-        from contextlib import nullcontext
-
-        return nullcontext()
+def _one_blas_thread():
+    """A block in which BLAS uses one thread: the pooled fits' products are small (a few hundred thousand
+    multiply-adds each), and BLAS threads woken for them spin for far longer than they work, taking a core from
+    the diagnosis' own threads."""
     from threadpoolctl import threadpool_limits
 
     return threadpool_limits(limits=1, user_api="blas")
@@ -277,7 +273,7 @@ def _pooled_replicates(pdata: PooledData, w: np.ndarray, center: float, n_boot: 
     n = pdata.y.size
     x = pdata.logn - center
     if bootstrap == "models":
-        with _one_blas_thread(n_boot * n):
+        with _one_blas_thread():
             acc = _models_sums(pdata, w, x, n_boot, rng)
         return _vertex_from_sums(acc[0], acc[1], acc[2], acc[3], acc[4], center)
     starts, counts = _family_runs(pdata.fam_idx)
@@ -327,7 +323,7 @@ class PaperQuadraticVertex:
         x2 = x * x
         terms = np.stack([x, x2, x2 * x, x2 * x2, y, x * y, x2 * y], axis=1)  # (n, 7) per-model terms
         xs, a_s = np.empty(n_boot), np.empty(n_boot)
-        with _one_blas_thread(n_boot * n):
+        with _one_blas_thread():
             for sl in row_slices(n_boot, chunk_rows(n_boot, n * 8 * 5)):  # same stream as one (n_boot, n) block
                 rows = sl.stop - sl.start
                 idx = rs.randint(0, n, size=(rows, n))  # == rows of n_boot x choice(n, n)
