@@ -31,6 +31,25 @@ def test_warm_gives_up_when_the_server_never_starts(monkeypatch):
     assert serve.warm(wait_s=0.1) is False
 
 
+@pytest.mark.parametrize("state", [None, "ONE_OR_MORE_SESSIONS_CONNECTED"])
+def test_warm_turns_the_garbage_collector_back_on(monkeypatch, state):
+    """The launcher starts with the collector off; the warm-up turns it on whether it builds the first chart or
+    gives up."""
+    import gc
+
+    if state is None:
+        monkeypatch.setitem(sys.modules, "streamlit.runtime.runtime", types.SimpleNamespace())
+    else:
+        monkeypatch.setattr(_library, "_EMBEDDED", {})
+        _fake_runtime(monkeypatch, state)
+    gc.disable()
+    try:
+        serve.warm(wait_s=0.1 if state is None else 5)
+        assert gc.isenabled()
+    finally:
+        gc.enable()
+
+
 def test_warm_waits_while_the_runtime_is_still_starting(monkeypatch):
     _fake_runtime(monkeypatch, "INITIAL")
     assert serve.warm(wait_s=0.1) is False

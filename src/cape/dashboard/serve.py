@@ -16,6 +16,7 @@ alone; the rest of the page follows once the browser has painted it).
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import threading
@@ -67,9 +68,23 @@ def warm(wait_s: float = WAIT_S, idle_s: float = IDLE_S) -> bool:
     Returns:
         True when the warm-up ran to its end, False when the server never came up or something failed.
     """
-    rt = _runtime(time.monotonic() + wait_s)
-    if rt is None:
-        return False
+    try:
+        rt = _runtime(time.monotonic() + wait_s)
+        if rt is None:
+            return False
+        return _warm(rt, idle_s)
+    finally:
+        _gc_on()
+
+
+def _gc_on() -> None:
+    """The cyclic garbage collector back on, with what start-up built frozen out of its passes (modules,
+    classes and the cached figure live as long as the server)."""
+    gc.freeze()
+    gc.enable()
+
+
+def _warm(rt, idle_s: float) -> bool:
     try:
         import pandas  # noqa: F401
         import plotly.graph_objects  # noqa: F401
@@ -84,6 +99,7 @@ def warm(wait_s: float = WAIT_S, idle_s: float = IDLE_S) -> bool:
             plots.phase_diagram(data.load_base())  # Plotly's validators only: the page draws another table
         else:
             _library.embedded_phase_figure(width_px=FULL_WIDTH_PX)
+        _gc_on()
         if _stays_idle(rt, idle_s):  # no browser for a while: the Overview's analysis too
             from .. import gamma_error  # noqa: F401
             from ..report import headline  # noqa: F401
@@ -96,7 +112,12 @@ def warm(wait_s: float = WAIT_S, idle_s: float = IDLE_S) -> bool:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Start the warm-up thread, then hand the command line to Streamlit (``argv`` as after ``streamlit``)."""
+    """Start the warm-up thread, then hand the command line to Streamlit (``argv`` as after ``streamlit``).
+
+    The cyclic garbage collector is off until the warm-up has imported and built what the first chart needs
+    (start-up allocates hundreds of thousands of long-lived objects, and collecting them repeatedly only costs
+    time); :func:`warm` turns it back on, whatever happens."""
+    gc.disable()
     os.environ.setdefault(FIRST_PAINT_ENV, "1")
     threading.Thread(target=warm, name="cape-dashboard-warm", daemon=True).start()
     from streamlit.web.cli import main as streamlit_main
