@@ -291,6 +291,21 @@ def render_text(blocks: Sequence[Line | TextTable]) -> str:
     return "\n".join(out)
 
 
+class TextSummary:
+    """``summary()`` and ``str()`` of a result from its ``summary_blocks()``: the plain text of the lines and
+    tables its command prints (:func:`render_text`)."""
+
+    def summary_blocks(self) -> list[Line | TextTable]:
+        raise NotImplementedError
+
+    def summary(self) -> str:
+        """The result as plain text: the same lines and tables its command prints."""
+        return render_text(self.summary_blocks())
+
+    def __str__(self) -> str:
+        return self.summary()
+
+
 def _plain(v):
     """A copy of ``v`` as :func:`dataclasses.asdict` makes it for JSON-like values (dicts, lists and tuples
     rebuilt, dataclasses turned into dicts, anything else kept: numbers and strings are immutable)."""

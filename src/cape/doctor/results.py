@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from .._format import Line, TextTable, fmt_number, fmt_params, json_clean, render_text
+from .._format import Line, TextSummary, TextTable, fmt_number, fmt_params, json_clean
 from .config import RULES, DoctorConfig
 from .parts import CouplingStep, CriticalContext, DEffContext, FrontierContext, PhaseReading, Residual
 
@@ -55,7 +55,7 @@ class Recommendation:
 
 
 @dataclass(frozen=True)
-class DoctorResult:
+class DoctorResult(TextSummary):
     """The diagnosis of one model (what ``cape doctor`` prints and the dashboard shows).
 
     Attributes:
@@ -160,13 +160,6 @@ class DoctorResult:
         if d.frontier:
             out.append(Line(f"Frontier: {d.frontier.message}", bold=8))
         return out
-
-    def summary(self) -> str:
-        """The diagnosis as plain text: the same lines and tables ``cape doctor`` prints."""
-        return render_text(self.summary_blocks())
-
-    def __str__(self) -> str:
-        return self.summary()
 
     def to_dict(self) -> dict:
         return json_clean({

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._format import Line, TextTable, render_text
+from .._format import Line, TextSummary, TextTable
 from .._runcache import once_per_run
 from .._validate import check_level, check_seed
 from ..errors import AnalysisError
@@ -48,7 +48,7 @@ DEFAULT_ALPHA = 1e-3
 
 
 @dataclass(frozen=True, eq=False)
-class Discovery:
+class Discovery(TextSummary):
     """A discovered sparse ODE with its ensemble, cross-validation and fit.
 
     Attributes:
@@ -179,13 +179,6 @@ class Discovery:
     def summary_blocks(self) -> list[Line | TextTable]:
         """The system as lines and tables (what ``cape ode`` prints above the held-out test)."""
         return discovery_blocks(self)
-
-    def summary(self) -> str:
-        """The system as plain text: data and settings, equations, cross-validation, in-sample fit, what was left out."""
-        return render_text(self.summary_blocks())
-
-    def __str__(self) -> str:
-        return self.summary()
 
     def to_dict(self) -> dict:
         return {

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._format import Line, TextTable, render_text
+from .._format import Line, TextSummary, TextTable
 from .._runcache import once_per_run
 from .._validate import check_level, check_seed
 from ..errors import AnalysisError
@@ -134,7 +134,7 @@ class MethodResult:
 
 
 @dataclass(frozen=True, eq=False)
-class HoldoutResult:
+class HoldoutResult(TextSummary):
     """Held-out cross-prediction: the discovered ODE and the baselines on one split.
 
     Attributes:
@@ -201,13 +201,6 @@ class HoldoutResult:
     def summary_blocks(self) -> list[Line | TextTable]:
         """The result as lines and a table (what ``cape ode`` prints for the held-out family)."""
         return holdout_blocks(self)
-
-    def summary(self) -> str:
-        """The result as plain text: the table of errors per method and the verdict, as ``cape ode`` prints them."""
-        return render_text(self.summary_blocks())
-
-    def __str__(self) -> str:
-        return self.summary()
 
     def to_dict(self) -> dict:
         return {"method": "sound", "train": list(self.train), "holdout": self.holdout,
@@ -358,7 +351,7 @@ HOLDOUT_METHODS: dict[str, Callable] = {"sound": _sound, "paper": _paper}
 
 
 @dataclass(frozen=True, eq=False)
-class HoldoutSweep:
+class HoldoutSweep(TextSummary):
     """Every family held out in turn, trained on all the others.
 
     Attributes:
@@ -396,13 +389,6 @@ class HoldoutSweep:
     def summary_blocks(self) -> list[Line | TextTable]:
         """The sweep as a table and a line (what ``cape ode --holdout all`` prints)."""
         return sweep_blocks(self)
-
-    def summary(self) -> str:
-        """The sweep as plain text: overall MAPE per held-out family and method, median, mean, wins, the verdict."""
-        return render_text(self.summary_blocks())
-
-    def __str__(self) -> str:
-        return self.summary()
 
     def to_dict(self) -> dict:
         return {"families": [r.holdout for r in self.results], "methods": list(self.methods),

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import catalog
-from .._format import Line, TextTable, render_text
+from .._format import Line, TextSummary, TextTable
 from ..errors import AnalysisError
 from .discovery import DEFAULT_ALPHA, Discovery, _emit, fit_system, load_scores
 from .sparse import thresholds_json
@@ -61,7 +61,7 @@ SPLITS: dict[str, Callable] = {"gamma": _split_gamma, "scale": _split_scale}
 
 
 @dataclass(frozen=True, eq=False)
-class PhaseComparison:
+class PhaseComparison(TextSummary):
     """Tax-phase and bonus-phase discoveries side by side.
 
     Attributes:
@@ -100,13 +100,6 @@ class PhaseComparison:
     def summary_blocks(self) -> list[Line | TextTable]:
         """The comparison as a table and a line (what ``cape ode --phases`` prints)."""
         return phases_blocks(self)
-
-    def summary(self) -> str:
-        """The comparison as plain text: each active term in the tax and bonus phase, and the verdict."""
-        return render_text(self.summary_blocks())
-
-    def __str__(self) -> str:
-        return self.summary()
 
     def to_dict(self) -> dict:
         return {"method": "sound", "split": self.split, "pair": list(self.pair), "band": self.band, "nc": self.nc,

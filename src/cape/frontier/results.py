@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
-from .._format import Line, TextTable, render_text
+from .._format import Line, TextSummary, TextTable
 from .config import FrontierConfig
 from .regression import LinearCoupling
 from .summary import report_blocks
@@ -196,7 +196,7 @@ class ThreeAxisPanel:
 
 
 @dataclass(frozen=True)
-class FrontierReport:
+class FrontierReport(TextSummary):
     """Everything ``cape frontier`` shows; each part is also available as its own function."""
 
     config: FrontierConfig
@@ -221,13 +221,6 @@ class FrontierReport:
     def summary_blocks(self) -> list[Line | TextTable]:
         """The report as lines and tables (what ``cape frontier`` prints, in order)."""
         return report_blocks(self)
-
-    def summary(self) -> str:
-        """The report as plain text: the same lines and tables ``cape frontier`` prints."""
-        return render_text(self.summary_blocks())
-
-    def __str__(self) -> str:
-        return self.summary()
 
     def to_frame(self) -> pd.DataFrame:
         """One row per shown model: panel columns, h and its interval, the LOLO prediction."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .._format import Line, TextTable, numbers_in, render_text
+from .._format import Line, TextSummary, TextTable, numbers_in
 from ..errors import DataError
 from .claim import VERDICTS, Claim
 
@@ -48,7 +48,7 @@ def claim_json(c: Claim) -> dict:
 
 
 @dataclass(frozen=True)
-class ClaimsResult:
+class ClaimsResult(TextSummary):
     """The paper's claims checked against computation, in the order ``cape claims`` lists them.
 
     Attributes:
@@ -94,12 +94,6 @@ class ClaimsResult:
                           styles=VERDICT_STYLES),
                 Line(", ".join(f"{k}: {v}" for k, v in self.counts.items()))]
 
-    def summary(self) -> str:
-        """The claims as plain text: the table and the counts ``cape claims`` prints."""
-        return render_text(self.summary_blocks())
-
-    def __str__(self) -> str:
-        return self.summary()
 
 
 def verify_claims(*, internals: str | None = None, keep_instruct: bool = False) -> ClaimsResult:
